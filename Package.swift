@@ -1,0 +1,164 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let package = Package(
+    name: "fnhost",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "fnhost", targets: ["fnhost"]),
+        .executable(name: "fnhost-launch", targets: ["fnhost-launch"]),
+        .library(name: "LambdaRuntime", targets: ["LambdaRuntime"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+    ],
+    targets: [
+        .target(
+            name: "FunctionHostCore",
+            dependencies: [
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "FunctionHostRuntimeBootstraps",
+            path: "runtime-api",
+            exclude: ["c"],
+            sources: ["RuntimeBootstraps.swift"],
+            resources: [.copy("python"), .copy("node")],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "FunctionHostRuntimeAPI",
+            dependencies: [
+                "FunctionHostCore",
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "FunctionHostSupervisor",
+            dependencies: [
+                "FunctionHostCore",
+                "FunctionHostRuntimeAPI",
+                "FunctionHostRuntimeBootstraps",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "FunctionHostInvokeAPI",
+            dependencies: [
+                "FunctionHostCore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "FunctionHostEventSources",
+            dependencies: [
+                "FunctionHostCore",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "FunctionHost",
+            dependencies: [
+                "FunctionHostCore",
+                "FunctionHostSupervisor",
+                "FunctionHostInvokeAPI",
+                "FunctionHostEventSources",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "fnhost",
+            dependencies: [
+                "FunctionHost",
+                "FunctionHostCore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(name: "fnhost-launch"),
+        .target(
+            name: "LambdaRuntime",
+            dependencies: [
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "swift-hello",
+            dependencies: ["LambdaRuntime"],
+            path: "functions/swift-hello/Sources",
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "FunctionHostTesting",
+            dependencies: [
+                "FunctionHost",
+                "FunctionHostCore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "FunctionHostCoreTests",
+            dependencies: ["FunctionHostCore"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "FunctionHostRuntimeAPITests",
+            dependencies: ["FunctionHostRuntimeAPI", "FunctionHostCore"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "FunctionHostIntegrationTests",
+            dependencies: [
+                "FunctionHostTesting",
+                "FunctionHost",
+                "FunctionHostCore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+    ]
+)

@@ -1,0 +1,95 @@
+import FunctionHostCore
+import FunctionHostEventSources
+import FunctionHostInvokeAPI
+import FunctionHostSupervisor
+import Foundation
+import Hummingbird
+import Logging
+import NIOCore
+import ServiceLifecycle
+import UnixSignals
+
+/// The composition root: a loaded template plus the host-wide settings, turned into running
+/// services (``serve(logger:onReady:)``) or a single local invocation (``invokeOnce(_:payload:logger:)``).
+public struct FunctionHost: Sendable {
+    public let configuration: HostConfiguration
+    public let catalog: FunctionCatalog
+    /// One line each, to print at start-up: skipped resources, interpreter fallbacks, missing protections.
+    public let warnings: [String]
+    private let settings: WorkerSettings
+
+    /// Loads and validates the template and probes the machine. Throws ``TemplateError`` or ``FunctionHostError``.
+    public init(configuration: HostConfiguration) throws {
+        self.configuration = configuration
+        let loader = TemplateLoader(account: configuration.account, parameterOverrides: configuration.parameterOverrides)
+        let template = try loader.load(path: configuration.templatePath)
+        catalog = FunctionCatalog(template.functions)
+        guard let launcher = HostCapabilities.launcherPath() else {
+            throw FunctionHostError(
+                "fnhost-launch was not found beside the fnhost executable; build it with `swift build` (or set FNHOST_LAUNCHER)")
+        }
+        let interpreters = RuntimeInterpreters(
+            resolving: template.functions.map(\.runtime),
+            searchPath: ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin")
+        let isolate = HostCapabilities.canIsolateTaskRoot(launcher: launcher)
+        var warnings = template.warnings + interpreters.warnings
+        if !isolate {
+            warnings.append(
+                "workers run without a private mount namespace (needs root): code is not mounted at /var/task and LAMBDA_TASK_ROOT is the CodeUri directory")
+        }
+        self.warnings = warnings
+        let environment = ProcessInfo.processInfo.environment
+        settings = WorkerSettings(
+            launcher: launcher, lifeline: Lifeline.readDescriptor, isolateTaskRoot: isolate,
+            account: configuration.account, interpreters: interpreters,
+            credentials: environment.filter { ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"].contains($0.key) })
+    }
+
+    func makeSupervisor(logger: Logger) throws -> Supervisor {
+        try Supervisor(
+            functions: catalog.functions, settings: settings, logDirectory: configuration.stateDirectory + "/logs",
+            console: configuration.consoleDescriptor, logger: logger)
+    }
+
+    /// Serves the Invoke API until SIGINT/SIGTERM (or cancellation); `onReady` gets the bound port.
+    public func serve(logger: Logger, onReady: @escaping @Sendable (Int) async -> Void) async throws {
+        let supervisor = try makeSupervisor(logger: logger)
+        let queue = InMemoryAsyncQueue(invoker: supervisor, logger: logger)
+        let api = InvokeAPI(catalog: catalog, invoker: supervisor, asyncQueue: queue, account: configuration.account)
+        let app = Application(
+            router: api.makeRouter(),
+            configuration: ApplicationConfiguration(address: .hostname(configuration.host, port: configuration.port)),
+            onServerRunning: { channel in await onReady(channel.localAddress?.port ?? 0) },
+            logger: logger)
+        // The supervisor is listed last so it is shut down first: Ctrl-C kills workers at once and
+        // in-flight requests end with the runtime's exit error instead of holding shutdown open.
+        let group = ServiceGroup(
+            configuration: ServiceGroupConfiguration(
+                services: [.init(service: queue), .init(service: app), .init(service: supervisor)],
+                gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
+    }
+
+    /// Runs one invocation of `name` in a fresh worker and stops it again (`fnhost invoke` without `--endpoint`).
+    public func invokeOnce(_ name: String, payload: ByteBuffer, logger: Logger) async throws -> InvocationResult {
+        guard let entry = catalog.entry(named: name) else {
+            throw FunctionHostError(
+                "no function named \(name) in \(configuration.templatePath) (have: \(catalog.functions.map(\.functionName).joined(separator: ", ")))")
+        }
+        let supervisor = try makeSupervisor(logger: logger)
+        let function = entry.configuration
+        let request = InvocationRequest(
+            requestID: UUID().uuidString.lowercased(), payload: payload.readableBytes == 0 ? ByteBuffer(string: "{}") : payload,
+            invokedFunctionARN: configuration.account.functionARN(function.functionName),
+            traceID: TraceID.make())
+        let result = try await supervisor.invoke(function, request)
+        await supervisor.stop()
+        return result
+    }
+}
+
+/// A start-up failure of the host that is not a template error (missing launcher, unknown function).
+public struct FunctionHostError: Error, CustomStringConvertible {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+}

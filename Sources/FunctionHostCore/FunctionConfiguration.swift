@@ -1,0 +1,44 @@
+/// Everything fnhost knows about one function, resolved from the template.
+///
+/// Values are validated by ``TemplateLoader``: `memorySize` is 128–10240 MB, `timeout`
+/// 1–900 s, and `codeDirectory` is an absolute path to an existing directory.
+public struct FunctionConfiguration: Sendable, Hashable {
+    /// The template's logical id; names the log file.
+    public var logicalID: String
+    /// The name clients invoke: the `FunctionName` property, else the logical id.
+    public var functionName: String
+    public var runtime: FunctionRuntime
+    public var handler: String
+    public var codeDirectory: String
+    public var memorySize: Int
+    /// Seconds.
+    public var timeout: Int
+    public var environment: [String: String]
+    public var description: String
+    /// Template properties fnhost accepts but later features implement (Layers, Events, ...).
+    public var deferredProperties: [String]
+
+    public init(
+        logicalID: String,
+        functionName: String? = nil,
+        runtime: FunctionRuntime,
+        handler: String,
+        codeDirectory: String,
+        memorySize: Int = 128,
+        timeout: Int = 3,
+        environment: [String: String] = [:],
+        description: String = "",
+        deferredProperties: [String] = []
+    ) {
+        self.logicalID = logicalID
+        self.functionName = functionName ?? logicalID
+        self.runtime = runtime
+        self.handler = handler
+        self.codeDirectory = codeDirectory
+        self.memorySize = memorySize
+        self.timeout = timeout
+        self.environment = environment
+        self.description = description
+        self.deferredProperties = deferredProperties
+    }
+}

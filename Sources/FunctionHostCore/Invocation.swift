@@ -1,0 +1,81 @@
+import NIOCore
+
+/// One invocation as the supervisor runs it: payload plus what the Runtime API hands the function.
+public struct InvocationRequest: Sendable {
+    /// The `AwsRequestId`, also returned to the caller as `x-amzn-RequestId`.
+    public var requestID: String
+    /// JSON payload bytes; an empty Invoke body has already become `{}`.
+    public var payload: ByteBuffer
+    /// The ARN the caller used, qualified if the caller qualified it.
+    public var invokedFunctionARN: String
+    /// Decoded JSON of the caller's `X-Amz-Client-Context`.
+    public var clientContext: String?
+    /// The X-Ray header value handed to the runtime as `Lambda-Runtime-Trace-Id`.
+    public var traceID: String
+    public var tenantID: String?
+    /// Collect this invocation's log lines for `X-Amz-Log-Result`.
+    public var wantsLogTail: Bool
+
+    public init(
+        requestID: String, payload: ByteBuffer, invokedFunctionARN: String, clientContext: String? = nil,
+        traceID: String, tenantID: String? = nil, wantsLogTail: Bool = false
+    ) {
+        self.requestID = requestID
+        self.payload = payload
+        self.invokedFunctionARN = invokedFunctionARN
+        self.clientContext = clientContext
+        self.traceID = traceID
+        self.tenantID = tenantID
+        self.wantsLogTail = wantsLogTail
+    }
+}
+
+/// What a synchronous invocation returns to its caller.
+public struct InvocationResult: Sendable {
+    /// The function's response, or the error JSON when `functionError` is set.
+    public var payload: ByteBuffer
+    public var contentType: String
+    /// `Unhandled` when the function or its runtime failed (the HTTP status stays 200).
+    public var functionError: String?
+    /// The last 4 KB of this invocation's log when the request asked for it.
+    public var logTail: String?
+    public var executedVersion: String
+
+    public init(
+        payload: ByteBuffer, contentType: String = "application/json", functionError: String? = nil,
+        logTail: String? = nil, executedVersion: String = "$LATEST"
+    ) {
+        self.payload = payload
+        self.contentType = contentType
+        self.functionError = functionError
+        self.logTail = logTail
+        self.executedVersion = executedVersion
+    }
+}
+
+/// The seam between the Invoke API (and async dispatch) and whatever runs functions.
+public protocol Invoker: Sendable {
+    /// Runs one invocation to completion. Function failures are results, not throws;
+    /// throws ``InvokeError`` only when the host could not run the function at all.
+    func invoke(_ function: FunctionConfiguration, _ request: InvocationRequest) async throws -> InvocationResult
+}
+
+/// Why the host could not run an invocation (function failures are never this).
+public struct InvokeError: Error, Sendable, CustomStringConvertible {
+    public enum Code: Sendable, Hashable {
+        /// The host is stopping and accepts no new work.
+        case shuttingDown
+        /// A worker process could not be started.
+        case spawnFailed
+    }
+
+    public var code: Code
+    public var message: String
+
+    public init(_ code: Code, _ message: String) {
+        self.code = code
+        self.message = message
+    }
+
+    public var description: String { message }
+}

@@ -1,0 +1,82 @@
+import FunctionHostCore
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+
+extension InvokeAPI {
+    /// Page size `ListFunctions` uses when the caller gives no `MaxItems` (the service's cap too).
+    static let listPageSize = 50
+
+    /// `GET /2015-03-31/functions`: paginated with `Marker` / `MaxItems`.
+    func listFunctions(_ request: Request) -> Response {
+        let requestID = Self.newRequestID()
+        let query = request.uri.queryParameters
+        let start = query.get("Marker").flatMap { Int($0) } ?? 0
+        let pageSize = min(query.get("MaxItems").flatMap { Int($0) } ?? Self.listPageSize, Self.listPageSize)
+        guard start >= 0, start <= catalog.entries.count, pageSize >= 1 else {
+            return LambdaAPIError.invalidParameter("Invalid Marker or MaxItems").response(requestID: requestID)
+        }
+        let page = catalog.entries[start..<min(start + pageSize, catalog.entries.count)]
+        struct Listing: Encodable {
+            var Functions: [FunctionConfigurationDocument]
+            var NextMarker: String?
+        }
+        let next = page.endIndex < catalog.entries.count ? String(page.endIndex) : nil
+        return Self.json(
+            Listing(Functions: page.map { FunctionConfigurationDocument($0, account: account) }, NextMarker: next),
+            requestID: requestID)
+    }
+
+    /// `GET /2015-03-31/functions/{name}` and `…/{name}/configuration`.
+    func getFunction(_ request: Request, _ context: BasicRequestContext, configurationOnly: Bool) -> Response {
+        let requestID = Self.newRequestID()
+        do throws(LambdaAPIError) {
+            let (entry, _) = try resolveFunction(request, context)
+            let configuration = FunctionConfigurationDocument(entry, account: account)
+            if configurationOnly { return Self.json(configuration, requestID: requestID) }
+            struct Code: Encodable {
+                var RepositoryType = "S3"
+                var Location: String
+            }
+            struct Function: Encodable {
+                var Configuration: FunctionConfigurationDocument
+                var Code: Code
+            }
+            let location = URL(fileURLWithPath: entry.configuration.codeDirectory).absoluteString
+            return Self.json(Function(Configuration: configuration, Code: Code(Location: location)), requestID: requestID)
+        } catch {
+            return error.response(requestID: requestID)
+        }
+    }
+
+    /// `GET /2016-08-19/account-settings`.
+    func accountSettings() -> Response {
+        struct Limits: Encodable {
+            var TotalCodeSize = 80_530_636_800
+            var CodeSizeUnzipped = 262_144_000
+            var CodeSizeZipped = 52_428_800
+            var ConcurrentExecutions = 1000
+            var UnreservedConcurrentExecutions = 1000
+        }
+        struct Usage: Encodable {
+            var TotalCodeSize: Int
+            var FunctionCount: Int
+        }
+        struct Settings: Encodable {
+            var AccountLimit = Limits()
+            var AccountUsage: Usage
+        }
+        let usage = Usage(
+            TotalCodeSize: catalog.entries.reduce(0) { $0 + $1.codeSize }, FunctionCount: catalog.entries.count)
+        return Self.json(Settings(AccountUsage: usage), requestID: Self.newRequestID())
+    }
+
+    static func json(_ value: some Encodable, status: HTTPResponse.Status = .ok, requestID: String) -> Response {
+        var headers = HTTPFields()
+        headers[.contentType] = "application/json"
+        headers[HTTPField.Name("x-amzn-RequestId")!] = requestID
+        let data = (try? JSONEncoder().encode(value)) ?? Data("{}".utf8)
+        return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
+    }
+}

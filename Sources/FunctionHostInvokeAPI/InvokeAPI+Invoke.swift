@@ -1,0 +1,148 @@
+import FunctionHostCore
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+
+extension InvokeAPI {
+    /// `POST /2015-03-31/functions/{name}/invocations`.
+    func invoke(_ request: Request, _ context: BasicRequestContext) async -> Response {
+        let requestID = Self.newRequestID()
+        do throws(LambdaAPIError) {
+            return try await invoke(request, context, requestID: requestID)
+        } catch {
+            return error.response(requestID: requestID)
+        }
+    }
+
+    private func invoke(_ request: Request, _ context: BasicRequestContext, requestID: String) async throws(LambdaAPIError)
+        -> Response
+    {
+        let (entry, qualifier) = try resolveFunction(request, context)
+        let function = entry.configuration
+        let invocationType = request.headers[HTTPField.Name("X-Amz-Invocation-Type")!] ?? "RequestResponse"
+        guard ["RequestResponse", "Event", "DryRun"].contains(invocationType) else {
+            throw .validation(
+                value: invocationType, field: "invocationType",
+                constraint: "Member must satisfy enum value set: [Event, RequestResponse, DryRun]")
+        }
+        let logType = request.headers[HTTPField.Name("X-Amz-Log-Type")!] ?? "None"
+        guard ["None", "Tail"].contains(logType) else {
+            throw .validation(value: logType, field: "logType", constraint: "Member must satisfy enum value set: [Tail, None]")
+        }
+        let limit = invocationType == "Event" ? Self.maximumAsyncPayload : Self.maximumSyncPayload
+        let payload = try await Self.readPayload(request, limit: limit, invocationType: invocationType)
+        let clientContext = try Self.decodeClientContext(request.headers[HTTPField.Name("X-Amz-Client-Context")!])
+
+        let invocation = InvocationRequest(
+            requestID: requestID, payload: payload,
+            invokedFunctionARN: account.functionARN(function.functionName, qualifier: qualifier),
+            clientContext: invocationType == "RequestResponse" ? clientContext : nil,
+            traceID: request.headers[HTTPField.Name("X-Amzn-Trace-Id")!] ?? TraceID.make(),
+            tenantID: request.headers[HTTPField.Name("X-Amz-Tenant-Id")!],
+            wantsLogTail: logType == "Tail" && invocationType == "RequestResponse")
+
+        var headers = HTTPFields()
+        headers[HTTPField.Name("x-amzn-RequestId")!] = requestID
+        switch invocationType {
+        case "DryRun":
+            return Response(status: .noContent, headers: headers)
+        case "Event":
+            do {
+                try await asyncQueue.enqueue(function, invocation)
+            } catch {
+                throw .service("The event could not be queued: \(error)")
+            }
+            return Response(status: .accepted, headers: headers)
+        default:
+            let result: InvocationResult
+            do {
+                result = try await invoker.invoke(function, invocation)
+            } catch let error as InvokeError where error.code == .shuttingDown {
+                throw LambdaAPIError(
+                    status: .serviceUnavailable, code: "ServiceException", message: error.message, messageKey: "Message",
+                    type: "Service")
+            } catch {
+                throw .service("\(error)")
+            }
+            headers[.contentType] = result.contentType
+            headers[HTTPField.Name("X-Amz-Executed-Version")!] = result.executedVersion
+            if let functionError = result.functionError {
+                headers[HTTPField.Name("X-Amz-Function-Error")!] = functionError
+            }
+            if let tail = result.logTail {
+                headers[HTTPField.Name("X-Amz-Log-Result")!] = Data(tail.utf8).base64EncodedString()
+            }
+            return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: result.payload))
+        }
+    }
+
+    /// `POST /2014-11-13/functions/{name}/invoke-async/` (deprecated InvokeAsync): queues the event, answers `{"Status":202}`.
+    func invokeAsyncLegacy(_ request: Request, _ context: BasicRequestContext) async -> Response {
+        let requestID = Self.newRequestID()
+        do throws(LambdaAPIError) {
+            let (entry, _) = try resolveFunction(request, context)
+            let payload = try await Self.readPayload(request, limit: Self.maximumAsyncPayload, invocationType: "Event")
+            let invocation = InvocationRequest(
+                requestID: requestID, payload: payload,
+                invokedFunctionARN: account.functionARN(entry.configuration.functionName), traceID: TraceID.make())
+            do {
+                try await asyncQueue.enqueue(entry.configuration, invocation)
+            } catch {
+                throw .service("The event could not be queued: \(error)")
+            }
+            var headers = HTTPFields()
+            headers[HTTPField.Name("x-amzn-RequestId")!] = requestID
+            headers[.contentType] = "application/json"
+            return Response(status: .accepted, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: #"{"Status":202}"#)))
+        } catch {
+            return error.response(requestID: requestID)
+        }
+    }
+
+    /// Reads and checks the payload: size limit, JSON, and `{}` for an empty body.
+    static func readPayload(_ request: Request, limit: Int, invocationType: String) async throws(LambdaAPIError)
+        -> ByteBuffer
+    {
+        var payload = ByteBuffer()
+        var size = 0
+        do {
+            for try await var part in request.body {
+                size += part.readableBytes
+                if size <= limit { payload.writeBuffer(&part) }
+            }
+        } catch {
+            throw .invalidContent("Could not read the request body: \(error)")
+        }
+        guard size <= limit else {
+            if invocationType == "Event" {
+                throw LambdaAPIError(
+                    status: .contentTooLarge, code: "RequestTooLargeException",
+                    message: "Request must be smaller than \(limit) bytes for the Invoke operation")
+            }
+            throw LambdaAPIError(
+                status: .contentTooLarge, code: "RequestEntityTooLargeException",
+                message: "Request must be smaller than \(limit) bytes for the InvokeFunction operation",
+                messageKey: "Message")
+        }
+        guard payload.readableBytes > 0 else { return ByteBuffer(string: "{}") }
+        do {
+            _ = try JSONSerialization.jsonObject(with: Data(payload.readableBytesView), options: .fragmentsAllowed)
+        } catch {
+            throw .invalidContent(
+                "Could not parse request body into json: Could not parse payload into json: \((error as NSError).localizedDescription)")
+        }
+        return payload
+    }
+
+    /// `X-Amz-Client-Context` is base64 of a JSON object; the runtime gets the decoded JSON.
+    static func decodeClientContext(_ header: String?) throws(LambdaAPIError) -> String? {
+        guard let header, !header.isEmpty else { return nil }
+        guard header.utf8.count <= 3583, let data = Data(base64Encoded: header),
+            (try? JSONSerialization.jsonObject(with: data)) is [String: Any]
+        else {
+            throw .invalidContent("Client context must be a valid Base64-encoded JSON object.")
+        }
+        return String(decoding: data, as: UTF8.self)
+    }
+}

@@ -1,0 +1,103 @@
+import FunctionHostCore
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+
+/// The Lambda Invoke API and the read side of the control plane (`ListFunctions`,
+/// `GetFunction`, `GetFunctionConfiguration`), served over HTTP as AWS serves them.
+///
+/// This is the one place where host errors become AWS-shaped HTTP errors; a function's own
+/// failure is always a 200 with `X-Amz-Function-Error`, never a 5xx (SDKs retry 5xx).
+public struct InvokeAPI: Sendable {
+    let catalog: FunctionCatalog
+    let invoker: any Invoker
+    let asyncQueue: any AsyncInvocationSink
+    let account: AccountContext
+
+    public init(
+        catalog: FunctionCatalog, invoker: any Invoker, asyncQueue: any AsyncInvocationSink, account: AccountContext
+    ) {
+        self.catalog = catalog
+        self.invoker = invoker
+        self.asyncQueue = asyncQueue
+        self.account = account
+    }
+
+    /// Largest synchronous request payload (6 MB).
+    static let maximumSyncPayload = 6_291_456
+    /// Largest `Event` request payload (1 MB).
+    static let maximumAsyncPayload = 1_048_576
+
+    public func makeRouter() -> Router<BasicRequestContext> {
+        let router = Router()
+        router.add(middleware: UnknownOperationMiddleware())
+        router.post("/2015-03-31/functions/:name/invocations") { request, context in
+            await self.invoke(request, context)
+        }
+        router.post("/2014-11-13/functions/:name/invoke-async") { request, context in
+            await self.invokeAsyncLegacy(request, context)
+        }
+        router.post("/2014-11-13/functions/:name/invoke-async/") { request, context in
+            await self.invokeAsyncLegacy(request, context)
+        }
+        router.get("/2015-03-31/functions") { request, _ in self.listFunctions(request) }
+        router.get("/2015-03-31/functions/") { request, _ in self.listFunctions(request) }
+        router.get("/2015-03-31/functions/:name") { request, context in
+            self.getFunction(request, context, configurationOnly: false)
+        }
+        router.get("/2015-03-31/functions/:name/configuration") { request, context in
+            self.getFunction(request, context, configurationOnly: true)
+        }
+        router.get("/2016-08-19/account-settings") { _, _ in self.accountSettings() }
+        router.get("/2016-08-19/account-settings/") { _, _ in self.accountSettings() }
+        return router
+    }
+
+    /// Resolves the `{name}` path parameter and `Qualifier` query to a served function.
+    func resolveFunction(_ request: Request, _ context: BasicRequestContext) throws(LambdaAPIError) -> (
+        FunctionCatalog.Entry, qualifier: String?
+    ) {
+        let raw = context.parameters.get("name") ?? ""
+        let text = raw.removingPercentEncoding ?? raw
+        guard let reference = FunctionReference(parsing: text) else {
+            throw .validation(
+                value: text, field: "functionName",
+                constraint:
+                    "Member must satisfy regular expression pattern: (arn:(aws[a-zA-Z-]*)?:lambda:)?([a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\\d{1}:)?(\\d{12}:)?(function:)?([a-zA-Z0-9-_\\.]+)(:(\\$LATEST|[a-zA-Z0-9-_]+))?"
+            )
+        }
+        let queryQualifier = request.uri.queryParameters.get("Qualifier").map { $0.removingPercentEncoding ?? $0 }
+        if let embedded = reference.qualifier, let queryQualifier, embedded != queryQualifier {
+            throw .invalidParameter("The derived qualifier from the function name does not match the specified qualifier.")
+        }
+        let qualifier = reference.qualifier ?? queryQualifier
+        let arn = account.functionARN(reference.name, qualifier: qualifier)
+        guard reference.accountID == nil || reference.accountID == account.accountID,
+            reference.region == nil || reference.region == account.region,
+            qualifier == nil || qualifier == "$LATEST",
+            let entry = catalog.entry(named: reference.name)
+        else { throw .functionNotFound(arn) }
+        return (entry, qualifier)
+    }
+
+    static func newRequestID() -> String { UUID().uuidString.lowercased() }
+}
+
+/// Answers requests no route matched with an AWS-shaped `UnknownOperationException`.
+struct UnknownOperationMiddleware: RouterMiddleware {
+    typealias Context = BasicRequestContext
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
+        -> Response
+    {
+        do {
+            return try await next(request, context)
+        } catch let error as HTTPError where error.status == .notFound || error.status == .methodNotAllowed {
+            return LambdaAPIError(
+                status: .notFound, code: "UnknownOperationException",
+                message: "Unknown operation: \(request.method) \(request.uri.path)", messageKey: "Message"
+            ).response(requestID: InvokeAPI.newRequestID())
+        }
+    }
+}

@@ -1,0 +1,50 @@
+import FunctionHostCore
+import HTTPTypes
+import Hummingbird
+import NIOCore
+
+/// An Invoke/control-plane API error in AWS's rest-json wire shape: status, `x-amzn-ErrorType`
+/// and a JSON body, so botocore raises the matching modeled exception.
+struct LambdaAPIError: Error {
+    var status: HTTPResponse.Status
+    var code: String
+    var message: String
+    /// Lambda's shapes differ in the case of the message key (`Message` or `message`).
+    var messageKey = "message"
+    var type = "User"
+    var reason: String?
+
+    func response(requestID: String) -> Response {
+        var body = "{\"Type\":\(JSONText.quote(type)),\"\(messageKey)\":\(JSONText.quote(message))"
+        if let reason { body += ",\"Reason\":\(JSONText.quote(reason))" }
+        body += "}"
+        var headers = HTTPFields()
+        headers[.contentType] = "application/json"
+        headers[HTTPField.Name("x-amzn-ErrorType")!] = code
+        headers[HTTPField.Name("x-amzn-RequestId")!] = requestID
+        return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: body)))
+    }
+
+    static func functionNotFound(_ arn: String) -> Self {
+        Self(status: .notFound, code: "ResourceNotFoundException", message: "Function not found: \(arn)", messageKey: "Message")
+    }
+
+    static func invalidParameter(_ message: String) -> Self {
+        Self(status: .badRequest, code: "InvalidParameterValueException", message: message)
+    }
+
+    static func invalidContent(_ message: String) -> Self {
+        Self(status: .badRequest, code: "InvalidRequestContentException", message: message)
+    }
+
+    /// The `1 validation error detected: …` shape the service returns for pattern and enum violations.
+    static func validation(value: String, field: String, constraint: String) -> Self {
+        Self(
+            status: .badRequest, code: "ValidationException",
+            message: "1 validation error detected: Value '\(value)' at '\(field)' failed to satisfy constraint: \(constraint)")
+    }
+
+    static func service(_ message: String) -> Self {
+        Self(status: .internalServerError, code: "ServiceException", message: message, messageKey: "Message", type: "Service")
+    }
+}

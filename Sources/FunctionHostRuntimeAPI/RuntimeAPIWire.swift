@@ -1,0 +1,74 @@
+/// Paths of the Runtime API (version `2018-06-01`).
+enum RuntimeAPIPath {
+    static let prefix = "/2018-06-01/runtime/"
+    static let next = "invocation/next"
+    static let initError = "init/error"
+    static let invocation = "invocation/"
+    static let response = "/response"
+    static let error = "/error"
+}
+
+/// Header names of the Runtime API.
+enum RuntimeAPIHeader {
+    static let requestID = "Lambda-Runtime-Aws-Request-Id"
+    static let deadline = "Lambda-Runtime-Deadline-Ms"
+    static let functionARN = "Lambda-Runtime-Invoked-Function-Arn"
+    static let traceID = "Lambda-Runtime-Trace-Id"
+    static let clientContext = "Lambda-Runtime-Client-Context"
+    static let tenantID = "Lambda-Runtime-Aws-Tenant-Id"
+    static let invocationID = "Lambda-Runtime-Invocation-Id"
+    static let errorType = "Lambda-Runtime-Function-Error-Type"
+    static let responseMode = "Lambda-Runtime-Function-Response-Mode"
+}
+
+/// A request from a function process, parsed from method and path.
+enum RuntimeAPIRequest: Equatable {
+    case next
+    case response(requestID: String)
+    case error(requestID: String)
+    case initError
+
+    /// `nil` for a path the Runtime API does not serve; `.some(nil)` is not used.
+    init?(method: String, path: String) {
+        guard path.hasPrefix(RuntimeAPIPath.prefix) else { return nil }
+        let rest = path.dropFirst(RuntimeAPIPath.prefix.count)
+        switch (method, rest) {
+        case ("GET", RuntimeAPIPath.next[...]):
+            self = .next
+        case ("POST", RuntimeAPIPath.initError[...]):
+            self = .initError
+        case ("POST", _) where rest.hasPrefix(RuntimeAPIPath.invocation):
+            let tail = rest.dropFirst(RuntimeAPIPath.invocation.count)
+            if tail.hasSuffix(RuntimeAPIPath.response) {
+                self = .response(requestID: String(tail.dropLast(RuntimeAPIPath.response.count)))
+            } else if tail.hasSuffix(RuntimeAPIPath.error) {
+                self = .error(requestID: String(tail.dropLast(RuntimeAPIPath.error.count)))
+            } else {
+                return nil
+            }
+        default:
+            return nil
+        }
+    }
+}
+
+/// The error bodies RAPID answers a misbehaving runtime with.
+public struct RuntimeAPIError: Error, Sendable, Hashable {
+    public var status: Int
+    public var errorType: String
+    public var errorMessage: String
+
+    static let invalidRequestID = Self(status: 400, errorType: "InvalidRequestID", errorMessage: "Invalid request ID")
+    static let invalidResponseMode = Self(
+        status: 400, errorType: "InvalidFunctionResponseMode", errorMessage: "Invalid function response mode")
+    static let tooLarge = Self(
+        status: 413, errorType: "RequestEntityTooLarge",
+        errorMessage: "Exceeded maximum allowed payload size (6291556 bytes).")
+    static let notFound = Self(status: 404, errorType: "NotFound", errorMessage: "Not Found")
+
+    static func invalidTransition(from current: String, to target: String) -> Self {
+        Self(
+            status: 403, errorType: "InvalidStateTransition",
+            errorMessage: "State transition from \(current) to \(target) failed for runtime. Error: State transition is not allowed")
+    }
+}

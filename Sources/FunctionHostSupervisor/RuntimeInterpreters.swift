@@ -1,0 +1,73 @@
+import FunctionHostCore
+import Foundation
+
+/// The real interpreter executables of the managed runtimes, resolved once at start-up.
+///
+/// `python3` on PATH may be a shell shim (pyenv) that costs ~77 ms per start, and shims of
+/// inactive versions exist but fail; so each is asked for its real path
+/// (`sys.executable`, `process.execPath`) and that path is spawned.
+public struct RuntimeInterpreters: Sendable {
+    private var paths: [FunctionRuntime: String] = [:]
+    /// One line per fallback or missing interpreter, printed once at start-up.
+    public private(set) var warnings: [String] = []
+    /// Directories of the resolved interpreters, put on the workers' PATH.
+    public var binDirectories: [String] {
+        Array(Set(paths.values.map { ($0 as NSString).deletingLastPathComponent })).sorted()
+    }
+
+    public init(resolving runtimes: some Sequence<FunctionRuntime>, searchPath: String) {
+        for runtime in Set(runtimes) {
+            switch runtime {
+            case .provided:
+                continue
+            case .python(let minor):
+                let probe = ["-c", "import sys; print(sys.executable)"]
+                if let path = Self.ask("python3.\(minor)", probe, searchPath) ?? Self.pyenvPython(minor: minor) {
+                    paths[runtime] = path
+                } else if let path = Self.ask("python3", probe, searchPath) {
+                    paths[runtime] = path
+                    warnings.append("python3.\(minor) is not installed; \(runtime) functions run with \(path)")
+                } else {
+                    warnings.append("no python3 found on PATH; \(runtime) functions cannot run")
+                }
+            case .nodejs:
+                if let path = Self.ask("node", ["-p", "process.execPath"], searchPath) {
+                    paths[runtime] = path
+                } else {
+                    warnings.append("no node found on PATH; \(runtime) functions cannot run")
+                }
+            }
+        }
+    }
+
+    /// The interpreter for a managed runtime; `nil` for OS-only runtimes or when none was found.
+    public func interpreter(for runtime: FunctionRuntime) -> String? {
+        paths[runtime]
+    }
+
+    private static func ask(_ name: String, _ arguments: [String], _ searchPath: String) -> String? {
+        guard let executable = findExecutable(name, in: searchPath),
+            let output = ProcessSpawner.capture(
+                [executable] + arguments, environment: ProcessInfo.processInfo.environment)
+        else { return nil }
+        let path = output.trimmingCharacters(in: .whitespacesAndNewlines)
+        return FileManager.default.isExecutableFile(atPath: path) ? path : nil
+    }
+
+    /// pyenv's shim answers only for the active version; other installed versions live under `versions/`.
+    private static func pyenvPython(minor: Int) -> String? {
+        let environment = ProcessInfo.processInfo.environment
+        let root = environment["PYENV_ROOT"] ?? environment["HOME"].map { "\($0)/.pyenv" } ?? "/root/.pyenv"
+        let versions = (try? FileManager.default.contentsOfDirectory(atPath: "\(root)/versions")) ?? []
+        return versions.filter { $0.hasPrefix("3.\(minor).") }
+            .sorted { $0.compare($1, options: .numeric) == .orderedDescending }
+            .map { "\(root)/versions/\($0)/bin/python3.\(minor)" }
+            .first { FileManager.default.isExecutableFile(atPath: $0) }
+    }
+
+    static func findExecutable(_ name: String, in searchPath: String) -> String? {
+        searchPath.split(separator: ":").lazy
+            .map { "\($0)/\(name)" }
+            .first { FileManager.default.isExecutableFile(atPath: $0) }
+    }
+}

@@ -1,0 +1,225 @@
+import FunctionHostCore
+import FunctionHostRuntimeAPI
+import FunctionHostRuntimeBootstraps
+import Foundation
+import Logging
+import NIOCore
+import Synchronization
+
+/// One execution environment: a worker process, its Runtime API listener and its log stream.
+///
+/// It runs one invocation at a time (the pool guarantees it). After a timeout, a crash or an
+/// init failure it is dead and ``invoke(_:)`` reports it as not reusable.
+final class Worker: Sendable {
+    let function: FunctionConfiguration
+    private let server: RuntimeAPIServer
+    private let process: WorkerProcess
+    private let output: WorkerOutput
+    private let spawnedAt: ContinuousClock.Instant
+    private let initialized = Atomic<Bool>(false)
+
+    /// Lambda's limit for an on-demand init phase.
+    static let initTimeout = Duration.seconds(10)
+
+    private init(
+        function: FunctionConfiguration, server: RuntimeAPIServer, process: WorkerProcess, output: WorkerOutput,
+        spawnedAt: ContinuousClock.Instant
+    ) {
+        self.function = function
+        self.server = server
+        self.process = process
+        self.output = output
+        self.spawnedAt = spawnedAt
+    }
+
+    /// Binds a Runtime API listener and spawns the function's process through the launcher.
+    static func start(
+        _ function: FunctionConfiguration, settings: WorkerSettings, sink: FunctionLogSink, logger: Logger
+    ) async throws -> Worker {
+        let mailbox = RuntimeMailbox()
+        let server = try await RuntimeAPIServer.start(mailbox: mailbox, logger: logger)
+        let output = WorkerOutput(sink: sink)
+        let taskRoot = settings.isolateTaskRoot ? "/var/task" : function.codeDirectory
+        let environment = WorkerEnvironment(
+            function: function, account: settings.account, runtimeAPIPort: server.port, taskRoot: taskRoot,
+            interpreterDirectories: settings.interpreters.binDirectories, credentials: settings.credentials)
+        let command: [String]
+        switch function.runtime {
+        case .provided:
+            command = ["\(taskRoot)/bootstrap"]
+        case .python:
+            command = [settings.interpreters.interpreter(for: function.runtime) ?? "python3", RuntimeBootstraps.python]
+        case .nodejs:
+            command = [settings.interpreters.interpreter(for: function.runtime) ?? "node", RuntimeBootstraps.node]
+        }
+        let launchArguments =
+            (settings.isolateTaskRoot ? ["--task-root", function.codeDirectory] : ["--chdir", function.codeDirectory])
+            + ["--"] + command
+        let spawnedAt = ContinuousClock.now
+        do {
+            let process = try WorkerProcess.start(
+                launcher: settings.launcher, arguments: launchArguments, environment: environment.variables,
+                lifeline: settings.lifeline, onLine: output.emit,
+                onExit: { reason in
+                    output.recordExit(reason)
+                    Task { await mailbox.close() }
+                })
+            return Worker(function: function, server: server, process: process, output: output, spawnedAt: spawnedAt)
+        } catch {
+            await server.stop()
+            throw InvokeError(.spawnFailed, "\(error)")
+        }
+    }
+
+    /// Runs one invocation; `reusable` is false when the environment must be replaced.
+    func invoke(_ request: InvocationRequest) async -> (result: InvocationResult, reusable: Bool) {
+        if request.wantsLogTail { output.beginCapture() }
+        var initDuration: Double?
+        if !initialized.load(ordering: .relaxed) {
+            let readiness = await waitUntilReady()
+            initDuration = spawnedAt.duration(to: .now).milliseconds
+            if let failure = readiness {
+                output.emit(LambdaLogFormat.initReport(duration: initDuration!, status: failure.status))
+                output.emit(LambdaLogFormat.start(requestID: request.requestID))
+                return (finish(request, .failure(failure), duration: 0, initDuration: initDuration), false)
+            }
+            initialized.store(true, ordering: .relaxed)
+        }
+
+        output.emit(LambdaLogFormat.start(requestID: request.requestID))
+        let outcome = await server.mailbox.invoke(request, timeout: .seconds(function.timeout))
+        let duration = outcome.deliveredAt.map { $0.duration(to: outcome.finishedAt).milliseconds } ?? 0
+        switch outcome.kind {
+        case .response(let payload, let contentType):
+            await process.drainOutput()
+            return (finish(request, .success(payload, contentType), duration: duration, initDuration: initDuration), true)
+        case .error(let payload, _):
+            await process.drainOutput()
+            return (finish(request, .functionError(payload), duration: duration, initDuration: initDuration), true)
+        case .responseTooLarge:
+            let failure = PlatformFailure(.responseTooLarge)
+            return (finish(request, .failure(failure), duration: duration, initDuration: initDuration), true)
+        case .timedOut:
+            process.kill()
+            output.emit(LambdaLogFormat.timedOut(requestID: request.requestID, seconds: function.timeout))
+            let failure = PlatformFailure(.timeout(requestID: request.requestID, seconds: function.timeout), status: .timeout)
+            return (finish(request, .failure(failure), duration: duration, initDuration: initDuration), false)
+        case .closed:
+            let reason = output.exitReason ?? .signaled(9)
+            output.emit(LambdaLogFormat.runtimeExited(requestID: request.requestID, reason: reason))
+            output.emit(reason.errorType)
+            let failure = PlatformFailure(.exited(requestID: request.requestID, reason: reason))
+            return (finish(request, .failure(failure), duration: duration, initDuration: initDuration), false)
+        }
+    }
+
+    /// Kills the process tree and closes the listener.
+    func stop() async {
+        process.kill()
+        await server.stop()
+    }
+
+    /// `nil` once the runtime called `/next`; otherwise why it never will.
+    private func waitUntilReady() async -> PlatformFailure? {
+        let timedOut = Atomic<Bool>(false)
+        let timer = Task { [process] in
+            try await Task.sleep(for: Self.initTimeout)
+            timedOut.store(true, ordering: .relaxed)
+            process.kill()
+        }
+        let readiness = await server.mailbox.waitUntilReady()
+        timer.cancel()
+        switch readiness {
+        case .ready:
+            return nil
+        case .initError(let payload, let errorType):
+            process.kill()
+            return PlatformFailure(payload: payload, errorType: RuntimeErrorType.normalize(errorType))
+        case .closed where timedOut.load(ordering: .relaxed):
+            return PlatformFailure(
+                .init(
+                    errorType: "Sandbox.Timedout",
+                    errorMessage: "Init phase timed out after \(Int(Self.initTimeout.components.seconds)).00 seconds"),
+                status: .timeout)
+        case .closed:
+            if let message = output.launchFailure {
+                return PlatformFailure(.init(errorType: "Runtime.InvalidEntrypoint", errorMessage: message))
+            }
+            let reason = output.exitReason ?? .signaled(9)
+            return PlatformFailure(.init(errorType: reason.errorType, errorMessage: reason.message))
+        }
+    }
+
+    private func finish(
+        _ request: InvocationRequest, _ ending: Ending, duration: Double, initDuration: Double?
+    ) -> InvocationResult {
+        output.emit(LambdaLogFormat.end(requestID: request.requestID))
+        output.emit(
+            LambdaLogFormat.report(
+                requestID: request.requestID, duration: duration, memorySize: function.memorySize,
+                maxMemoryUsed: process.peakMemoryMegabytes(), initDuration: initDuration, status: ending.status))
+        let tail = output.endCapture()
+        switch ending {
+        case .success(let payload, let contentType):
+            return InvocationResult(payload: payload, contentType: contentType, logTail: tail)
+        case .functionError(let payload):
+            return InvocationResult(payload: payload, functionError: "Unhandled", logTail: tail)
+        case .failure(let failure):
+            return InvocationResult(payload: failure.payload, functionError: "Unhandled", logTail: tail)
+        }
+    }
+}
+
+/// How an invocation ended, for the caller's payload and the REPORT line.
+private enum Ending {
+    case success(ByteBuffer, String)
+    case functionError(ByteBuffer)
+    case failure(PlatformFailure)
+
+    var status: LambdaLogFormat.Status {
+        switch self {
+        case .success, .functionError: .success
+        case .failure(let failure): failure.status
+        }
+    }
+}
+
+/// A failure the platform reports for the function: the caller's payload plus the REPORT status.
+struct PlatformFailure {
+    var payload: ByteBuffer
+    var errorType: String
+    var status: LambdaLogFormat.Status
+
+    init(_ error: FunctionErrorPayload, status: LambdaLogFormat.Status? = nil) {
+        self.payload = error.buffer
+        self.errorType = error.errorType
+        self.status = status ?? .error(type: error.errorType)
+    }
+
+    init(payload: ByteBuffer, errorType: String) {
+        self.payload = payload
+        self.errorType = errorType
+        self.status = .error(type: errorType)
+    }
+}
+
+/// RAPID's normalisation of `Lambda-Runtime-Function-Error-Type` for logs.
+enum RuntimeErrorType {
+    static func normalize(_ value: String?) -> String {
+        guard let value else { return "Runtime.Unknown" }
+        let parts = value.split(separator: ".", maxSplits: 1)
+        if parts.count == 2, ["Runtime", "Function"].contains(parts[0]), let first = parts[1].first,
+            first.isUppercase, parts[1].allSatisfy({ $0.isLetter && $0.isASCII })
+        {
+            return value
+        }
+        return value.hasPrefix("Function.") ? "Function.Unknown" : "Runtime.Unknown"
+    }
+}
+
+extension Duration {
+    var milliseconds: Double {
+        let parts = components
+        return Double(parts.seconds) * 1000 + Double(parts.attoseconds) / 1e15
+    }
+}

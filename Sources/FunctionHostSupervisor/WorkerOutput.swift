@@ -1,0 +1,55 @@
+import FunctionHostCore
+import Synchronization
+
+/// A worker's log stream: every line goes to the function's sink, and while an invocation
+/// asked for `Tail`, into that invocation's capture too. Also remembers how the process ended.
+final class WorkerOutput: Sendable {
+    let sink: FunctionLogSink
+    private struct State {
+        var capture: [String]?
+        var exitReason: ExitReason?
+        var launchFailure: String?
+    }
+    private let state = Mutex(State())
+
+    /// Bytes of log returned to a caller that asked for `Tail`.
+    static let tailSize = 4096
+
+    init(sink: FunctionLogSink) {
+        self.sink = sink
+    }
+
+    func emit(_ line: String) {
+        sink.write(line)
+        state.withLock { state in
+            state.capture?.append(line)
+            if line.hasPrefix("fnhost-launch: ") { state.launchFailure = String(line.dropFirst("fnhost-launch: ".count)) }
+        }
+    }
+
+    func beginCapture() {
+        state.withLock { $0.capture = [] }
+    }
+
+    /// Ends the capture and returns its last 4 KB.
+    func endCapture() -> String? {
+        guard let lines = state.withLock({ state in
+            defer { state.capture = nil }
+            return state.capture
+        }) else { return nil }
+        let text = lines.map { $0 + "\n" }.joined()
+        let bytes = Array(text.utf8.suffix(Self.tailSize))
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    func recordExit(_ reason: ExitReason) {
+        state.withLock { $0.exitReason = reason }
+    }
+
+    var exitReason: ExitReason? { state.withLock { $0.exitReason } }
+
+    /// The launcher's own failure message, when the process never got to run the bootstrap.
+    var launchFailure: String? {
+        state.withLock { $0.exitReason == .exited(status: WorkerProcess.launchFailureStatus) ? $0.launchFailure : nil }
+    }
+}

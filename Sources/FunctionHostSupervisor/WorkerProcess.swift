@@ -1,0 +1,116 @@
+import FunctionHostCore
+import Foundation
+import Glibc
+import Synchronization
+
+/// One worker's process tree, started through `fnhost-launch`, with its output captured.
+///
+/// A dedicated thread reads the merged stdout/stderr line by line until every process of the
+/// tree has closed it, then reaps the launcher and reports how it ended. ``kill()`` sends
+/// SIGKILL to the whole process group.
+final class WorkerProcess: Sendable {
+    let pid: pid_t
+    private let outputDescriptor: Int32
+    /// Bytes of output the reader thread has consumed so far.
+    private let consumed = Atomic<Int>(0)
+
+    /// Status with which `fnhost-launch` reports its own failures.
+    static let launchFailureStatus: Int32 = 121
+
+    private init(pid: pid_t, outputDescriptor: Int32) {
+        self.pid = pid
+        self.outputDescriptor = outputDescriptor
+    }
+
+    /// Spawns `launcher` with `arguments`; `onLine` gets each output line, `onExit` the reason once.
+    static func start(
+        launcher: String, arguments: [String], environment: [String: String], lifeline: Int32,
+        onLine: @escaping @Sendable (String) -> Void, onExit: @escaping @Sendable (ExitReason) -> Void
+    ) throws -> WorkerProcess {
+        guard let pipe = makeClosedOnExecPipe() else {
+            throw ProcessSpawner.Failure(description: "cannot create a pipe: \(String(cString: strerror(errno)))")
+        }
+        let pid: pid_t
+        do {
+            pid = try ProcessSpawner.spawn(
+                [launcher, "--lifeline", String(lifeline)] + arguments, environment: environment, output: pipe.write,
+                extraDescriptors: [lifeline])
+        } catch {
+            close(pipe.read)
+            close(pipe.write)
+            throw error
+        }
+        close(pipe.write)
+        let process = WorkerProcess(pid: pid, outputDescriptor: pipe.read)
+        let thread = Thread {
+            process.readOutput(onLine: onLine)
+            onExit(process.reap())
+        }
+        thread.name = "fnhost-worker-\(pid)"
+        thread.stackSize = 256 * 1024
+        thread.start()
+        return process
+    }
+
+    /// Kills the whole process tree at once.
+    func kill() {
+        Glibc.kill(-pid, SIGKILL)
+    }
+
+    /// Waits (briefly, bounded) until output already written to the pipe has been read,
+    /// so an invocation's last lines land before its END line.
+    func drainOutput() async {
+        var pending: Int32 = 0
+        guard ioctl(outputDescriptor, UInt(FIONREAD), &pending) == 0, pending > 0 else { return }
+        let target = consumed.load(ordering: .acquiring) + Int(pending)
+        let deadline = ContinuousClock.now.advanced(by: .milliseconds(100))
+        while consumed.load(ordering: .acquiring) < target, ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .microseconds(200))
+        }
+    }
+
+    /// Peak resident memory of the function's processes in MB (VmHWM of the launcher's children).
+    func peakMemoryMegabytes() -> Int {
+        guard let children = try? String(contentsOfFile: "/proc/\(pid)/task/\(pid)/children", encoding: .utf8) else {
+            return 1
+        }
+        var kilobytes = 0
+        for child in children.split(separator: " ") {
+            guard let status = try? String(contentsOfFile: "/proc/\(child)/status", encoding: .utf8),
+                let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") })
+            else { continue }
+            kilobytes += Int(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "0") ?? 0
+        }
+        return max(1, (kilobytes + 1023) / 1024)
+    }
+
+    private func readOutput(onLine: (String) -> Void) {
+        defer { close(outputDescriptor) }
+        var buffer = [UInt8](repeating: 0, count: 64 * 1024)
+        var partial: [UInt8] = []
+        while true {
+            let count = buffer.withUnsafeMutableBytes { read(outputDescriptor, $0.baseAddress, $0.count) }
+            if count < 0 && errno == EINTR { continue }
+            guard count > 0 else { break }
+            var start = 0
+            for index in 0..<count where buffer[index] == UInt8(ascii: "\n") {
+                partial.append(contentsOf: buffer[start..<index])
+                onLine(String(decoding: partial, as: UTF8.self))
+                partial.removeAll(keepingCapacity: true)
+                start = index + 1
+            }
+            partial.append(contentsOf: buffer[start..<count])
+            consumed.add(count, ordering: .releasing)
+        }
+        if !partial.isEmpty { onLine(String(decoding: partial, as: UTF8.self)) }
+    }
+
+    private func reap() -> ExitReason {
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 {
+            guard errno == EINTR else { return .exited(status: -1) }
+        }
+        let signal = status & 0x7f
+        return signal == 0 ? .exited(status: (status >> 8) & 0xff) : .signaled(signal)
+    }
+}

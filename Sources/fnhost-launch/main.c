@@ -1,0 +1,199 @@
+// fnhost-launch: the post-exec launcher every fnhost worker starts through.
+//
+// The host is multithreaded, so no host code runs between fork and exec; everything a
+// worker needs set up happens here, single-threaded, after this program's own exec:
+//
+//   fnhost-launch [--task-root DIR | --chdir DIR] [--lifeline FD] -- PROGRAM [ARG...]
+//
+//   --task-root DIR  enter a private mount namespace, bind DIR read-only at /var/task
+//                    and make /var/task the working directory.
+//   --chdir DIR      where namespaces are unavailable: run in DIR as it is.
+//   --lifeline FD    the read end of a pipe whose write end only the host holds: when it
+//                    reports EOF the host is gone, and the whole worker tree is killed.
+//
+// The launcher stays as the parent of PROGRAM (a subreaper), and ends with PROGRAM's exit
+// status or signal so the host sees what the function did. When PROGRAM ends, every
+// descendant left behind is killed. Launcher failures print one `fnhost-launch: ...` line
+// and exit with status 121.
+
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+enum { LAUNCH_FAILURE = 121 };
+
+static void fail(const char *format, ...) {
+    va_list args;
+    va_start(args, format);
+    fputs("fnhost-launch: ", stderr);
+    vfprintf(stderr, format, args);
+    fputc('\n', stderr);
+    va_end(args);
+    exit(LAUNCH_FAILURE);
+}
+
+// Ignored dispositions and blocked masks survive exec; start the worker with clean ones.
+static void reset_signals(void) {
+    struct sigaction action = {0};
+    action.sa_handler = SIG_DFL;
+    for (int signal_number = 1; signal_number < NSIG; signal_number++) {
+        sigaction(signal_number, &action, NULL);
+    }
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
+// Descriptors the host leaked without close-on-exec must not reach the function.
+static void close_other_descriptors(int keep) {
+    DIR *directory = opendir("/proc/self/fd");
+    if (directory == NULL) return;
+    int own = dirfd(directory);
+    struct dirent *entry;
+    while ((entry = readdir(directory)) != NULL) {
+        int fd = atoi(entry->d_name);
+        if (fd > 2 && fd != own && fd != keep) close(fd);
+    }
+    closedir(directory);
+}
+
+static void mount_task_root(const char *task_root) {
+    if (mkdir("/var/task", 0755) != 0 && errno != EEXIST) fail("cannot create /var/task: %s", strerror(errno));
+    if (unshare(CLONE_NEWNS) != 0) fail("cannot enter a mount namespace: %s", strerror(errno));
+    if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0) fail("cannot make mounts private: %s", strerror(errno));
+    if (mount(task_root, "/var/task", NULL, MS_BIND | MS_REC, NULL) != 0) {
+        fail("cannot bind %s at /var/task: %s", task_root, strerror(errno));
+    }
+    if (mount(NULL, "/var/task", NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_REC, NULL) != 0) {
+        fail("cannot make /var/task read-only: %s", strerror(errno));
+    }
+    if (chdir("/var/task") != 0) fail("cannot enter /var/task: %s", strerror(errno));
+}
+
+// Kills every descendant: as a subreaper the launcher inherits orphans, so killing its
+// children and reaping until none are left reaches the whole tree.
+static void kill_descendants(void) {
+    char path[64];
+    snprintf(path, sizeof path, "/proc/self/task/%d/children", (int)getpid());
+    for (;;) {
+        int found = 0;
+        FILE *children = fopen(path, "r");
+        if (children != NULL) {
+            int pid;
+            while (fscanf(children, "%d", &pid) == 1) {
+                kill(pid, SIGKILL);
+                found = 1;
+            }
+            fclose(children);
+        }
+        while (waitpid(-1, NULL, WNOHANG) > 0) {
+        }
+        if (!found) return;
+        usleep(200);
+    }
+}
+
+// Ends the launcher the way the program ended, so the host can tell exit codes from signals.
+static void exit_like(int status) {
+    if (WIFEXITED(status)) exit(WEXITSTATUS(status));
+    int signal_number = WTERMSIG(status);
+    struct rlimit no_core = {0, 0};
+    setrlimit(RLIMIT_CORE, &no_core);
+    signal(signal_number, SIG_DFL);
+    sigset_t only;
+    sigemptyset(&only);
+    sigaddset(&only, signal_number);
+    sigprocmask(SIG_UNBLOCK, &only, NULL);
+    kill(getpid(), signal_number);
+    exit(128 + signal_number);
+}
+
+int main(int argc, char **argv) {
+    const char *task_root = NULL;
+    const char *directory = NULL;
+    int lifeline = -1;
+    int index = 1;
+    for (; index < argc && strcmp(argv[index], "--") != 0; index++) {
+        if (strcmp(argv[index], "--task-root") == 0 && index + 1 < argc) {
+            task_root = argv[++index];
+        } else if (strcmp(argv[index], "--chdir") == 0 && index + 1 < argc) {
+            directory = argv[++index];
+        } else if (strcmp(argv[index], "--lifeline") == 0 && index + 1 < argc) {
+            lifeline = atoi(argv[++index]);
+        } else {
+            fail("unknown argument %s", argv[index]);
+        }
+    }
+    if (index + 1 >= argc) {
+        fail("usage: fnhost-launch [--task-root DIR | --chdir DIR] [--lifeline FD] -- PROGRAM [ARG...]");
+    }
+    char **program = &argv[index + 1];
+
+    reset_signals();
+    close_other_descriptors(lifeline);
+    if (lifeline >= 0 && fcntl(lifeline, F_SETFD, FD_CLOEXEC) != 0) fail("bad lifeline descriptor %d", lifeline);
+    if (task_root != NULL) mount_task_root(task_root);
+    if (directory != NULL && chdir(directory) != 0) fail("cannot enter %s: %s", directory, strerror(errno));
+    if (prctl(PR_SET_CHILD_SUBREAPER, 1) != 0) fail("cannot become a subreaper: %s", strerror(errno));
+
+    sigset_t child_signals;
+    sigemptyset(&child_signals);
+    sigaddset(&child_signals, SIGCHLD);
+    sigprocmask(SIG_BLOCK, &child_signals, NULL);
+    int child_events = signalfd(-1, &child_signals, SFD_CLOEXEC | SFD_NONBLOCK);
+    if (child_events < 0) fail("cannot watch children: %s", strerror(errno));
+
+    pid_t child = fork();
+    if (child < 0) fail("cannot fork: %s", strerror(errno));
+    if (child == 0) {
+        sigprocmask(SIG_UNBLOCK, &child_signals, NULL);
+        execvp(program[0], program);
+        fail("cannot execute %s: %s", program[0], strerror(errno));
+    }
+
+    struct pollfd watched[2] = {{.fd = child_events, .events = POLLIN}, {.fd = lifeline, .events = POLLIN}};
+    for (;;) {
+        if (poll(watched, lifeline >= 0 ? 2 : 1, -1) < 0) {
+            if (errno == EINTR) continue;
+            fail("poll failed: %s", strerror(errno));
+        }
+        if (lifeline >= 0 && watched[1].revents != 0) {
+            char byte;
+            if (read(lifeline, &byte, 1) <= 0) {
+                // The host is gone: nothing of this worker may outlive it.
+                kill_descendants();
+                kill(0, SIGKILL);
+                _exit(LAUNCH_FAILURE);
+            }
+        }
+        if (watched[0].revents != 0) {
+            struct signalfd_siginfo info;
+            while (read(child_events, &info, sizeof info) == sizeof info) {
+            }
+            int status;
+            pid_t ended;
+            while ((ended = waitpid(-1, &status, WNOHANG)) > 0) {
+                if (ended == child) {
+                    kill_descendants();
+                    exit_like(status);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,84 @@
+import ArgumentParser
+import AsyncHTTPClient
+import Foundation
+import FunctionHost
+import FunctionHostCore
+import Logging
+import NIOCore
+import NIOFoundationCompat
+import NIOHTTP1
+
+/// `fnhost invoke`: one invocation, locally or against a running host.
+struct Invoke: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Invoke a function once and print its response.",
+        discussion: "Prints the response payload on stdout and logs on stderr. Exits 0 on success, 1 on a function error, 2 on a usage or template error.")
+
+    @Argument(help: "The function's name or logical id.")
+    var name: String
+
+    @Option(name: .shortAndLong, help: ArgumentHelp("The event JSON: a file, or - for stdin.", valueName: "FILE|-"))
+    var event: String?
+
+    @Option(help: "Invoke through a running host at this URL instead of running the function here.")
+    var endpoint: String?
+
+    @OptionGroup var options: TemplateOptions
+
+    func run() async throws {
+        let logger = FnHost.bootstrap(level: .warning)
+        let payload: ByteBuffer
+        do {
+            payload = try readEvent()
+        } catch {
+            Self.exitWithStartupFailure(error)
+        }
+        let result: (payload: ByteBuffer, failed: Bool)
+        if let endpoint {
+            result = try await invokeRemotely(endpoint: endpoint, payload: payload)
+        } else {
+            do {
+                let host = try FunctionHost(configuration: try options.hostConfiguration(console: 2))
+                for warning in host.warnings { logger.warning("\(warning)") }
+                let outcome = try await host.invokeOnce(name, payload: payload, logger: logger)
+                result = (outcome.payload, outcome.functionError != nil)
+            } catch let error as TemplateError {
+                Self.exitWithStartupFailure(error)
+            } catch let error as FunctionHostError {
+                Self.exitWithStartupFailure(error)
+            }
+        }
+        FileHandle.standardOutput.write(Data(result.payload.readableBytesView) + Data("\n".utf8))
+        if result.failed { throw ExitCode(1) }
+    }
+
+    private func readEvent() throws -> ByteBuffer {
+        guard let event else { return ByteBuffer(string: "{}") }
+        let data =
+            event == "-" ? FileHandle.standardInput.readDataToEndOfFile() : try Data(contentsOf: URL(fileURLWithPath: event))
+        return ByteBuffer(data: data)
+    }
+
+    private func invokeRemotely(endpoint: String, payload: ByteBuffer) async throws -> (ByteBuffer, Bool) {
+        let base = endpoint.hasSuffix("/") ? String(endpoint.dropLast()) : endpoint
+        let path = name.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(.init(charactersIn: "-_."))) ?? name
+        var request = HTTPClientRequest(url: "\(base)/2015-03-31/functions/\(path)/invocations")
+        request.method = .POST
+        request.body = .bytes(payload)
+        let response: HTTPClientResponse
+        let body: ByteBuffer
+        do {
+            response = try await HTTPClient.shared.execute(request, timeout: .seconds(960))
+            body = try await response.body.collect(upTo: 7 * 1024 * 1024)
+        } catch {
+            Self.exitWithStartupFailure("cannot reach \(endpoint): \(error)")
+        }
+        guard response.status == .ok else {
+            let code = response.headers.first(name: "x-amzn-ErrorType") ?? "HTTP \(response.status.code)"
+            Self.exitWithStartupFailure("\(code): \(String(buffer: body))")
+        }
+        return (body, response.headers.first(name: "X-Amz-Function-Error") != nil)
+    }
+}
+
+extension String: @retroactive Error {}

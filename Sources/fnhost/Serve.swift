@@ -1,0 +1,36 @@
+import ArgumentParser
+import Foundation
+import FunctionHost
+import FunctionHostCore
+import Logging
+
+/// `fnhost serve`: the Invoke API on a port until SIGINT/SIGTERM.
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Serve the Lambda Invoke API for the template's functions.",
+        discussion: "Ready once GET /2015-03-31/functions/ answers 200. Function logs go to stdout, prefixed with the function's logical id, and to STATE_DIR/logs/FUNCTION.log.")
+
+    @OptionGroup var options: TemplateOptions
+
+    @Option(help: "Address to listen on.")
+    var host: String = "127.0.0.1"
+
+    @Option(help: "Port to listen on (0 picks a free one).")
+    var port: Int = 3001
+
+    func run() async throws {
+        let logger = FnHost.bootstrap()
+        let host: FunctionHost
+        do {
+            host = try FunctionHost(configuration: try options.hostConfiguration(host: self.host, port: port, console: 1))
+        } catch {
+            Self.exitWithStartupFailure(error)
+        }
+        for warning in host.warnings { logger.warning("\(warning)") }
+        let address = self.host
+        let count = host.catalog.entries.count
+        try await host.serve(logger: logger) { port in
+            FileHandle.standardOutput.write(Data("fnhost listening on http://\(address):\(port) (\(count) functions)\n".utf8))
+        }
+    }
+}
