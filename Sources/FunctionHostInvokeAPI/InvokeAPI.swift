@@ -29,6 +29,7 @@ public struct InvokeAPI: Sendable {
     /// Largest `Event` request payload (1 MB).
     static let maximumAsyncPayload = 1_048_576
 
+    /// The routes; Hummingbird matches a path with or without its trailing slash.
     public func makeRouter() -> Router<BasicRequestContext> {
         let router = Router()
         router.add(middleware: UnknownOperationMiddleware())
@@ -38,11 +39,7 @@ public struct InvokeAPI: Sendable {
         router.post("/2014-11-13/functions/:name/invoke-async") { request, context in
             await self.invokeAsyncLegacy(request, context)
         }
-        router.post("/2014-11-13/functions/:name/invoke-async/") { request, context in
-            await self.invokeAsyncLegacy(request, context)
-        }
         router.get("/2015-03-31/functions") { request, _ in self.listFunctions(request) }
-        router.get("/2015-03-31/functions/") { request, _ in self.listFunctions(request) }
         router.get("/2015-03-31/functions/:name") { request, context in
             self.getFunction(request, context, configurationOnly: false)
         }
@@ -50,7 +47,6 @@ public struct InvokeAPI: Sendable {
             self.getFunction(request, context, configurationOnly: true)
         }
         router.get("/2016-08-19/account-settings") { _, _ in self.accountSettings() }
-        router.get("/2016-08-19/account-settings/") { _, _ in self.accountSettings() }
         return router
     }
 

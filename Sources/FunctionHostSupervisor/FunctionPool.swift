@@ -23,7 +23,7 @@ actor FunctionPool {
     func invoke(_ request: InvocationRequest) async throws -> InvocationResult {
         guard !stopped else { throw InvokeError(.shuttingDown, "the host is shutting down") }
         let worker: Worker
-        if let warm = idle.popLast() {
+        if let warm = takeIdleWorker() {
             worker = warm
         } else {
             worker = try await Worker.start(function, settings: settings, sink: sink, logger: logger)
@@ -41,6 +41,15 @@ actor FunctionPool {
             await worker.stop()
         }
         return result
+    }
+
+    /// The most recently used idle worker that is still alive; dead ones are dropped.
+    private func takeIdleWorker() -> Worker? {
+        while let worker = idle.popLast() {
+            if worker.isAlive { return worker }
+            Task { await worker.stop() }
+        }
+        return nil
     }
 
     /// Stops every worker; invocations in flight end as their workers die.

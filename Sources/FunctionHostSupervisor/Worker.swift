@@ -113,6 +113,9 @@ final class Worker: Sendable {
         }
     }
 
+    /// False once the process tree has exited (a runtime may exit between invocations).
+    var isAlive: Bool { output.exitReason == nil }
+
     /// Kills the process tree and closes the listener.
     func stop() async {
         process.kill()
