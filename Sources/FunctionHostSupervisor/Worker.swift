@@ -81,35 +81,39 @@ final class Worker: Sendable {
             if let failure = readiness {
                 output.emit(LambdaLogFormat.initReport(duration: initDuration!, status: failure.status))
                 output.emit(LambdaLogFormat.start(requestID: request.requestID))
-                return (finish(request, .failure(failure), duration: 0, initDuration: initDuration), false)
+                return (
+                    finish(request, .failure(failure), duration: 0, initDuration: initDuration, maxMemory: 1), false
+                )
             }
             initialized.store(true, ordering: .relaxed)
         }
 
         output.emit(LambdaLogFormat.start(requestID: request.requestID))
         let outcome = await server.mailbox.invoke(request, timeout: .seconds(function.timeout))
+        // Sampled before a timeout kills the tree; after an exit there is nothing left to sample.
+        let maxMemory = process.peakMemoryMegabytes()
         let duration = outcome.deliveredAt.map { $0.duration(to: outcome.finishedAt).milliseconds } ?? 0
         switch outcome.kind {
         case .response(let payload, let contentType):
             await process.drainOutput()
-            return (finish(request, .success(payload, contentType), duration: duration, initDuration: initDuration), true)
+            return (finish(request, .success(payload, contentType), duration: duration, initDuration: initDuration, maxMemory: maxMemory), true)
         case .error(let payload, _):
             await process.drainOutput()
-            return (finish(request, .functionError(payload), duration: duration, initDuration: initDuration), true)
+            return (finish(request, .functionError(payload), duration: duration, initDuration: initDuration, maxMemory: maxMemory), true)
         case .responseTooLarge:
             let failure = PlatformFailure(.responseTooLarge)
-            return (finish(request, .failure(failure), duration: duration, initDuration: initDuration), true)
+            return (finish(request, .failure(failure), duration: duration, initDuration: initDuration, maxMemory: maxMemory), true)
         case .timedOut:
             process.kill()
             output.emit(LambdaLogFormat.timedOut(requestID: request.requestID, seconds: function.timeout))
             let failure = PlatformFailure(.timeout(requestID: request.requestID, seconds: function.timeout), status: .timeout)
-            return (finish(request, .failure(failure), duration: duration, initDuration: initDuration), false)
+            return (finish(request, .failure(failure), duration: duration, initDuration: initDuration, maxMemory: maxMemory), false)
         case .closed:
             let reason = output.exitReason ?? .signaled(9)
             output.emit(LambdaLogFormat.runtimeExited(requestID: request.requestID, reason: reason))
             output.emit(reason.errorType)
             let failure = PlatformFailure(.exited(requestID: request.requestID, reason: reason))
-            return (finish(request, .failure(failure), duration: duration, initDuration: initDuration), false)
+            return (finish(request, .failure(failure), duration: duration, initDuration: initDuration, maxMemory: maxMemory), false)
         }
     }
 
@@ -154,13 +158,13 @@ final class Worker: Sendable {
     }
 
     private func finish(
-        _ request: InvocationRequest, _ ending: Ending, duration: Double, initDuration: Double?
+        _ request: InvocationRequest, _ ending: Ending, duration: Double, initDuration: Double?, maxMemory: Int
     ) -> InvocationResult {
         output.emit(LambdaLogFormat.end(requestID: request.requestID))
         output.emit(
             LambdaLogFormat.report(
                 requestID: request.requestID, duration: duration, memorySize: function.memorySize,
-                maxMemoryUsed: process.peakMemoryMegabytes(), initDuration: initDuration, status: ending.status))
+                maxMemoryUsed: maxMemory, initDuration: initDuration, status: ending.status))
         let tail = output.endCapture()
         switch ending {
         case .success(let payload, let contentType):

@@ -54,9 +54,11 @@ struct Invoke: AsyncParsableCommand {
 
     private func readEvent() throws -> ByteBuffer {
         guard let event else { return ByteBuffer(string: "{}") }
-        let data =
-            event == "-" ? FileHandle.standardInput.readDataToEndOfFile() : try Data(contentsOf: URL(fileURLWithPath: event))
-        return ByteBuffer(data: data)
+        // FileHandle, unlike Data(contentsOf:), also reads pipes such as `--event <(echo '{}')`.
+        guard let file = event == "-" ? FileHandle.standardInput : FileHandle(forReadingAtPath: event) else {
+            throw ValidationError("cannot read the event file \(event)")
+        }
+        return ByteBuffer(data: file.readDataToEndOfFile())
     }
 
     private func invokeRemotely(endpoint: String, payload: ByteBuffer) async throws -> (ByteBuffer, Bool) {
