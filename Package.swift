@@ -137,6 +137,9 @@ let package = Package(
                 "FunctionHost",
                 "FunctionHostCore",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -147,7 +150,14 @@ let package = Package(
         ),
         .testTarget(
             name: "FunctionHostRuntimeAPITests",
-            dependencies: ["FunctionHostRuntimeAPI", "FunctionHostCore"],
+            dependencies: [
+                "FunctionHostRuntimeAPI",
+                "FunctionHostCore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -157,6 +167,8 @@ let package = Package(
                 "FunctionHost",
                 "FunctionHostCore",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -51,8 +51,12 @@ public struct FunctionHost: Sendable {
             console: configuration.consoleDescriptor, logger: logger)
     }
 
-    /// Serves the Invoke API until SIGINT/SIGTERM (or cancellation); `onReady` gets the bound port.
-    public func serve(logger: Logger, onReady: @escaping @Sendable (Int) async -> Void) async throws {
+    /// Serves the Invoke API until one of `shutdownSignals` arrives or the task is cancelled;
+    /// `onReady` gets the bound port.
+    public func serve(
+        logger: Logger, shutdownSignals: [UnixSignal] = [.sigterm, .sigint],
+        onReady: @escaping @Sendable (Int) async -> Void
+    ) async throws {
         let supervisor = try makeSupervisor(logger: logger)
         let queue = InMemoryAsyncQueue(invoker: supervisor, logger: logger)
         let api = InvokeAPI(catalog: catalog, invoker: supervisor, asyncQueue: queue, account: configuration.account)
@@ -66,7 +70,7 @@ public struct FunctionHost: Sendable {
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(
                 services: [.init(service: queue), .init(service: app), .init(service: supervisor)],
-                gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+                gracefulShutdownSignals: shutdownSignals, logger: logger))
         try await group.run()
     }
 

@@ -1,0 +1,160 @@
+import FunctionHostCore
+import NIOCore
+import Testing
+
+@testable import FunctionHostRuntimeAPI
+
+private func request(_ id: String = "req-1") -> InvocationRequest {
+    InvocationRequest(
+        requestID: id, payload: ByteBuffer(string: #"{"k":1}"#),
+        invokedFunctionARN: "arn:aws:lambda:us-east-1:123456789012:function:f", traceID: "Root=1-0-0")
+}
+
+/// Drives a mailbox through `/next` on behalf of a runtime.
+private func nextEvent(_ mailbox: RuntimeMailbox) async throws -> RuntimeMailbox.Delivery {
+    try #require(try await mailbox.runtimeNext())
+}
+
+@Suite struct RuntimeMailboxTests {
+    @Test func firstNextMakesTheEnvironmentReady() async throws {
+        let mailbox = RuntimeMailbox()
+        async let next = mailbox.runtimeNext()
+        guard case .ready = await mailbox.waitUntilReady() else {
+            Issue.record("expected ready")
+            return
+        }
+        await mailbox.close()
+        #expect(try await next == nil)
+    }
+
+    @Test func deliversAnInvocationAndReturnsItsResponse() async throws {
+        let mailbox = RuntimeMailbox()
+        let runtime = Task {
+            let delivery = try await nextEvent(mailbox)
+            #expect(delivery.request.requestID == "req-1")
+            #expect(delivery.deadlineEpochMilliseconds > 0)
+            try await mailbox.runtimeResponse(
+                requestID: "req-1", payload: ByteBuffer(string: "ok"), contentType: "application/json")
+        }
+        _ = await mailbox.waitUntilReady()
+        let outcome = await mailbox.invoke(request(), timeout: .seconds(5))
+        guard case .response(let payload, let contentType) = outcome.kind else {
+            Issue.record("expected a response, got \(outcome.kind)")
+            return
+        }
+        #expect(String(buffer: payload) == "ok")
+        #expect(contentType == "application/json")
+        #expect(outcome.deliveredAt != nil)
+        try await runtime.value
+    }
+
+    @Test func rejectsUnknownRequestIDsAndSecondAnswers() async throws {
+        let mailbox = RuntimeMailbox()
+        let runtime = Task {
+            _ = try await nextEvent(mailbox)
+            await #expect(throws: RuntimeAPIError.invalidRequestID) {
+                try await mailbox.runtimeResponse(requestID: "other", payload: ByteBuffer(), contentType: "")
+            }
+            try await mailbox.runtimeError(requestID: "req-1", payload: ByteBuffer(string: "{}"), errorType: "Unhandled")
+            await #expect(throws: RuntimeAPIError.invalidTransition(from: "RuntimeResponseSentState", to: "InvocationResponse")) {
+                try await mailbox.runtimeResponse(requestID: "req-1", payload: ByteBuffer(), contentType: "")
+            }
+        }
+        _ = await mailbox.waitUntilReady()
+        let outcome = await mailbox.invoke(request(), timeout: .seconds(5))
+        guard case .error(_, let errorType) = outcome.kind else {
+            Issue.record("expected an error outcome")
+            return
+        }
+        #expect(errorType == "Unhandled")
+        try await runtime.value
+    }
+
+    @Test func initErrorIsOnlyAcceptedBeforeTheFirstNext() async throws {
+        let failing = RuntimeMailbox()
+        try await failing.runtimeInitError(payload: ByteBuffer(string: "{}"), errorType: "Runtime.ImportModuleError")
+        guard case .initError(_, let errorType) = await failing.waitUntilReady() else {
+            Issue.record("expected an init error")
+            return
+        }
+        #expect(errorType == "Runtime.ImportModuleError")
+        await #expect(throws: RuntimeAPIError.invalidTransition(from: "InitError", to: "Ready")) {
+            _ = try await failing.runtimeNext()
+        }
+
+        let ready = RuntimeMailbox()
+        let parked = Task { try await ready.runtimeNext() }
+        _ = await ready.waitUntilReady()
+        await #expect(throws: RuntimeAPIError.invalidTransition(from: "Ready", to: "InitError")) {
+            try await ready.runtimeInitError(payload: ByteBuffer(), errorType: nil)
+        }
+        await ready.close()
+        #expect(try await parked.value == nil)
+    }
+
+    @Test func aDeadlineEndsTheInvocationAndLateAnswersAreRefused() async throws {
+        let mailbox = RuntimeMailbox()
+        let runtime = Task { _ = try await nextEvent(mailbox) }
+        _ = await mailbox.waitUntilReady()
+        let outcome = await mailbox.invoke(request(), timeout: .milliseconds(50))
+        guard case .timedOut = outcome.kind else {
+            Issue.record("expected a timeout, got \(outcome.kind)")
+            return
+        }
+        try await runtime.value
+        await #expect(throws: RuntimeAPIError.self) {
+            try await mailbox.runtimeResponse(requestID: "req-1", payload: ByteBuffer(), contentType: "")
+        }
+    }
+
+    @Test func anOversizedResponseIsRefusedAndTheEnvironmentStaysUsable() async throws {
+        let mailbox = RuntimeMailbox()
+        let runtime = Task {
+            _ = try await nextEvent(mailbox)
+            await #expect(throws: RuntimeAPIError.tooLarge) {
+                try await mailbox.runtimeResponse(requestID: "req-1", payload: nil, contentType: "")
+            }
+            let second = try await nextEvent(mailbox)
+            try await mailbox.runtimeResponse(
+                requestID: second.request.requestID, payload: ByteBuffer(string: "2"), contentType: "application/json")
+        }
+        _ = await mailbox.waitUntilReady()
+        guard case .responseTooLarge = await mailbox.invoke(request(), timeout: .seconds(5)).kind else {
+            Issue.record("expected responseTooLarge")
+            return
+        }
+        guard case .response(let payload, _) = await mailbox.invoke(request("req-2"), timeout: .seconds(5)).kind else {
+            Issue.record("expected the second invocation to succeed")
+            return
+        }
+        #expect(String(buffer: payload) == "2")
+        try await runtime.value
+    }
+
+    @Test func closingAnswersTheWaitingInvocation() async throws {
+        let mailbox = RuntimeMailbox()
+        let runtime = Task { _ = try await nextEvent(mailbox) }
+        _ = await mailbox.waitUntilReady()
+        async let outcome = mailbox.invoke(request(), timeout: .seconds(30))
+        try await runtime.value
+        await mailbox.close()
+        guard case .closed = await outcome.kind else {
+            Issue.record("expected closed")
+            return
+        }
+    }
+}
+
+@Suite struct RuntimeAPIRequestTests {
+    @Test func parsesTheProtocolsPaths() {
+        #expect(RuntimeAPIRequest(method: "GET", path: "/2018-06-01/runtime/invocation/next") == .next)
+        #expect(
+            RuntimeAPIRequest(method: "POST", path: "/2018-06-01/runtime/invocation/abc/response")
+                == .response(requestID: "abc"))
+        #expect(
+            RuntimeAPIRequest(method: "POST", path: "/2018-06-01/runtime/invocation/abc/error") == .error(requestID: "abc"))
+        #expect(RuntimeAPIRequest(method: "POST", path: "/2018-06-01/runtime/init/error") == .initError)
+        #expect(RuntimeAPIRequest(method: "POST", path: "/2018-06-01/runtime/invocation/next") == nil)
+        #expect(RuntimeAPIRequest(method: "GET", path: "/2020-01-01/extension/register") == nil)
+    }
+}
