@@ -129,8 +129,9 @@ extension InvokeAPI {
         do {
             _ = try JSONSerialization.jsonObject(with: Data(payload.readableBytesView), options: .fragmentsAllowed)
         } catch {
-            throw .invalidContent(
-                "Could not parse request body into json: Could not parse payload into json: \((error as NSError).localizedDescription)")
+            // Foundation keeps the parser's explanation ("Invalid value around line 1, column 0.") in the debug description.
+            let detail = (error as NSError).userInfo[NSDebugDescriptionErrorKey] as? String ?? "\(error)"
+            throw .invalidContent("Could not parse request body into json: Could not parse payload into json: \(detail)")
         }
         return payload
     }

@@ -14,6 +14,9 @@ final class WorkerProcess: Sendable {
     /// Bytes of output the reader thread has consumed so far.
     private let consumed = Atomic<Int>(0)
 
+    /// Longest log line kept whole (CloudWatch's event limit); longer output is split.
+    static let maximumLineLength = 256 * 1024
+
     /// Status with which `fnhost-launch` reports its own failures.
     static let launchFailureStatus: Int32 = 121
 
@@ -100,6 +103,11 @@ final class WorkerProcess: Sendable {
                 start = index + 1
             }
             partial.append(contentsOf: buffer[start..<count])
+            if partial.count >= Self.maximumLineLength {
+                // A function that never writes a newline must not grow the host's memory without bound.
+                onLine(String(decoding: partial, as: UTF8.self))
+                partial.removeAll(keepingCapacity: true)
+            }
             consumed.add(count, ordering: .releasing)
         }
         if !partial.isEmpty { onLine(String(decoding: partial, as: UTF8.self)) }
