@@ -80,6 +80,11 @@ public struct FunctionHost: Sendable {
             throw FunctionHostError(
                 "no function named \(name) in \(configuration.templatePath) (have: \(catalog.functions.map(\.functionName).joined(separator: ", ")))")
         }
+        if payload.readableBytes > 0,
+            (try? JSONSerialization.jsonObject(with: Data(payload.readableBytesView), options: .fragmentsAllowed)) == nil
+        {
+            throw FunctionHostError("the event is not JSON; Lambda only hands functions JSON payloads")
+        }
         let supervisor = try makeSupervisor(logger: logger)
         let function = entry.configuration
         let request = InvocationRequest(

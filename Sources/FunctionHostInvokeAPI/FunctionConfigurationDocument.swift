@@ -29,8 +29,9 @@ struct FunctionConfigurationDocument: Encodable {
     var Environment: Variables?
     var TracingConfig = Tracing()
     var RevisionId: String
-    var State = "Active"
-    var LastUpdateStatus = "Successful"
+    /// Absent from `ListFunctions` entries, as AWS sends them.
+    var State: String? = "Active"
+    var LastUpdateStatus: String? = "Successful"
     var PackageType = "Zip"
     var Architectures = ["x86_64"]
     var EphemeralStorage = Storage()

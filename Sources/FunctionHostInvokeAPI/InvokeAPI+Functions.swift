@@ -12,20 +12,31 @@ extension InvokeAPI {
     func listFunctions(_ request: Request) -> Response {
         let requestID = Self.newRequestID()
         let query = request.uri.queryParameters
-        let start = query.get("Marker").flatMap { Int($0) } ?? 0
-        let pageSize = min(query.get("MaxItems").flatMap { Int($0) } ?? Self.listPageSize, Self.listPageSize)
-        guard start >= 0, start <= catalog.entries.count, pageSize >= 1 else {
-            return LambdaAPIError.invalidParameter("Invalid Marker or MaxItems").response(requestID: requestID)
+        let marker: String? = query.get("Marker").map { String($0) }
+        let maxItems: String? = query.get("MaxItems").map { String($0) }
+        guard let start = marker.map({ Int($0) }) ?? 0, (0...catalog.entries.count).contains(start) else {
+            return LambdaAPIError.invalidParameter("Invalid Marker: \(marker ?? "")").response(requestID: requestID)
         }
+        guard let requested = maxItems.map({ Int($0) }) ?? Self.listPageSize, (1...10_000).contains(requested) else {
+            return LambdaAPIError.validation(
+                value: maxItems ?? "", field: "maxItems",
+                constraint: "Member must have value less than or equal to 10000 and greater than or equal to 1"
+            ).response(requestID: requestID)
+        }
+        let pageSize = min(requested, Self.listPageSize)
         let page = catalog.entries[start..<min(start + pageSize, catalog.entries.count)]
         struct Listing: Encodable {
             var Functions: [FunctionConfigurationDocument]
             var NextMarker: String?
         }
         let next = page.endIndex < catalog.entries.count ? String(page.endIndex) : nil
-        return Self.json(
-            Listing(Functions: page.map { FunctionConfigurationDocument($0, account: account) }, NextMarker: next),
-            requestID: requestID)
+        let functions = page.map { entry in
+            var document = FunctionConfigurationDocument(entry, account: account)
+            document.State = nil
+            document.LastUpdateStatus = nil
+            return document
+        }
+        return Self.json(Listing(Functions: functions, NextMarker: next), requestID: requestID)
     }
 
     /// `GET /2015-03-31/functions/{name}` and `…/{name}/configuration`.

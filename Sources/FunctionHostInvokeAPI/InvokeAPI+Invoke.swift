@@ -117,8 +117,9 @@ extension InvokeAPI {
         guard size <= limit else {
             if invocationType == "Event" {
                 throw LambdaAPIError(
-                    status: .contentTooLarge, code: "RequestTooLargeException",
-                    message: "Request must be smaller than \(limit) bytes for the Invoke operation")
+                    status: .contentTooLarge, code: "RequestEntityTooLargeException",
+                    message: "\(size) byte payload is too large for the Event invocation type (limit \(limit) bytes)",
+                    messageKey: "Message")
             }
             throw LambdaAPIError(
                 status: .contentTooLarge, code: "RequestEntityTooLargeException",

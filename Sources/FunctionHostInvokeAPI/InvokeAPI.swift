@@ -68,12 +68,16 @@ public struct InvokeAPI: Sendable {
             throw .invalidParameter("The derived qualifier from the function name does not match the specified qualifier.")
         }
         let qualifier = reference.qualifier ?? queryQualifier
-        let arn = account.functionARN(reference.name, qualifier: qualifier)
-        guard reference.accountID == nil || reference.accountID == account.accountID,
-            reference.region == nil || reference.region == account.region,
-            qualifier == nil || qualifier == "$LATEST",
+        if let region = reference.region, region != account.region {
+            throw LambdaAPIError(
+                status: .notFound, code: "ResourceNotFoundException",
+                message: "Functions from '\(region)' are not reachable in this region ('\(account.region)')",
+                messageKey: "Message")
+        }
+        let owner = AccountContext(accountID: reference.accountID ?? account.accountID, region: account.region)
+        guard owner.accountID == account.accountID, qualifier == nil || qualifier == "$LATEST",
             let entry = catalog.entry(named: reference.name)
-        else { throw .functionNotFound(arn) }
+        else { throw .functionNotFound(owner.functionARN(reference.name, qualifier: qualifier)) }
         return (entry, qualifier)
     }
 

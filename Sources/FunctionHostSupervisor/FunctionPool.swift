@@ -57,6 +57,8 @@ actor FunctionPool {
         stopped = true
         let all = idle + Array(busy.values)
         idle.removeAll()
-        for worker in all { await worker.stop() }
+        await withDiscardingTaskGroup { group in
+            for worker in all { group.addTask { await worker.stop() } }
+        }
     }
 }

@@ -37,6 +37,8 @@ public final class Supervisor: Invoker, Service {
     }
 
     public func stop() async {
-        for pool in pools.values { await pool.stop() }
+        await withDiscardingTaskGroup { group in
+            for pool in pools.values { group.addTask { await pool.stop() } }
+        }
     }
 }

@@ -76,7 +76,7 @@ final class Worker: Sendable {
         if request.wantsLogTail { output.beginCapture() }
         var initDuration: Double?
         if !initialized.load(ordering: .relaxed) {
-            let readiness = await waitUntilReady()
+            let readiness = await waitUntilReady(requestID: request.requestID)
             initDuration = spawnedAt.duration(to: .now).milliseconds
             if let failure = readiness {
                 output.emit(LambdaLogFormat.initReport(duration: initDuration!, status: failure.status))
@@ -120,14 +120,18 @@ final class Worker: Sendable {
     /// False once the process tree has exited (a runtime may exit between invocations).
     var isAlive: Bool { output.exitReason == nil }
 
-    /// Kills the process tree and closes the listener.
+    /// Kills the process tree, closes the listener, and waits (at most a second) until the tree is reaped.
     func stop() async {
         process.kill()
         await server.stop()
+        let deadline = ContinuousClock.now.advanced(by: .seconds(1))
+        while isAlive, ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(5))
+        }
     }
 
     /// `nil` once the runtime called `/next`; otherwise why it never will.
-    private func waitUntilReady() async -> PlatformFailure? {
+    private func waitUntilReady(requestID: String) async -> PlatformFailure? {
         let timedOut = Atomic<Bool>(false)
         let timer = Task { [process] in
             try await Task.sleep(for: Self.initTimeout)
@@ -152,8 +156,7 @@ final class Worker: Sendable {
             if let message = output.launchFailure {
                 return PlatformFailure(.init(errorType: "Runtime.InvalidEntrypoint", errorMessage: message))
             }
-            let reason = output.exitReason ?? .signaled(9)
-            return PlatformFailure(.init(errorType: reason.errorType, errorMessage: reason.message))
+            return PlatformFailure(.exited(requestID: requestID, reason: output.exitReason ?? .signaled(9)))
         }
     }
 

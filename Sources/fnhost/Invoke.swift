@@ -70,6 +70,10 @@ struct Invoke: AsyncParsableCommand {
         let response: HTTPClientResponse
         let body: ByteBuffer
         do {
+            // AsyncHTTPClient retries refused connections until the request's deadline, which must be
+            // long for a slow function: so first check, briefly, that a host answers at all.
+            let probe = HTTPClientRequest(url: "\(base)/2015-03-31/functions/")
+            _ = try await HTTPClient.shared.execute(probe, timeout: .seconds(5))
             response = try await HTTPClient.shared.execute(request, timeout: .seconds(960))
             body = try await response.body.collect(upTo: 7 * 1024 * 1024)
         } catch {
