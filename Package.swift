@@ -131,6 +131,17 @@ let package = Package(
             path: "functions/swift-hello/Sources",
             swiftSettings: swiftSettings
         ),
+        .executableTarget(
+            name: "fnhost-bench",
+            dependencies: [
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "bench/Sources/fnhost-bench",
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "FunctionHostTesting",
             dependencies: [

@@ -88,9 +88,9 @@ public struct FunctionHost: Sendable {
         let supervisor = try makeSupervisor(logger: logger)
         let function = entry.configuration
         let request = InvocationRequest(
-            requestID: UUID().uuidString.lowercased(), payload: payload.readableBytes == 0 ? ByteBuffer(string: "{}") : payload,
+            requestID: InvocationIdentifiers.requestID(), payload: payload.readableBytes == 0 ? ByteBuffer(string: "{}") : payload,
             invokedFunctionARN: configuration.account.functionARN(function.functionName),
-            traceID: TraceID.make())
+            traceID: InvocationIdentifiers.traceHeader())
         let result = try await supervisor.invoke(function, request)
         await supervisor.stop()
         return result

@@ -38,7 +38,7 @@ extension InvokeAPI {
             requestID: requestID, payload: payload,
             invokedFunctionARN: account.functionARN(function.functionName, qualifier: qualifier),
             clientContext: invocationType == "RequestResponse" ? clientContext : nil,
-            traceID: request.headers[HTTPField.Name("X-Amzn-Trace-Id")!] ?? TraceID.make(),
+            traceID: request.headers[HTTPField.Name("X-Amzn-Trace-Id")!] ?? InvocationIdentifiers.traceHeader(),
             tenantID: request.headers[HTTPField.Name("X-Amz-Tenant-Id")!],
             wantsLogTail: logType == "Tail" && invocationType == "RequestResponse")
 
@@ -85,7 +85,7 @@ extension InvokeAPI {
             let payload = try await Self.readPayload(request, limit: Self.maximumAsyncPayload, invocationType: "Event")
             let invocation = InvocationRequest(
                 requestID: requestID, payload: payload,
-                invokedFunctionARN: account.functionARN(entry.configuration.functionName), traceID: TraceID.make())
+                invokedFunctionARN: account.functionARN(entry.configuration.functionName), traceID: InvocationIdentifiers.traceHeader())
             do {
                 try await asyncQueue.enqueue(entry.configuration, invocation)
             } catch {

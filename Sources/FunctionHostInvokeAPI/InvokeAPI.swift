@@ -81,7 +81,7 @@ public struct InvokeAPI: Sendable {
         return (entry, qualifier)
     }
 
-    static func newRequestID() -> String { UUID().uuidString.lowercased() }
+    static func newRequestID() -> String { InvocationIdentifiers.requestID() }
 }
 
 /// Answers requests no route matched with an AWS-shaped `UnknownOperationException`.

@@ -93,28 +93,29 @@ final class Worker: Sendable {
         // Sampled before a timeout kills the tree; after an exit there is nothing left to sample.
         let maxMemory = process.peakMemoryMegabytes()
         let duration = outcome.deliveredAt.map { $0.duration(to: outcome.finishedAt).milliseconds } ?? 0
+        let ending: Ending
+        let reusable: Bool
         switch outcome.kind {
         case .response(let payload, let contentType):
-            await process.drainOutput()
-            return (finish(request, .success(payload, contentType), duration: duration, initDuration: initDuration, maxMemory: maxMemory), true)
+            (ending, reusable) = (.success(payload, contentType), true)
         case .error(let payload, _):
-            await process.drainOutput()
-            return (finish(request, .functionError(payload), duration: duration, initDuration: initDuration, maxMemory: maxMemory), true)
+            (ending, reusable) = (.functionError(payload), true)
         case .responseTooLarge:
-            let failure = PlatformFailure(.responseTooLarge)
-            return (finish(request, .failure(failure), duration: duration, initDuration: initDuration, maxMemory: maxMemory), true)
+            (ending, reusable) = (.failure(PlatformFailure(.responseTooLarge)), true)
         case .timedOut:
             process.kill()
             output.emit(LambdaLogFormat.timedOut(requestID: request.requestID, seconds: function.timeout))
-            let failure = PlatformFailure(.timeout(requestID: request.requestID, seconds: function.timeout), status: .timeout)
-            return (finish(request, .failure(failure), duration: duration, initDuration: initDuration, maxMemory: maxMemory), false)
+            let error = FunctionErrorPayload.timeout(requestID: request.requestID, seconds: function.timeout)
+            (ending, reusable) = (.failure(PlatformFailure(error, status: .timeout)), false)
         case .closed:
             let reason = output.exitReason ?? .signaled(9)
             output.emit(LambdaLogFormat.runtimeExited(requestID: request.requestID, reason: reason))
             output.emit(reason.errorType)
-            let failure = PlatformFailure(.exited(requestID: request.requestID, reason: reason))
-            return (finish(request, .failure(failure), duration: duration, initDuration: initDuration, maxMemory: maxMemory), false)
+            (ending, reusable) = (.failure(PlatformFailure(.exited(requestID: request.requestID, reason: reason))), false)
         }
+        if reusable { await process.drainOutput() }
+        let result = finish(request, ending, duration: duration, initDuration: initDuration, maxMemory: maxMemory)
+        return (result, reusable)
     }
 
     /// False once the process tree has exited (a runtime may exit between invocations).

@@ -13,6 +13,10 @@ final class WorkerProcess: Sendable {
     private let outputDescriptor: Int32
     /// Bytes of output the reader thread has consumed so far.
     private let consumed = Atomic<Int>(0)
+    /// Descriptor of the child's `/proc/PID/status`, or one of the markers below.
+    private let memoryStatus = Mutex<Int32>(WorkerProcess.notOpened)
+    private static let notOpened: Int32 = -1
+    private static let unavailable: Int32 = -2
 
     /// Longest log line kept whole (CloudWatch's event limit); longer output is split.
     static let maximumLineLength = 256 * 1024
@@ -72,19 +76,49 @@ final class WorkerProcess: Sendable {
         }
     }
 
-    /// Peak resident memory of the function's processes in MB (VmHWM of the launcher's children).
+    /// Peak resident memory of the function's process in MB (`VmHWM` of the launcher's child).
+    ///
+    /// Runs on every invocation, so `/proc/CHILD/status` is opened once and re-read with `pread`.
     func peakMemoryMegabytes() -> Int {
-        guard let children = try? String(contentsOfFile: "/proc/\(pid)/task/\(pid)/children", encoding: .utf8) else {
-            return 1
+        memoryStatus.withLock { descriptor in
+            if descriptor == Self.notOpened { descriptor = openChildStatus() }
+            guard descriptor >= 0 else { return 1 }
+            return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 2048) { buffer in
+                let count = pread(descriptor, buffer.baseAddress, buffer.count, 0)
+                guard count > 0 else { return 1 }
+                return max(1, (Self.kilobytes(of: "VmHWM:", in: UnsafeBufferPointer(rebasing: buffer[..<count])) + 1023) / 1024)
+            }
         }
-        var kilobytes = 0
-        for child in children.split(separator: " ") {
-            guard let status = try? String(contentsOfFile: "/proc/\(child)/status", encoding: .utf8),
-                let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") })
-            else { continue }
-            kilobytes += Int(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "0") ?? 0
+    }
+
+    private func openChildStatus() -> Int32 {
+        guard let children = try? String(contentsOfFile: "/proc/\(pid)/task/\(pid)/children", encoding: .utf8),
+            let child = children.split(separator: " ").first
+        else { return Self.notOpened }
+        let descriptor = open("/proc/\(child)/status", O_RDONLY | O_CLOEXEC)
+        return descriptor >= 0 ? descriptor : Self.unavailable
+    }
+
+    /// The number after `field` in a `/proc/PID/status` text (kB), or 0.
+    static func kilobytes(of field: StaticString, in text: UnsafeBufferPointer<UInt8>) -> Int {
+        let key = UnsafeBufferPointer(start: field.utf8Start, count: field.utf8CodeUnitCount)
+        var index = 0
+        while index + key.count <= text.count {
+            if (index == 0 || text[index - 1] == UInt8(ascii: "\n")) && text[index..<(index + key.count)].elementsEqual(key) {
+                var value = 0
+                var cursor = index + key.count
+                while cursor < text.count, text[cursor] == UInt8(ascii: " ") || text[cursor] == UInt8(ascii: "\t") {
+                    cursor += 1
+                }
+                while cursor < text.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(text[cursor]) {
+                    value = value * 10 + Int(text[cursor] - UInt8(ascii: "0"))
+                    cursor += 1
+                }
+                return value
+            }
+            index += 1
         }
-        return max(1, (kilobytes + 1023) / 1024)
+        return 0
     }
 
     private func readOutput(onLine: (String) -> Void) {
@@ -117,6 +151,10 @@ final class WorkerProcess: Sendable {
         var status: Int32 = 0
         while waitpid(pid, &status, 0) < 0 {
             guard errno == EINTR else { return .exited(status: -1) }
+        }
+        memoryStatus.withLock { descriptor in
+            if descriptor >= 0 { close(descriptor) }
+            descriptor = Self.unavailable
         }
         let signal = status & 0x7f
         return signal == 0 ? .exited(status: (status >> 8) & 0xff) : .signaled(signal)

@@ -1,0 +1,315 @@
+#!/usr/bin/env python3
+"""Drives the fnhost benchmark and prints one JSON document on stdout (progress on stderr).
+
+Started by bench/run after the build. It only starts processes on 127.0.0.1 and stops every
+one of them again; every step has a time limit. The timing itself is done by
+`fnhost-bench warm|cold` (a small Swift raw-socket client), so the Python here is never on the
+measured path: it starts servers, collects raw samples and summarises them.
+
+Summaries: nearest-rank percentiles of each run's samples; across runs, the median of each
+per-run figure (this machine is noisy, so one run proves little).
+"""
+
+import argparse
+import json
+import math
+import os
+import platform
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+READY_TIMEOUT = 30.0
+STEP_TIMEOUT = 600.0
+
+
+def log(message):
+    print(f"bench: {message}", file=sys.stderr, flush=True)
+
+
+class BenchFailure(Exception):
+    pass
+
+
+class Server:
+    """A server process on port 0 whose stdout goes to a file (so nothing can block on a full
+    pipe); ready once `ready_prefix` shows up in that file."""
+
+    def __init__(self, name, argv, ready_prefix, workdir):
+        self.name = name
+        self.stdout_path = os.path.join(workdir, f"{name}.stdout")
+        self.stderr_path = os.path.join(workdir, f"{name}.stderr")
+        with open(self.stdout_path, "wb") as out, open(self.stderr_path, "wb") as err:
+            self.process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=out, stderr=err, cwd=ROOT)
+        self.port = self._wait_ready(ready_prefix)
+
+    def _wait_ready(self, prefix):
+        deadline = time.monotonic() + READY_TIMEOUT
+        while time.monotonic() < deadline:
+            with open(self.stdout_path, "rb") as out:
+                for line in out:
+                    text = line.decode("utf-8", "replace")
+                    if text.startswith(prefix):
+                        # "... listening on http://127.0.0.1:PORT ..."
+                        address = text.split("http://", 1)[1].split()[0]
+                        return int(address.rsplit(":", 1)[1])
+            if self.process.poll() is not None:
+                break
+            time.sleep(0.02)
+        self.stop()
+        raise BenchFailure(f"{self.name} did not become ready: {self.tail_stderr()}")
+
+    def tail_stderr(self):
+        try:
+            with open(self.stderr_path, "rb") as err:
+                return err.read()[-2000:].decode("utf-8", "replace").strip()
+        except OSError:
+            return ""
+
+    def stop(self):
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+def run_client(bench_binary, args):
+    argv = [bench_binary] + args
+    try:
+        done = subprocess.run(argv, capture_output=True, timeout=STEP_TIMEOUT, cwd=ROOT)
+    except subprocess.TimeoutExpired:
+        raise BenchFailure(f"{' '.join(argv)} took longer than {STEP_TIMEOUT:.0f} s")
+    if done.returncode != 0:
+        raise BenchFailure(f"{' '.join(argv)} failed ({done.returncode}): {done.stderr.decode(errors='replace').strip()}")
+    return json.loads(done.stdout)
+
+
+def report_durations(log_path):
+    """`Duration` of every REPORT line in a function's log, in milliseconds (host-measured: the
+    event handed to /next until /response arrived; printed with 10 µs resolution)."""
+    durations = []
+    with open(log_path, encoding="utf-8", errors="replace") as log_file:
+        for line in log_file:
+            if line.startswith("REPORT "):
+                for field in line.split("\t"):
+                    if field.startswith("Duration: "):
+                        durations.append(float(field.split()[1]))
+    return durations
+
+
+def percentile(sorted_values, q):
+    """Nearest-rank percentile of an ascending list."""
+    rank = max(1, math.ceil(q / 100.0 * len(sorted_values)))
+    return sorted_values[rank - 1]
+
+
+def summarize(values, scale, digits):
+    """p50/p90/p99/p99.9/max/mean of `values` divided by `scale`."""
+    ordered = sorted(values)
+    r = lambda v: round(v / scale, digits)
+    return {
+        "n": len(ordered),
+        "p50": r(percentile(ordered, 50)),
+        "p90": r(percentile(ordered, 90)),
+        "p99": r(percentile(ordered, 99)),
+        "p99.9": r(percentile(ordered, 99.9)),
+        "max": r(ordered[-1]),
+        "mean": r(statistics.fmean(ordered)),
+    }
+
+
+def warm_run_figures(sample):
+    figures = summarize(sample["latencies_ns"], 1000.0, 1)
+    figures["invokes_per_s"] = round(sample["requests"] / (sample["wall_ns"] / 1e9), 1)
+    return figures
+
+
+def median_of_runs(runs):
+    keys = [k for k in runs[0] if k != "n"]
+    return {k: round(statistics.median(run[k] for run in runs), 1) for k in keys}
+
+
+def machine_info():
+    info = {
+        "nproc": os.cpu_count(),
+        "usable_cpus": len(os.sched_getaffinity(0)),
+        "kernel": platform.release(),
+        "arch": platform.machine(),
+        "loadavg_start": list(os.getloadavg()),
+    }
+    try:
+        with open("/proc/cpuinfo") as cpuinfo:
+            for line in cpuinfo:
+                if line.startswith("model name"):
+                    info["cpu_model"] = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    try:
+        with open("/proc/meminfo") as meminfo:
+            info["mem_total_kb"] = int(meminfo.readline().split()[1])
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        version = subprocess.run(["swift", "--version"], capture_output=True, timeout=60, text=True)
+        info["swift"] = (version.stdout or version.stderr).splitlines()[0].strip()
+    except (OSError, subprocess.TimeoutExpired, IndexError):
+        pass
+    try:
+        commit = subprocess.run(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"], capture_output=True, text=True, timeout=30)
+        dirty = subprocess.run(["git", "-C", ROOT, "status", "--porcelain"], capture_output=True, text=True, timeout=30)
+        info["git_commit"] = commit.stdout.strip()
+        info["git_dirty"] = bool(dirty.stdout.strip())
+    except (OSError, subprocess.TimeoutExpired):
+        pass
+    return info
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--bin-dir", required=True, help="SwiftPM release bin directory (fnhost, fnhost-bench)")
+    parser.add_argument("--runs", type=int, default=5, help="warm/echo measurement repetitions (default 5)")
+    parser.add_argument("--count", type=int, default=10000, help="timed sequential invokes per run (default 10000, min 5000)")
+    parser.add_argument("--warmup", type=int, default=200, help="untimed invokes before each run (default 200)")
+    parser.add_argument("--cold", type=int, default=200, help="forced cold starts (default 200; 0 skips)")
+    parser.add_argument("--cpus", help="pin servers, functions and client to these CPUs, e.g. 0 or 0,1 (default: no pinning)")
+    options = parser.parse_args()
+    if options.runs < 1 or options.count < 5000 or options.warmup < 0 or options.cold < 0:
+        parser.error("need --runs >= 1, --count >= 5000, --warmup >= 0, --cold >= 0")
+    if options.cpus:
+        # Every process started from here inherits the mask (the host's workers too).
+        try:
+            os.sched_setaffinity(0, {int(cpu) for cpu in options.cpus.split(",")})
+        except (ValueError, OSError) as error:
+            parser.error(f"--cpus {options.cpus}: {error}")
+
+    fnhost = os.path.join(options.bin_dir, "fnhost")
+    bench = os.path.join(options.bin_dir, "fnhost-bench")
+    template = os.path.join(HERE, "template.yaml")
+    invoke_path = "/2015-03-31/functions/CNoop/invocations"
+    started = time.monotonic()
+    machine = machine_info()
+    workdir = tempfile.mkdtemp(prefix="fnhost-bench-")
+
+    def start_fnhost(label):
+        state = os.path.join(workdir, label)
+        os.makedirs(state)
+        argv = [fnhost, "serve", "--template", template, "--port", "0", "--state-dir", state]
+        return Server(f"fnhost-{label}", argv, "fnhost listening on", workdir)
+
+    def start_echo(label):
+        return Server(f"echo-{label}", [bench, "echo", "--port", "0"], "echo listening on", workdir)
+
+    warm_samples, echo_samples = [], []
+    try:
+        for run in range(options.runs):
+            # Alternate the order so slow drift of the machine does not favour one side.
+            order = ["fnhost", "echo"] if run % 2 == 0 else ["echo", "fnhost"]
+            for side in order:
+                log(f"run {run + 1}/{options.runs}: {side}, {options.warmup} warm-up + {options.count} timed invokes")
+                server = start_fnhost(f"warm{run}") if side == "fnhost" else start_echo(f"{run}")
+                try:
+                    args = ["warm", "--port", str(server.port), "--path", invoke_path,
+                            "--warmup", str(options.warmup), "--count", str(options.count)]
+                    if side == "fnhost":
+                        args.append("--tail-first")
+                    sample = run_client(bench, args)
+                finally:
+                    server.stop()
+                if side == "fnhost":
+                    log_path = os.path.join(workdir, f"warm{run}", "logs", "CNoop.log")
+                    sample["report_durations_ms"] = report_durations(log_path)[-options.count:]
+                (warm_samples if side == "fnhost" else echo_samples).append(sample)
+
+        cold = None
+        if options.cold:
+            log(f"cold: {options.cold} forced cold starts of CExit")
+            server = start_fnhost("cold")
+            try:
+                cold = run_client(bench, ["cold", "--port", str(server.port), "--function", "CExit",
+                                          "--count", str(options.cold)])
+            finally:
+                server.stop()
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+    machine["loadavg_end"] = list(os.getloadavg())
+    warm_runs = [warm_run_figures(s) for s in warm_samples]
+    echo_runs = [warm_run_figures(s) for s in echo_samples]
+    warm_median, echo_median = median_of_runs(warm_runs), median_of_runs(echo_runs)
+    report = {
+        "benchmark": "fnhost warm invoke latency, loopback echo reference, cold start",
+        "machine": machine,
+        "config": {
+            "build": "release",
+            "runs": options.runs,
+            "timed_invokes_per_run": options.count,
+            "warmup_invokes_per_run": options.warmup,
+            "cold_starts": options.cold,
+            "cpus": sorted(os.sched_getaffinity(0)) if options.cpus else "not pinned",
+            "client": warm_samples[0]["client"],
+            "percentiles": "nearest-rank over one run's samples; 'median' is the median of each figure across runs",
+            "units": "warm/echo in microseconds, cold_start in milliseconds",
+        },
+        "warm": {
+            "target": "fnhost serve, POST /2015-03-31/functions/CNoop/invocations {} -> 200 {} (C no-op on libcurl)",
+            "response_bytes": warm_samples[0]["response_bytes"],
+            "median": warm_median,
+            "runs": warm_runs,
+            "host_report_duration_us": {
+                "definition": "REPORT 'Duration' (event handed to the runtime's /next until its /response arrived), i.e. the "
+                              "Runtime API round trip inside the invoke; median across runs; 10 us resolution",
+                "median": median_of_runs([summarize(s["report_durations_ms"], 0.001, 0) for s in warm_samples]),
+            },
+            "first_invoke_of_each_host": [
+                {"init_ms": s["first"]["init_ms"], "latency_ms": round(s["first"]["latency_ns"] / 1e6, 2)}
+                for s in warm_samples
+            ],
+        },
+        "echo": {
+            "target": "fnhost-bench echo: Hummingbird 2 Application, same route, returns the body with fnhost's response headers",
+            "response_bytes": echo_samples[0]["response_bytes"],
+            "median": echo_median,
+            "runs": echo_runs,
+        },
+        "ratio": {
+            "definition": "fnhost / echo, from the medians across runs; per_run pairs adjacent runs",
+            "p50": round(warm_median["p50"] / echo_median["p50"], 2),
+            "p99": round(warm_median["p99"] / echo_median["p99"], 2),
+            "per_run_p50": [round(w["p50"] / e["p50"], 2) for w, e in zip(warm_runs, echo_runs)],
+            "per_run_p99": [round(w["p99"] / e["p99"], 2) for w, e in zip(warm_runs, echo_runs)],
+        },
+    }
+    if cold:
+        report["cold_start"] = {
+            "function": "CExit (bench/functions/c-exit: the C no-op that exits on {\"exit\":true})",
+            "method": "invoke {\"exit\":true} (runtime exits mid-invoke, host discards the worker), then time the next invoke, which starts a new worker",
+            "samples": cold["samples"],
+            "init_duration_ms": {k: v for k, v in summarize(cold["init_ms"], 1.0, 2).items() if k != "p99.9"},
+            "cold_invoke_latency_ms": {k: v for k, v in summarize(cold["cold_ns"], 1e6, 2).items() if k != "p99.9"},
+            "discarding_exit_invoke_ms": {k: v for k, v in summarize(cold["exit_ns"], 1e6, 2).items() if k != "p99.9"},
+            "definitions": {
+                "init_duration_ms": "host-measured, spawn of fnhost-launch to the runtime's first GET /next (REPORT 'Init Duration')",
+                "cold_invoke_latency_ms": "client-observed: Runtime API listener bind + spawn + init + invoke + response",
+            },
+        }
+    report["elapsed_s"] = round(time.monotonic() - started, 1)
+    json.dump(report, sys.stdout, indent=2)
+    sys.stdout.write("\n")
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    except BenchFailure as failure:
+        log(f"failed: {failure}")
+        sys.exit(1)
