@@ -3,11 +3,14 @@
 // The host is multithreaded, so no host code runs between fork and exec; everything a
 // worker needs set up happens here, single-threaded, after this program's own exec:
 //
-//   fnhost-launch [--task-root DIR | --chdir DIR] [--lifeline FD] -- PROGRAM [ARG...]
+//   fnhost-launch [--task-root DIR | --chdir DIR] [--cgroup DIR]... [--lifeline FD] -- PROGRAM [ARG...]
 //
 //   --task-root DIR  enter a private mount namespace, bind DIR read-only at /var/task
 //                    and make /var/task the working directory.
 //   --chdir DIR      where namespaces are unavailable: run in DIR as it is.
+//   --cgroup DIR     join the cgroup DIR (write our pid to DIR/cgroup.procs) before anything
+//                    else starts, so the whole tree is accounted there; may be repeated
+//                    (one per hierarchy, e.g. cgroup v1 memory and cpu).
 //   --lifeline FD    the read end of a pipe whose write end only the host holds: when it
 //                    reports EOF the host is gone, and the whole worker tree is killed.
 //
@@ -73,6 +76,15 @@ static void close_other_descriptors(int keep) {
     closedir(directory);
 }
 
+static void join_cgroup(const char *directory) {
+    char path[4096];
+    snprintf(path, sizeof path, "%s/cgroup.procs", directory);
+    FILE *procs = fopen(path, "w");
+    if (procs == NULL) fail("cannot join cgroup %s: %s", directory, strerror(errno));
+    int written = fprintf(procs, "%d\n", (int)getpid());
+    if (fclose(procs) != 0 || written < 0) fail("cannot join cgroup %s: %s", directory, strerror(errno));
+}
+
 static void mount_task_root(const char *task_root) {
     if (mkdir("/var/task", 0755) != 0 && errno != EEXIST) fail("cannot create /var/task: %s", strerror(errno));
     if (unshare(CLONE_NEWNS) != 0) fail("cannot enter a mount namespace: %s", strerror(errno));
@@ -127,6 +139,8 @@ static void exit_like(int status) {
 int main(int argc, char **argv) {
     const char *task_root = NULL;
     const char *directory = NULL;
+    const char *cgroups[8];
+    int cgroup_count = 0;
     int lifeline = -1;
     int index = 1;
     for (; index < argc && strcmp(argv[index], "--") != 0; index++) {
@@ -134,6 +148,8 @@ int main(int argc, char **argv) {
             task_root = argv[++index];
         } else if (strcmp(argv[index], "--chdir") == 0 && index + 1 < argc) {
             directory = argv[++index];
+        } else if (strcmp(argv[index], "--cgroup") == 0 && index + 1 < argc && cgroup_count < 8) {
+            cgroups[cgroup_count++] = argv[++index];
         } else if (strcmp(argv[index], "--lifeline") == 0 && index + 1 < argc) {
             lifeline = atoi(argv[++index]);
         } else {
@@ -141,10 +157,11 @@ int main(int argc, char **argv) {
         }
     }
     if (index + 1 >= argc) {
-        fail("usage: fnhost-launch [--task-root DIR | --chdir DIR] [--lifeline FD] -- PROGRAM [ARG...]");
+        fail("usage: fnhost-launch [--task-root DIR | --chdir DIR] [--cgroup DIR]... [--lifeline FD] -- PROGRAM [ARG...]");
     }
     char **program = &argv[index + 1];
 
+    for (int cgroup = 0; cgroup < cgroup_count; cgroup++) join_cgroup(cgroups[cgroup]);
     reset_signals();
     close_other_descriptors(lifeline);
     if (lifeline >= 0 && fcntl(lifeline, F_SETFD, FD_CLOEXEC) != 0) fail("bad lifeline descriptor %d", lifeline);
