@@ -61,7 +61,7 @@ public final class RuntimeAPIServer: Sendable {
 
     /// Answers every waiter and closes the listener.
     public func stop() async {
-        await mailbox.close()
+        mailbox.close()
         serverTask.cancel()
     }
 }
@@ -97,15 +97,15 @@ struct RuntimeAPIResponder {
                 }
                 let body = await Self.readBody(&request)
                 let contentType = request.headers[.contentType] ?? "application/json"
-                try await mailbox.runtimeResponse(requestID: requestID, payload: body, contentType: contentType)
+                try mailbox.runtimeResponse(requestID: requestID, payload: body, contentType: contentType)
             case .error(let requestID):
                 let body = await Self.readBody(&request) ?? ByteBuffer()
-                try await mailbox.runtimeError(
+                try mailbox.runtimeError(
                     requestID: requestID, payload: Self.errorPayload(body, request.headers),
                     errorType: request.headers[HTTPField.Name(RuntimeAPIHeader.errorType)!])
             case .initError:
                 let body = await Self.readBody(&request) ?? ByteBuffer()
-                try await mailbox.runtimeInitError(
+                try mailbox.runtimeInitError(
                     payload: Self.errorPayload(body, request.headers),
                     errorType: request.headers[HTTPField.Name(RuntimeAPIHeader.errorType)!])
             }

@@ -1,15 +1,19 @@
 import FunctionHostCore
 import Foundation
 import NIOCore
+import NIOPosix
+import Synchronization
 
 /// The Runtime API state of one execution environment: hands one invocation at a time to the
 /// function process and collects its answer.
 ///
 /// The host side calls ``waitUntilReady()``, ``invoke(_:timeout:)`` and ``close()``; the
 /// per-worker listener calls the `runtime…` methods. Every continuation is resumed exactly
-/// once, and a runtime that breaks the protocol gets a ``RuntimeAPIError`` (a 4xx), never a
-/// crash. Deadlines start when the event is delivered to `/next`, as on Lambda.
-public actor RuntimeMailbox {
+/// once, always outside the lock, and a runtime that breaks the protocol gets a
+/// ``RuntimeAPIError`` (a 4xx), never a crash. Deadlines start when the event is delivered to
+/// `/next`, as on Lambda. A lock rather than an actor: this is on every invoke's path, and the
+/// hops an actor adds were measurable there.
+public final class RuntimeMailbox: Sendable {
     /// States named as RAPID names them, for `InvalidStateTransition` messages.
     enum State: Equatable {
         /// Spawned; `/next` not called yet (`Started`).
@@ -20,7 +24,7 @@ public actor RuntimeMailbox {
         case assigned
         /// The event was delivered; waiting for `/response` or `/error` (`Running`).
         case running(requestID: String)
-        /// Answered; waiting for `/next` (`RuntimeResponseSent`).
+        /// Answered; waiting for `/next` (`RuntimeResponseSentState`).
         case responded(requestID: String)
         /// `/init/error` was posted (`InitError`).
         case initFailed
@@ -70,148 +74,217 @@ public actor RuntimeMailbox {
     /// Largest `/response` body accepted: 6 MiB + 100 bytes, as RAPID enforces.
     public static let maximumResponseSize = 6 * 1024 * 1024 + 100
 
-    private var state: State = .started
-    private var parkedNext: CheckedContinuation<Delivery?, Never>?
-    private var readinessWaiter: CheckedContinuation<Readiness, Never>?
-    private var readiness: Readiness?
-    private var pending: (request: InvocationRequest, timeout: Duration)?
-    private var resultWaiter: CheckedContinuation<Outcome, Never>?
-    private var deliveredAt: ContinuousClock.Instant?
-    private var deadlineTask: Task<Void, Never>?
-    private let clock = ContinuousClock()
+    private struct Storage: ~Copyable {
+        var state: State = .started
+        var parkedNext: CheckedContinuation<Result<Delivery?, RuntimeAPIError>, Never>?
+        var readinessWaiter: CheckedContinuation<Readiness, Never>?
+        var readiness: Readiness?
+        var pending: (request: InvocationRequest, timeout: Duration)?
+        var resultWaiter: CheckedContinuation<Outcome, Never>?
+        var deliveredAt: ContinuousClock.Instant?
+        var deadline: Scheduled<Void>?
+    }
 
-    public init() {}
+    /// Continuations to resume once the lock is released.
+    private struct Wakeups: ~Copyable {
+        var next: (CheckedContinuation<Result<Delivery?, RuntimeAPIError>, Never>, Result<Delivery?, RuntimeAPIError>)?
+        var readiness: (CheckedContinuation<Readiness, Never>, Readiness)?
+        var result: (CheckedContinuation<Outcome, Never>, Outcome)?
+
+        consuming func resume() {
+            if let (waiter, value) = next { waiter.resume(returning: value) }
+            if let (waiter, value) = readiness { waiter.resume(returning: value) }
+            if let (waiter, value) = result { waiter.resume(returning: value) }
+        }
+    }
+
+    private let storage = Mutex(Storage())
+    /// Where deadlines are scheduled: a NIO timer is far cheaper than a sleeping task per invoke.
+    private let timers: any EventLoop
+
+    public init(timers: any EventLoop = MultiThreadedEventLoopGroup.singleton.any()) {
+        self.timers = timers
+    }
 
     // MARK: Host side
 
     /// Waits for the runtime's first `/next` (or its init failure, or its exit).
     public func waitUntilReady() async -> Readiness {
-        if let readiness { return readiness }
-        return await withCheckedContinuation { readinessWaiter = $0 }
+        await withCheckedContinuation { waiter in
+            let settled: Readiness? = storage.withLock { storage in
+                if let readiness = storage.readiness { return readiness }
+                storage.readinessWaiter = waiter
+                return nil
+            }
+            if let settled { waiter.resume(returning: settled) }
+        }
     }
 
     /// Runs one invocation; the caller must have seen ``Readiness/ready`` and must not overlap calls.
     public func invoke(_ request: InvocationRequest, timeout: Duration) async -> Outcome {
-        switch state {
-        case .ready, .responded: break
-        default: return Outcome(kind: .closed, deliveredAt: nil, finishedAt: clock.now)
+        await withCheckedContinuation { waiter in
+            var wakeups = storage.withLock { storage -> Wakeups in
+                var wakeups = Wakeups()
+                switch storage.state {
+                case .ready, .responded:
+                    storage.pending = (request, timeout)
+                    storage.state = .assigned
+                    storage.resultWaiter = waiter
+                    if let parked = storage.parkedNext {
+                        storage.parkedNext = nil
+                        wakeups.next = (parked, .success(deliver(&storage)))
+                    }
+                default:
+                    wakeups.result = (waiter, Outcome(kind: .closed, deliveredAt: nil, finishedAt: .now))
+                }
+                return wakeups
+            }
+            wakeups.resume()
         }
-        pending = (request, timeout)
-        state = .assigned
-        if let parked = parkedNext {
-            parkedNext = nil
-            parked.resume(returning: deliver())
-        }
-        return await withCheckedContinuation { resultWaiter = $0 }
     }
 
     /// The environment is gone: every waiter is answered and further runtime calls are refused.
     public func close() {
-        guard state != .closed else { return }
-        state = .closed
-        finish(.closed)
-        settleReadiness(.closed)
-        parkedNext?.resume(returning: nil)
-        parkedNext = nil
+        let wakeups = storage.withLock { storage -> Wakeups in
+            var wakeups = Wakeups()
+            guard storage.state != .closed else { return wakeups }
+            storage.state = .closed
+            wakeups.result = finish(&storage, .closed)
+            wakeups.readiness = settleReadiness(&storage, .closed)
+            if let parked = storage.parkedNext {
+                storage.parkedNext = nil
+                wakeups.next = (parked, .success(nil))
+            }
+            return wakeups
+        }
+        wakeups.resume()
     }
 
     // MARK: Runtime side
 
     /// `GET /next`: returns the next event, parking until there is one; `nil` when closed.
     func runtimeNext() async throws(RuntimeAPIError) -> Delivery? {
-        switch state {
-        case .started:
-            state = .ready
-            settleReadiness(.ready)
-        case .responded:
-            state = .ready
-        case .assigned:
-            return deliver()
-        case .ready, .running:
-            break
-        case .initFailed:
-            throw .invalidTransition(from: state.rapidName, to: "Ready")
-        case .closed:
-            return nil
+        let result: Result<Delivery?, RuntimeAPIError> = await withCheckedContinuation { waiter in
+            let wakeups = storage.withLock { storage -> Wakeups in
+                var wakeups = Wakeups()
+                switch storage.state {
+                case .started:
+                    storage.state = .ready
+                    wakeups.readiness = settleReadiness(&storage, .ready)
+                case .responded:
+                    storage.state = .ready
+                case .assigned:
+                    wakeups.next = (waiter, .success(deliver(&storage)))
+                    return wakeups
+                case .ready, .running:
+                    break
+                case .initFailed:
+                    wakeups.next = (waiter, .failure(.invalidTransition(from: storage.state.rapidName, to: "Ready")))
+                    return wakeups
+                case .closed:
+                    wakeups.next = (waiter, .success(nil))
+                    return wakeups
+                }
+                if storage.parkedNext != nil {
+                    wakeups.next = (waiter, .failure(.invalidTransition(from: "Ready", to: "Ready")))
+                } else {
+                    storage.parkedNext = waiter
+                }
+                return wakeups
+            }
+            wakeups.resume()
         }
-        guard parkedNext == nil else { throw .invalidTransition(from: "Ready", to: "Ready") }
-        return await withCheckedContinuation { parkedNext = $0 }
+        return try result.get()
     }
 
-    /// `POST /invocation/{id}/response`.
+    /// `POST /invocation/{id}/response`; a `nil` payload means the body was over the limit.
     func runtimeResponse(requestID: String, payload: ByteBuffer?, contentType: String) throws(RuntimeAPIError) {
-        try acceptAnswer(for: requestID, target: "InvocationResponse")
-        if let payload {
-            finish(.response(payload: payload, contentType: contentType))
-        } else {
-            finish(.responseTooLarge)
-            throw .tooLarge
-        }
+        let kind: Outcome.Kind = payload.map { .response(payload: $0, contentType: contentType) } ?? .responseTooLarge
+        try answer(requestID: requestID, target: "InvocationResponse", kind)
+        if payload == nil { throw .tooLarge }
     }
 
     /// `POST /invocation/{id}/error`.
     func runtimeError(requestID: String, payload: ByteBuffer, errorType: String?) throws(RuntimeAPIError) {
-        try acceptAnswer(for: requestID, target: "InvocationErrorResponse")
-        finish(.error(payload: payload, errorType: errorType))
+        try answer(requestID: requestID, target: "InvocationErrorResponse", .error(payload: payload, errorType: errorType))
     }
 
     /// `POST /init/error`: accepted only before the first `/next`.
     func runtimeInitError(payload: ByteBuffer, errorType: String?) throws(RuntimeAPIError) {
-        guard state == .started else { throw .invalidTransition(from: state.rapidName, to: "InitError") }
-        state = .initFailed
-        settleReadiness(.initError(payload: payload, errorType: errorType))
-    }
-
-    // MARK: Internals
-
-    private func acceptAnswer(for requestID: String, target: String) throws(RuntimeAPIError) {
-        switch state {
-        case .running(let current) where current == requestID:
-            state = .responded(requestID: requestID)
-        case .responded(let current) where current == requestID:
-            throw .invalidTransition(from: state.rapidName, to: target)
-        default:
-            throw .invalidRequestID
+        let result = storage.withLock { storage -> Result<Wakeups, RuntimeAPIError> in
+            guard storage.state == .started else {
+                return .failure(.invalidTransition(from: storage.state.rapidName, to: "InitError"))
+            }
+            storage.state = .initFailed
+            var wakeups = Wakeups()
+            wakeups.readiness = settleReadiness(&storage, .initError(payload: payload, errorType: errorType))
+            return .success(wakeups)
         }
+        try result.get().resume()
     }
 
-    private func deliver() -> Delivery? {
-        guard let (request, timeout) = pending else { return nil }
-        pending = nil
-        let now = clock.now
-        deliveredAt = now
-        state = .running(requestID: request.requestID)
-        let epochNow = Int64(Date().timeIntervalSince1970 * 1000)
+    // MARK: Internals (called with the lock held)
+
+    private func answer(requestID: String, target: String, _ kind: Outcome.Kind) throws(RuntimeAPIError) {
+        let result = storage.withLock { storage -> Result<Wakeups, RuntimeAPIError> in
+            switch storage.state {
+            case .running(let current) where current == requestID:
+                storage.state = .responded(requestID: requestID)
+                var wakeups = Wakeups()
+                wakeups.result = finish(&storage, kind)
+                return .success(wakeups)
+            case .responded(let current) where current == requestID:
+                return .failure(.invalidTransition(from: storage.state.rapidName, to: target))
+            default:
+                return .failure(.invalidRequestID)
+            }
+        }
+        try result.get().resume()
+    }
+
+    private func deliver(_ storage: inout Storage) -> Delivery? {
+        guard let (request, timeout) = storage.pending else { return nil }
+        storage.pending = nil
+        storage.deliveredAt = .now
+        storage.state = .running(requestID: request.requestID)
         let components = timeout.components
-        let timeoutMilliseconds = components.seconds * 1000 + components.attoseconds / 1_000_000_000_000_000
+        let nanoseconds = components.seconds * 1_000_000_000 + components.attoseconds / 1_000_000_000
         let requestID = request.requestID
-        deadlineTask = Task { [clock] in
-            try? await clock.sleep(until: now.advanced(by: timeout))
-            self.deadlineExpired(requestID: requestID)
+        storage.deadline = timers.scheduleTask(in: .nanoseconds(nanoseconds)) { [self] in
+            deadlineExpired(requestID: requestID)
         }
-        return Delivery(request: request, deadlineEpochMilliseconds: epochNow + timeoutMilliseconds)
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        let epochMilliseconds = Int64(now.tv_sec) * 1000 + Int64(now.tv_nsec) / 1_000_000
+        return Delivery(request: request, deadlineEpochMilliseconds: epochMilliseconds + nanoseconds / 1_000_000)
     }
 
     private func deadlineExpired(requestID: String) {
-        guard !Task.isCancelled, state == .running(requestID: requestID) else { return }
-        state = .responded(requestID: requestID)
-        finish(.timedOut)
+        let wakeups = storage.withLock { storage -> Wakeups in
+            var wakeups = Wakeups()
+            guard storage.state == .running(requestID: requestID) else { return wakeups }
+            storage.state = .responded(requestID: requestID)
+            wakeups.result = finish(&storage, .timedOut)
+            return wakeups
+        }
+        wakeups.resume()
     }
 
-    private func finish(_ kind: Outcome.Kind) {
-        deadlineTask?.cancel()
-        deadlineTask = nil
-        pending = nil
-        guard let waiter = resultWaiter else { return }
-        resultWaiter = nil
-        waiter.resume(returning: Outcome(kind: kind, deliveredAt: deliveredAt, finishedAt: clock.now))
-        deliveredAt = nil
+    private func finish(_ storage: inout Storage, _ kind: Outcome.Kind) -> (CheckedContinuation<Outcome, Never>, Outcome)? {
+        storage.deadline?.cancel()
+        storage.deadline = nil
+        storage.pending = nil
+        guard let waiter = storage.resultWaiter else { return nil }
+        storage.resultWaiter = nil
+        let outcome = Outcome(kind: kind, deliveredAt: storage.deliveredAt, finishedAt: .now)
+        storage.deliveredAt = nil
+        return (waiter, outcome)
     }
 
-    private func settleReadiness(_ value: Readiness) {
-        guard readiness == nil else { return }
-        readiness = value
-        readinessWaiter?.resume(returning: value)
-        readinessWaiter = nil
+    private func settleReadiness(_ storage: inout Storage, _ value: Readiness) -> (CheckedContinuation<Readiness, Never>, Readiness)? {
+        guard storage.readiness == nil else { return nil }
+        storage.readiness = value
+        defer { storage.readinessWaiter = nil }
+        return storage.readinessWaiter.map { ($0, value) }
     }
 }

@@ -62,7 +62,7 @@ final class Worker: Sendable {
                 lifeline: settings.lifeline, onLine: output.emit,
                 onExit: { reason in
                     output.recordExit(reason)
-                    Task { await mailbox.close() }
+                    mailbox.close()
                 })
             return Worker(function: function, server: server, process: process, output: output, spawnedAt: spawnedAt)
         } catch {

@@ -66,7 +66,7 @@ import Testing
         let deadline = Int64(response.headers.first(name: "Lambda-Runtime-Deadline-Ms") ?? "") ?? 0
         #expect(deadline > 1_700_000_000_000)
         #expect(String(buffer: try await response.body.collect(upTo: 1024)) == #"{"a":1}"#)
-        await mailbox.close()
+        mailbox.close()
         _ = await outcome
         await server.stop()
     }

@@ -23,7 +23,7 @@ private func nextEvent(_ mailbox: RuntimeMailbox) async throws -> RuntimeMailbox
             Issue.record("expected ready")
             return
         }
-        await mailbox.close()
+        mailbox.close()
         #expect(try await next == nil)
     }
 
@@ -33,7 +33,7 @@ private func nextEvent(_ mailbox: RuntimeMailbox) async throws -> RuntimeMailbox
             let delivery = try await nextEvent(mailbox)
             #expect(delivery.request.requestID == "req-1")
             #expect(delivery.deadlineEpochMilliseconds > 0)
-            try await mailbox.runtimeResponse(
+            try mailbox.runtimeResponse(
                 requestID: "req-1", payload: ByteBuffer(string: "ok"), contentType: "application/json")
         }
         _ = await mailbox.waitUntilReady()
@@ -52,12 +52,12 @@ private func nextEvent(_ mailbox: RuntimeMailbox) async throws -> RuntimeMailbox
         let mailbox = RuntimeMailbox()
         let runtime = Task {
             _ = try await nextEvent(mailbox)
-            await #expect(throws: RuntimeAPIError.invalidRequestID) {
-                try await mailbox.runtimeResponse(requestID: "other", payload: ByteBuffer(), contentType: "")
+            #expect(throws: RuntimeAPIError.invalidRequestID) {
+                try mailbox.runtimeResponse(requestID: "other", payload: ByteBuffer(), contentType: "")
             }
-            try await mailbox.runtimeError(requestID: "req-1", payload: ByteBuffer(string: "{}"), errorType: "Unhandled")
-            await #expect(throws: RuntimeAPIError.invalidTransition(from: "RuntimeResponseSentState", to: "InvocationResponse")) {
-                try await mailbox.runtimeResponse(requestID: "req-1", payload: ByteBuffer(), contentType: "")
+            try mailbox.runtimeError(requestID: "req-1", payload: ByteBuffer(string: "{}"), errorType: "Unhandled")
+            #expect(throws: RuntimeAPIError.invalidTransition(from: "RuntimeResponseSentState", to: "InvocationResponse")) {
+                try mailbox.runtimeResponse(requestID: "req-1", payload: ByteBuffer(), contentType: "")
             }
         }
         _ = await mailbox.waitUntilReady()
@@ -72,7 +72,7 @@ private func nextEvent(_ mailbox: RuntimeMailbox) async throws -> RuntimeMailbox
 
     @Test func initErrorIsOnlyAcceptedBeforeTheFirstNext() async throws {
         let failing = RuntimeMailbox()
-        try await failing.runtimeInitError(payload: ByteBuffer(string: "{}"), errorType: "Runtime.ImportModuleError")
+        try failing.runtimeInitError(payload: ByteBuffer(string: "{}"), errorType: "Runtime.ImportModuleError")
         guard case .initError(_, let errorType) = await failing.waitUntilReady() else {
             Issue.record("expected an init error")
             return
@@ -85,10 +85,10 @@ private func nextEvent(_ mailbox: RuntimeMailbox) async throws -> RuntimeMailbox
         let ready = RuntimeMailbox()
         let parked = Task { try await ready.runtimeNext() }
         _ = await ready.waitUntilReady()
-        await #expect(throws: RuntimeAPIError.invalidTransition(from: "Ready", to: "InitError")) {
-            try await ready.runtimeInitError(payload: ByteBuffer(), errorType: nil)
+        #expect(throws: RuntimeAPIError.invalidTransition(from: "Ready", to: "InitError")) {
+            try ready.runtimeInitError(payload: ByteBuffer(), errorType: nil)
         }
-        await ready.close()
+        ready.close()
         #expect(try await parked.value == nil)
     }
 
@@ -102,8 +102,8 @@ private func nextEvent(_ mailbox: RuntimeMailbox) async throws -> RuntimeMailbox
             return
         }
         try await runtime.value
-        await #expect(throws: RuntimeAPIError.self) {
-            try await mailbox.runtimeResponse(requestID: "req-1", payload: ByteBuffer(), contentType: "")
+        #expect(throws: RuntimeAPIError.self) {
+            try mailbox.runtimeResponse(requestID: "req-1", payload: ByteBuffer(), contentType: "")
         }
     }
 
@@ -111,11 +111,11 @@ private func nextEvent(_ mailbox: RuntimeMailbox) async throws -> RuntimeMailbox
         let mailbox = RuntimeMailbox()
         let runtime = Task {
             _ = try await nextEvent(mailbox)
-            await #expect(throws: RuntimeAPIError.tooLarge) {
-                try await mailbox.runtimeResponse(requestID: "req-1", payload: nil, contentType: "")
+            #expect(throws: RuntimeAPIError.tooLarge) {
+                try mailbox.runtimeResponse(requestID: "req-1", payload: nil, contentType: "")
             }
             let second = try await nextEvent(mailbox)
-            try await mailbox.runtimeResponse(
+            try mailbox.runtimeResponse(
                 requestID: second.request.requestID, payload: ByteBuffer(string: "2"), contentType: "application/json")
         }
         _ = await mailbox.waitUntilReady()
@@ -137,7 +137,7 @@ private func nextEvent(_ mailbox: RuntimeMailbox) async throws -> RuntimeMailbox
         _ = await mailbox.waitUntilReady()
         async let outcome = mailbox.invoke(request(), timeout: .seconds(30))
         try await runtime.value
-        await mailbox.close()
+        mailbox.close()
         guard case .closed = await outcome.kind else {
             Issue.record("expected closed")
             return
