@@ -108,6 +108,7 @@ let package = Package(
             dependencies: [
                 "FunctionHost",
                 "FunctionHostCore",
+                "FunctionHostSupervisor",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
@@ -134,6 +135,7 @@ let package = Package(
         .executableTarget(
             name: "fnhost-bench",
             dependencies: [
+                "FunctionHostCore",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),

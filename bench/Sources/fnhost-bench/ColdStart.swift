@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import FunctionHostCore
 
 /// `fnhost-bench cold`: forces cold starts in a running host and times them.
 ///
@@ -56,7 +57,7 @@ struct ColdStart: ParsableCommand {
         }
         print(
             """
-            {"client":\(JSON.quote(LoopbackHTTPClient.description)),"samples":\(count),\
+            {"client":\(JSONText.quote(LoopbackHTTPClient.description)),"samples":\(count),\
             "init_ms":[\(initMilliseconds.map { "\($0)" }.joined(separator: ","))],\
             "cold_ns":[\(coldLatencies.map(String.init).joined(separator: ","))],\
             "exit_ns":[\(exitLatencies.map(String.init).joined(separator: ","))]}

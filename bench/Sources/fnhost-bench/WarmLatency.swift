@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import FunctionHostCore
 
 /// `fnhost-bench warm`: sequential invokes over one keep-alive connection; prints every latency.
 ///
@@ -66,9 +67,9 @@ struct WarmLatency: ParsableCommand {
 
         print(
             """
-            {"client":\(JSON.quote(LoopbackHTTPClient.description)),"requests":\(count),"warmup":\(warmup),\
+            {"client":\(JSONText.quote(LoopbackHTTPClient.description)),"requests":\(count),"warmup":\(warmup),\
             "wall_ns":\(wall),"response_bytes":\(last.totalLength),\
-            "response_head":\(JSON.quote(client.headText(of: last))),"first":\(first),\
+            "response_head":\(JSONText.quote(client.headText(of: last))),"first":\(first),\
             "latencies_ns":[\(latencies.map(String.init).joined(separator: ","))]}
             """)
     }
