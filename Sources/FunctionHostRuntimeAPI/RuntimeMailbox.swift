@@ -57,6 +57,7 @@ public final class RuntimeMailbox: Sendable {
 
     /// How an invocation ended, with the instant the event was delivered (`nil` if it never was).
     public struct Outcome: Sendable {
+        /// What ended the invocation.
         public enum Kind: Sendable {
             case response(payload: ByteBuffer, contentType: String)
             case error(payload: ByteBuffer, errorType: String?)
