@@ -24,16 +24,10 @@ struct FnHost: AsyncParsableCommand {
     }
 }
 
-/// Exit status 2 with a one-line message: a usage, template or start-up error.
-struct StartupFailure: Error, CustomStringConvertible {
-    var description: String
-    init(_ error: any Error) { description = "\(error)" }
-}
-
 extension ParsableCommand {
-    /// Prints `fnhost: MESSAGE` on stderr and exits with status 2.
-    static func exitWithStartupFailure(_ error: any Error) -> Never {
-        FileHandle.standardError.write(Data("fnhost: \(error)\n".utf8))
+    /// Prints `fnhost: MESSAGE` on stderr and exits with status 2 (a usage, template or start-up error).
+    static func exitWithStartupFailure(_ message: String) -> Never {
+        FileHandle.standardError.write(Data("fnhost: \(message)\n".utf8))
         Foundation.exit(2)
     }
 }

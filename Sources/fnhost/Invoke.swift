@@ -31,7 +31,7 @@ struct Invoke: AsyncParsableCommand {
         do {
             payload = try readEvent()
         } catch {
-            Self.exitWithStartupFailure(error)
+            Self.exitWithStartupFailure("\(error)")
         }
         let result: (payload: ByteBuffer, failed: Bool)
         if let endpoint {
@@ -43,9 +43,9 @@ struct Invoke: AsyncParsableCommand {
                 let outcome = try await host.invokeOnce(name, payload: payload, logger: logger)
                 result = (outcome.payload, outcome.functionError != nil)
             } catch let error as TemplateError {
-                Self.exitWithStartupFailure(error)
+                Self.exitWithStartupFailure("\(error)")
             } catch let error as FunctionHostError {
-                Self.exitWithStartupFailure(error)
+                Self.exitWithStartupFailure("\(error)")
             }
         }
         FileHandle.standardOutput.write(Data(result.payload.readableBytesView) + Data("\n".utf8))
@@ -86,5 +86,3 @@ struct Invoke: AsyncParsableCommand {
         return (body, response.headers.first(name: "X-Amz-Function-Error") != nil)
     }
 }
-
-extension String: @retroactive Error {}

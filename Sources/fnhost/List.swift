@@ -13,7 +13,7 @@ struct List: ParsableCommand {
             template = try TemplateLoader(account: options.accountContext, parameterOverrides: try options.parameterOverrides)
                 .load(path: options.template)
         } catch {
-            Self.exitWithStartupFailure(error)
+            Self.exitWithStartupFailure("\(error)")
         }
         for function in template.functions {
             let name = function.functionName == function.logicalID ? function.functionName : "\(function.functionName) (\(function.logicalID))"
@@ -34,7 +34,7 @@ struct Validate: ParsableCommand {
             template = try TemplateLoader(account: options.accountContext, parameterOverrides: try options.parameterOverrides)
                 .load(path: options.template)
         } catch {
-            Self.exitWithStartupFailure(error)
+            Self.exitWithStartupFailure("\(error)")
         }
         for warning in template.warnings { print("warning: \(warning)") }
         print("\(options.template): OK, \(template.functions.count) functions")

@@ -3,6 +3,7 @@ import Foundation
 import FunctionHost
 import FunctionHostCore
 import Logging
+import Synchronization
 
 /// `fnhost serve`: the Invoke API on a port until SIGINT/SIGTERM.
 struct Serve: AsyncParsableCommand {
@@ -24,13 +25,19 @@ struct Serve: AsyncParsableCommand {
         do {
             host = try FunctionHost(configuration: try options.hostConfiguration(host: self.host, port: port, console: 1))
         } catch {
-            Self.exitWithStartupFailure(error)
+            Self.exitWithStartupFailure("\(error)")
         }
         for warning in host.warnings { logger.warning("\(warning)") }
         let address = self.host
         let count = host.catalog.entries.count
-        try await host.serve(logger: logger) { port in
-            FileHandle.standardOutput.write(Data("fnhost listening on http://\(address):\(port) (\(count) functions)\n".utf8))
+        let listening = Atomic<Bool>(false)
+        do {
+            try await host.serve(logger: logger) { port in
+                listening.store(true, ordering: .relaxed)
+                FileHandle.standardOutput.write(Data("fnhost listening on http://\(address):\(port) (\(count) functions)\n".utf8))
+            }
+        } catch where !listening.load(ordering: .relaxed) {
+            Self.exitWithStartupFailure("cannot listen on \(address):\(port): \(error)")
         }
     }
 }

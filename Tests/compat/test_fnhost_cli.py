@@ -118,6 +118,18 @@ def test_serve_refuses_a_broken_template(tmp_path):
     assert "BrokenTimeoutFn" in result.stderr and "Timeout" in result.stderr
 
 
+def test_serve_on_a_port_in_use_names_the_address(tmp_path):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = fnhost("serve", "--template", str(EXAMPLE_TEMPLATE), "--port", str(port),
+                        "--state-dir", str(tmp_path / "s"), timeout=30)
+    assert result.returncode == 2
+    assert f"cannot listen on 127.0.0.1:{port}" in result.stderr
+    assert "Address already in use" in result.stderr
+
+
 def test_endpoint_invoke(example_host):
     result = fnhost("invoke", "PythonHello", "--endpoint", example_host.endpoint, "--event", "-",
                     stdin='{"name": "Remote"}')
