@@ -41,12 +41,12 @@ class Server:
     """A server process on port 0 whose stdout goes to a file (so nothing can block on a full
     pipe); ready once `ready_prefix` shows up in that file."""
 
-    def __init__(self, name, argv, ready_prefix, workdir):
+    def __init__(self, name, argv, ready_prefix, workdir, env=None):
         self.name = name
         self.stdout_path = os.path.join(workdir, f"{name}.stdout")
         self.stderr_path = os.path.join(workdir, f"{name}.stderr")
         with open(self.stdout_path, "wb") as out, open(self.stderr_path, "wb") as err:
-            self.process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=out, stderr=err, cwd=ROOT)
+            self.process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=out, stderr=err, cwd=ROOT, env=env)
         self.port = self._wait_ready(ready_prefix)
 
     def _wait_ready(self, prefix):
@@ -181,6 +181,9 @@ def main():
     parser.add_argument("--count", type=int, default=10000, help="timed sequential invokes per run (default 10000, min 5000)")
     parser.add_argument("--warmup", type=int, default=200, help="untimed invokes before each run (default 200)")
     parser.add_argument("--cold", type=int, default=200, help="forced cold starts (default 200; 0 skips)")
+    parser.add_argument("--no-sandbox-cost", action="store_true",
+                        help="skip the second cold-start series with the worker sandbox off (FNHOST_SANDBOX=off)")
+    parser.add_argument("--only-cold", action="store_true", help="skip the warm and echo runs")
     parser.add_argument("--cpus", help="pin servers, functions and client to these CPUs, e.g. 0 or 0,1 (default: no pinning)")
     options = parser.parse_args()
     if options.runs < 1 or options.count < 5000 or options.warmup < 0 or options.cold < 0:
@@ -200,18 +203,30 @@ def main():
     machine = machine_info()
     workdir = tempfile.mkdtemp(prefix="fnhost-bench-")
 
-    def start_fnhost(label):
+    def start_fnhost(label, env=None):
         state = os.path.join(workdir, label)
         os.makedirs(state)
         argv = [fnhost, "serve", "--template", template, "--port", "0", "--state-dir", state]
-        return Server(f"fnhost-{label}", argv, "fnhost listening on", workdir)
+        return Server(f"fnhost-{label}", argv, "fnhost listening on", workdir, env=env)
+
+    def cold_series(label, env=None):
+        server = start_fnhost(label, env)
+        try:
+            result = run_client(bench, ["cold", "--port", str(server.port), "--function", "CExit",
+                                        "--count", str(options.cold)])
+        finally:
+            server.stop()
+        # The host names the protections that are off in one start-up warning.
+        warning = [line for line in server.tail_stderr().splitlines() if "without sandbox protections" in line]
+        result["sandbox"] = warning[0].split("fnhost: ", 1)[-1] if warning else "full"
+        return result
 
     def start_echo(label):
         return Server(f"echo-{label}", [bench, "echo", "--port", "0"], "echo listening on", workdir)
 
     warm_samples, echo_samples = [], []
     try:
-        for run in range(options.runs):
+        for run in range(0 if options.only_cold else options.runs):
             # Alternate the order so slow drift of the machine does not favour one side.
             order = ["fnhost", "echo"] if run % 2 == 0 else ["echo", "fnhost"]
             for side in order:
@@ -230,37 +245,38 @@ def main():
                     sample["report_durations_ms"] = report_durations(log_path)[-options.count:]
                 (warm_samples if side == "fnhost" else echo_samples).append(sample)
 
-        cold = None
+        cold = unsandboxed = None
         if options.cold:
             log(f"cold: {options.cold} forced cold starts of CExit")
-            server = start_fnhost("cold")
-            try:
-                cold = run_client(bench, ["cold", "--port", str(server.port), "--function", "CExit",
-                                          "--count", str(options.cold)])
-            finally:
-                server.stop()
+            cold = cold_series("cold")
+            if not options.no_sandbox_cost:
+                # The same series with the worker sandbox off (bench-only switch, see bench/README.md).
+                log(f"cold: {options.cold} forced cold starts of CExit with FNHOST_SANDBOX=off")
+                unsandboxed = cold_series("cold-nosandbox", dict(os.environ, FNHOST_SANDBOX="off"))
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 
     machine["loadavg_end"] = list(os.getloadavg())
-    warm_runs = [warm_run_figures(s) for s in warm_samples]
-    echo_runs = [warm_run_figures(s) for s in echo_samples]
-    warm_median, echo_median = median_of_runs(warm_runs), median_of_runs(echo_runs)
     report = {
         "benchmark": "fnhost warm invoke latency, loopback echo reference, cold start",
         "machine": machine,
         "config": {
             "build": "release",
-            "runs": options.runs,
+            "runs": 0 if options.only_cold else options.runs,
             "timed_invokes_per_run": options.count,
             "warmup_invokes_per_run": options.warmup,
             "cold_starts": options.cold,
             "cpus": sorted(os.sched_getaffinity(0)) if options.cpus else "not pinned",
-            "client": warm_samples[0]["client"],
             "percentiles": "nearest-rank over one run's samples; 'median' is the median of each figure across runs",
             "units": "warm/echo in microseconds, cold_start in milliseconds",
         },
-        "warm": {
+    }
+    if warm_samples:
+        warm_runs = [warm_run_figures(s) for s in warm_samples]
+        echo_runs = [warm_run_figures(s) for s in echo_samples]
+        warm_median, echo_median = median_of_runs(warm_runs), median_of_runs(echo_runs)
+        report["config"]["client"] = warm_samples[0]["client"]
+        report["warm"] = {
             "target": "fnhost serve, POST /2015-03-31/functions/CNoop/invocations {} -> 200 {} (C no-op on libcurl)",
             "response_bytes": warm_samples[0]["response_bytes"],
             "median": warm_median,
@@ -274,21 +290,20 @@ def main():
                 {"init_ms": s["first"]["init_ms"], "latency_ms": round(s["first"]["latency_ns"] / 1e6, 2)}
                 for s in warm_samples
             ],
-        },
-        "echo": {
+        }
+        report["echo"] = {
             "target": "fnhost-bench echo: Hummingbird 2 Application, same route, returns the body with fnhost's response headers",
             "response_bytes": echo_samples[0]["response_bytes"],
             "median": echo_median,
             "runs": echo_runs,
-        },
-        "ratio": {
+        }
+        report["ratio"] = {
             "definition": "fnhost / echo, from the medians across runs; per_run pairs adjacent runs",
             "p50": round(warm_median["p50"] / echo_median["p50"], 2),
             "p99": round(warm_median["p99"] / echo_median["p99"], 2),
             "per_run_p50": [round(w["p50"] / e["p50"], 2) for w, e in zip(warm_runs, echo_runs)],
             "per_run_p99": [round(w["p99"] / e["p99"], 2) for w, e in zip(warm_runs, echo_runs)],
-        },
-    }
+        }
     if cold:
         report["cold_start"] = {
             "function": "CExit (bench/functions/c-exit: the C no-op that exits on {\"exit\":true})",
@@ -301,6 +316,22 @@ def main():
                 "init_duration_ms": "host-measured, spawn of fnhost-launch to the runtime's first GET /next (REPORT 'Init Duration')",
                 "cold_invoke_latency_ms": "client-observed: Runtime API listener bind + spawn + init + invoke + response",
             },
+        }
+    if cold and unsandboxed:
+        on = summarize(cold["init_ms"], 1.0, 2)
+        off = summarize(unsandboxed["init_ms"], 1.0, 2)
+        report["sandbox_cost"] = {
+            "definition": "the cold_start series again with FNHOST_SANDBOX=off (workers started with fnhost-launch --chdir: "
+                          "no mount namespace, private root, uid change, seccomp); ratio = sandboxed / unsandboxed",
+            "sandbox": cold.get("sandbox", "full"),
+            "samples": unsandboxed["samples"],
+            "unsandboxed_init_duration_ms": {k: v for k, v in off.items() if k != "p99.9"},
+            "unsandboxed_cold_invoke_latency_ms":
+                {k: v for k, v in summarize(unsandboxed["cold_ns"], 1e6, 2).items() if k != "p99.9"},
+            "ratio_init_p50": round(on["p50"] / off["p50"], 2),
+            "ratio_init_p90": round(on["p90"] / off["p90"], 2),
+            "delta_init_p50_ms": round(on["p50"] - off["p50"], 2),
+            "delta_init_mean_ms": round(on["mean"] - off["mean"], 2),
         }
     report["elapsed_s"] = round(time.monotonic() - started, 1)
     json.dump(report, sys.stdout, indent=2)

@@ -6,6 +6,7 @@ import Foundation
 import Hummingbird
 import Logging
 import NIOCore
+import Prometheus
 import ServiceLifecycle
 import UnixSignals
 
@@ -16,6 +17,8 @@ public struct FunctionHost: Sendable {
     public let catalog: FunctionCatalog
     /// One line each, to print at start-up: skipped resources, interpreter fallbacks, missing protections.
     public let warnings: [String]
+    /// How workers are held to their `MemorySize` (probed once; see ``MemoryEnforcement``).
+    public let memory: MemoryEnforcement
     private let settings: WorkerSettings
 
     /// Loads and validates the template and probes the machine. Throws ``TemplateError`` or ``FunctionHostError``.
@@ -24,30 +27,41 @@ public struct FunctionHost: Sendable {
         let loader = TemplateLoader(account: configuration.account, parameterOverrides: configuration.parameterOverrides)
         let template = try loader.load(path: configuration.templatePath)
         catalog = FunctionCatalog(template.functions)
-        guard let launcher = HostCapabilities.launcherPath() else {
+        try Supervisor.checkReservations(template.functions, limits: configuration.limits)
+        guard let launcher = LauncherLocation.path() else {
             throw FunctionHostError(
                 "fnhost-launch was not found beside the fnhost executable; build it with `swift build` (or set FNHOST_LAUNCHER)")
         }
         let interpreters = RuntimeInterpreters(
             resolving: template.functions.map(\.runtime),
             searchPath: ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin")
-        let isolate = HostCapabilities.canIsolateTaskRoot(launcher: launcher)
+        let sandboxCapabilities = SandboxCapabilities.probe(launcher: launcher)
         var warnings = template.warnings + interpreters.warnings
-        if !isolate {
-            warnings.append(
-                "workers run without a private mount namespace (needs root): code is not mounted at /var/task and LAMBDA_TASK_ROOT is the CodeUri directory")
+        memory = MemoryEnforcement.probe(preferred: configuration.memoryEnforcement, logger: Logger(label: "fnhost"))
+        if let warning = memory.warning { warnings.append(warning) }
+        if let warning = sandboxCapabilities.warning { warnings.append(warning) }
+        var sandbox = WorkerSandbox(
+            level: sandboxCapabilities.level, exposedDirectories: WorkerSandbox.interpreterPrefixes(interpreters))
+        if sandbox.level == .full {
+            do {
+                sandbox.layerRoots = try LayerCache(directory: configuration.stateDirectory + "/layers")
+                    .prepare(template.functions.map(\.layers))
+            } catch {
+                throw FunctionHostError(error.description)
+            }
         }
         self.warnings = warnings
         let environment = ProcessInfo.processInfo.environment
         settings = WorkerSettings(
-            launcher: launcher, lifeline: Lifeline.readDescriptor, isolateTaskRoot: isolate,
+            launcher: launcher, lifeline: Lifeline.readDescriptor, sandbox: sandbox,
             account: configuration.account, interpreters: interpreters,
             credentials: environment.filter { ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"].contains($0.key) })
     }
 
     func makeSupervisor(logger: Logger) throws -> Supervisor {
         try Supervisor(
-            functions: catalog.functions, settings: settings, logDirectory: configuration.stateDirectory + "/logs",
+            functions: catalog.functions, settings: settings, limits: configuration.limits, memory: memory,
+            metricsFactory: configuration.metricsFactory, logDirectory: configuration.stateDirectory + "/logs",
             console: configuration.consoleDescriptor, logger: logger)
     }
 
@@ -59,7 +73,11 @@ public struct FunctionHost: Sendable {
     ) async throws {
         let supervisor = try makeSupervisor(logger: logger)
         let queue = InMemoryAsyncQueue(invoker: supervisor, logger: logger)
-        let api = InvokeAPI(catalog: catalog, invoker: supervisor, asyncQueue: queue, account: configuration.account)
+        let api = InvokeAPI(
+            catalog: catalog, invoker: supervisor, asyncQueue: queue, account: configuration.account,
+            concurrency: supervisor, metrics: { [registry = configuration.metricsRegistry] in registry.emitToBuffer() })
+        // Provisioned workers are started and initialised before the host reports ready.
+        await supervisor.provision()
         let app = Application(
             router: api.makeRouter(),
             configuration: ApplicationConfiguration(address: .hostname(configuration.host, port: configuration.port)),

@@ -1,4 +1,6 @@
 import FunctionHostCore
+import FunctionHostSupervisor
+import Prometheus
 
 /// Everything `fnhost serve` and `fnhost invoke` are configured with, snapshotted once.
 public struct HostConfiguration: Sendable {
@@ -10,6 +12,24 @@ public struct HostConfiguration: Sendable {
     public var parameterOverrides: [String: String]
     /// Where function logs are echoed: 1 (stdout) for `serve`, 2 (stderr) for a local `invoke`.
     public var consoleDescriptor: Int32
+    /// Account-wide concurrency limit and idle timeout (`--max-concurrency`, `--idle-timeout`).
+    public var limits = HostLimits()
+    /// Memory enforcement to use (`--memory-enforcement`); `nil` picks the strongest available.
+    public var memoryEnforcement: MemoryEnforcement.Kind?
+    /// The registry `GET /metrics` renders; the host's own metrics are made in it.
+    public var metricsRegistry = PrometheusCollectorRegistry()
+
+    /// A factory on ``metricsRegistry`` with the host's histogram buckets.
+    public var metricsFactory: PrometheusMetricsFactory {
+        var factory = PrometheusMetricsFactory(registry: metricsRegistry)
+        let buckets: [Duration] = [
+            .milliseconds(1), .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50),
+            .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .milliseconds(2500), .seconds(5),
+            .seconds(10), .seconds(30), .seconds(60), .seconds(300), .seconds(900),
+        ]
+        factory.defaultDurationHistogramBuckets = buckets
+        return factory
+    }
 
     public init(
         templatePath: String = "template.yaml", host: String = "127.0.0.1", port: Int = 3001,

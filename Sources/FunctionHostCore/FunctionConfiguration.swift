@@ -17,6 +17,22 @@ public struct FunctionConfiguration: Sendable, Hashable {
     public var description: String
     /// Template properties fnhost accepts but later features implement (Layers, Events, ...).
     public var deferredProperties: [String]
+    /// `Layers`, resolved to local sources (directories or .zip files), lowest first; at most 5.
+    public var layers: [String] = []
+    /// `EphemeralStorage.Size`: MB of private `/tmp`, 512–10240.
+    public var ephemeralStorage: Int = 512
+    /// `ReservedConcurrentExecutions`: `nil` draws from the account's unreserved pool; 0 throttles every invoke.
+    public var reservedConcurrency: Int? = nil
+    /// `ProvisionedConcurrencyConfig.ProvisionedConcurrentExecutions`, with the alias it applies to.
+    public var provisionedConcurrency: (count: Int, qualifier: String)? {
+        get { provisionedCount.map { ($0, provisionedQualifier) } }
+        set {
+            provisionedCount = newValue?.count
+            provisionedQualifier = newValue?.qualifier ?? "live"
+        }
+    }
+    private var provisionedCount: Int? = nil
+    private var provisionedQualifier = "live"
 
     public init(
         logicalID: String,

@@ -58,6 +58,20 @@ public protocol Invoker: Sendable {
     /// Runs one invocation to completion. Function failures are results, not throws;
     /// throws ``InvokeError`` only when the host could not run the function at all.
     func invoke(_ function: FunctionConfiguration, _ request: InvocationRequest) async throws -> InvocationResult
+
+    /// As ``invoke(_:_:)``, choosing what happens when no concurrency is free: throw
+    /// ``InvokeError/Code/throttled(_:)`` at once, or wait for capacity.
+    func invoke(_ function: FunctionConfiguration, _ request: InvocationRequest, admission: InvocationAdmission)
+        async throws -> InvocationResult
+}
+
+extension Invoker {
+    /// Invokers without a concurrency limit admit everything.
+    public func invoke(_ function: FunctionConfiguration, _ request: InvocationRequest, admission: InvocationAdmission)
+        async throws -> InvocationResult
+    {
+        try await invoke(function, request)
+    }
 }
 
 /// Why the host could not run an invocation (function failures are never this).
@@ -67,6 +81,8 @@ public struct InvokeError: Error, Sendable, CustomStringConvertible {
         case shuttingDown
         /// A worker process could not be started.
         case spawnFailed
+        /// No concurrency was free for a synchronous invocation (a 429 at the HTTP edge).
+        case throttled(ThrottleReason)
     }
 
     public var code: Code

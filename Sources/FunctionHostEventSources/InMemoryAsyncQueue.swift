@@ -29,7 +29,8 @@ public final class InMemoryAsyncQueue: AsyncInvocationSink, Service {
             for await (function, request) in events.cancelOnGracefulShutdown() {
                 group.addTask { [invoker, logger] in
                     do {
-                        let result = try await invoker.invoke(function, request)
+                        // Over the concurrency limit an event waits for capacity; it is never throttled away.
+                        let result = try await invoker.invoke(function, request, admission: .waitForCapacity)
                         if let error = result.functionError {
                             logger.warning(
                                 "async invocation failed",

@@ -50,12 +50,19 @@ extension InvokeAPI {
                 var RepositoryType = "S3"
                 var Location: String
             }
+            struct Concurrency: Encodable { var ReservedConcurrentExecutions: Int }
             struct Function: Encodable {
                 var Configuration: FunctionConfigurationDocument
                 var Code: Code
+                var Concurrency: Concurrency?
             }
             let location = URL(fileURLWithPath: entry.configuration.codeDirectory).absoluteString
-            return Self.json(Function(Configuration: configuration, Code: Code(Location: location)), requestID: requestID)
+            let reserved = concurrency?.reservedConcurrency(of: entry.configuration.functionName)
+            return Self.json(
+                Function(
+                    Configuration: configuration, Code: Code(Location: location),
+                    Concurrency: reserved.map { Concurrency(ReservedConcurrentExecutions: $0) }),
+                requestID: requestID)
         } catch {
             return error.response(requestID: requestID)
         }
@@ -67,20 +74,23 @@ extension InvokeAPI {
             var TotalCodeSize = 80_530_636_800
             var CodeSizeUnzipped = 262_144_000
             var CodeSizeZipped = 52_428_800
-            var ConcurrentExecutions = 1000
-            var UnreservedConcurrentExecutions = 1000
+            var ConcurrentExecutions: Int
+            var UnreservedConcurrentExecutions: Int
         }
         struct Usage: Encodable {
             var TotalCodeSize: Int
             var FunctionCount: Int
         }
         struct Settings: Encodable {
-            var AccountLimit = Limits()
+            var AccountLimit: Limits
             var AccountUsage: Usage
         }
         let usage = Usage(
             TotalCodeSize: catalog.entries.reduce(0) { $0 + $1.codeSize }, FunctionCount: catalog.entries.count)
-        return Self.json(Settings(AccountUsage: usage), requestID: Self.newRequestID())
+        let limits = Limits(
+            ConcurrentExecutions: concurrency?.accountLimit ?? 1000,
+            UnreservedConcurrentExecutions: concurrency?.unreservedConcurrency() ?? 1000)
+        return Self.json(Settings(AccountLimit: limits, AccountUsage: usage), requestID: Self.newRequestID())
     }
 
     static func json(_ value: some Encodable, status: HTTPResponse.Status = .ok, requestID: String) -> Response {

@@ -58,6 +58,8 @@ extension InvokeAPI {
             let result: InvocationResult
             do {
                 result = try await invoker.invoke(function, invocation)
+            } catch let error as InvokeError where error.throttleReason != nil {
+                throw .tooManyRequests(error.throttleReason!)
             } catch let error as InvokeError where error.code == .shuttingDown {
                 throw LambdaAPIError(
                     status: .serviceUnavailable, code: "ServiceException", message: error.message, messageKey: "Message",

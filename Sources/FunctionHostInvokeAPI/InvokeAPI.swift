@@ -14,14 +14,21 @@ public struct InvokeAPI: Sendable {
     let invoker: any Invoker
     let asyncQueue: any AsyncInvocationSink
     let account: AccountContext
+    /// Reserved and provisioned concurrency; without it the concurrency operations are unknown.
+    let concurrency: (any ConcurrencyControl)?
+    /// Renders `GET /metrics` (Prometheus text); without it the route is unknown.
+    let metrics: (@Sendable () -> [UInt8])?
 
     public init(
-        catalog: FunctionCatalog, invoker: any Invoker, asyncQueue: any AsyncInvocationSink, account: AccountContext
+        catalog: FunctionCatalog, invoker: any Invoker, asyncQueue: any AsyncInvocationSink, account: AccountContext,
+        concurrency: (any ConcurrencyControl)? = nil, metrics: (@Sendable () -> [UInt8])? = nil
     ) {
         self.catalog = catalog
         self.invoker = invoker
         self.asyncQueue = asyncQueue
         self.account = account
+        self.concurrency = concurrency
+        self.metrics = metrics
     }
 
     /// Largest synchronous request payload (6 MB).
@@ -47,6 +54,8 @@ public struct InvokeAPI: Sendable {
             self.getFunction(request, context, configurationOnly: true)
         }
         router.get("/2016-08-19/account-settings") { _, _ in self.accountSettings() }
+        addConcurrencyRoutes(to: router)
+        addMetricsRoute(to: router)
         return router
     }
 

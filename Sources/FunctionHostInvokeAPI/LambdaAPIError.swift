@@ -13,12 +13,16 @@ struct LambdaAPIError: Error {
     var messageKey = "message"
     var type = "User"
     var reason: String?
+    /// `Retry-After` seconds (throttles).
+    var retryAfter: Int?
 
     func response(requestID: String) -> Response {
-        var body = "{\"Type\":\(JSONText.quote(type)),\"\(messageKey)\":\(JSONText.quote(message))"
-        if let reason { body += ",\"Reason\":\(JSONText.quote(reason))" }
-        body += "}"
+        // AWS writes `Reason` first: {"Reason":…,"Type":"User","message":"Rate Exceeded."}.
+        var body = "{"
+        if let reason { body += "\"Reason\":\(JSONText.quote(reason))," }
+        body += "\"Type\":\(JSONText.quote(type)),\"\(messageKey)\":\(JSONText.quote(message))}"
         var headers = HTTPFields()
+        if let retryAfter { headers[.retryAfter] = String(retryAfter) }
         headers[.contentType] = "application/json"
         headers[HTTPField.Name("x-amzn-ErrorType")!] = code
         headers[HTTPField.Name("x-amzn-RequestId")!] = requestID
@@ -42,6 +46,13 @@ struct LambdaAPIError: Error {
         Self(
             status: .badRequest, code: "ValidationException",
             message: "1 validation error detected: Value '\(value)' at '\(field)' failed to satisfy constraint: \(constraint)")
+    }
+
+    /// 429 `TooManyRequestsException`, as Lambda throttles a synchronous invoke.
+    static func tooManyRequests(_ reason: ThrottleReason) -> Self {
+        Self(
+            status: .tooManyRequests, code: "TooManyRequestsException", message: "Rate Exceeded.",
+            reason: reason.rawValue, retryAfter: 1)
     }
 
     static func service(_ message: String) -> Self {

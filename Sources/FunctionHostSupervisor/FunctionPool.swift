@@ -1,64 +1,248 @@
 import FunctionHostCore
+import Foundation
 import Logging
+import CoreMetrics
+import Metrics
 
-/// The execution environments of one function: reuses the most recently used idle worker,
-/// starts a cold one when none is idle, and replaces workers that died.
+/// The execution environments of one function.
+///
+/// Provisioned workers are started and initialised ahead of traffic, take invocations first and
+/// are never evicted; above them, the most recently used idle on-demand worker is reused, and a
+/// cold one started when none is idle. On-demand workers idle longer than the idle timeout are
+/// stopped by ``evictIdle(now:)``. Dead workers are replaced (provisioned ones in the background).
+/// How many run at once is the concurrency ledger's business, not the pool's.
 actor FunctionPool {
     let function: FunctionConfiguration
     private let settings: WorkerSettings
     private let sink: FunctionLogSink
     private let logger: Logger
-    /// Idle workers; the last is the most recently used.
-    private var idle: [Worker] = []
-    private var busy: [ObjectIdentifier: Worker] = [:]
+    private let metrics: FunctionMetrics
+    private let memory: MemoryEnforcement
+    private let idleTimeout: Duration
+
+    private struct IdleWorker {
+        var worker: Worker
+        var since: ContinuousClock.Instant
+    }
+    /// Idle on-demand workers; the last is the most recently used.
+    private var idle: [IdleWorker] = []
+    private var idleProvisioned: [Worker] = []
+    private var busy: [ObjectIdentifier: (worker: Worker, provisioned: Bool)] = [:]
     private var stopped = false
 
-    init(function: FunctionConfiguration, settings: WorkerSettings, sink: FunctionLogSink, logger: Logger) {
+    /// Provisioned concurrency as configured, and how much of it exists.
+    private var provisioned: ProvisionedConcurrencyStatus?
+    /// Provisioned workers alive (idle or busy).
+    private var provisionedAlive = 0
+    /// Provisioned workers being started.
+    private var provisioning = 0
+
+    init(
+        function: FunctionConfiguration, settings: WorkerSettings, sink: FunctionLogSink, logger: Logger,
+        metrics: FunctionMetrics, memory: MemoryEnforcement, idleTimeout: Duration
+    ) {
         self.function = function
         self.settings = settings
         self.sink = sink
         self.logger = logger
+        self.metrics = metrics
+        self.memory = memory
+        self.idleTimeout = idleTimeout
+        if let (count, qualifier) = function.provisionedConcurrency {
+            provisioned = ProvisionedConcurrencyStatus(
+                qualifier: qualifier, requested: count, allocated: 0, lastModified: Self.timestamp())
+        }
     }
 
     func invoke(_ request: InvocationRequest) async throws -> InvocationResult {
         guard !stopped else { throw InvokeError(.shuttingDown, "the host is shutting down") }
         let worker: Worker
-        if let warm = takeIdleWorker() {
-            worker = warm
+        let isProvisioned: Bool
+        if let warm = takeIdleProvisioned() {
+            (worker, isProvisioned) = (warm, true)
+        } else if let warm = takeIdleWorker() {
+            (worker, isProvisioned) = (warm, false)
         } else {
-            worker = try await Worker.start(function, settings: settings, sink: sink, logger: logger)
+            metrics.coldStarts.increment()
+            worker = try await startWorker(provisioned: false)
+            isProvisioned = false
             if stopped {
                 await worker.stop()
                 throw InvokeError(.shuttingDown, "the host is shutting down")
             }
         }
-        busy[ObjectIdentifier(worker)] = worker
+        busy[ObjectIdentifier(worker)] = (worker, isProvisioned)
+        updateGauges()
         let (result, reusable) = await worker.invoke(request)
         busy[ObjectIdentifier(worker)] = nil
+        record(worker.lastReport, failed: result.functionError != nil, outOfMemory: !worker.isAlive && worker.exitedOutOfMemory)
         if reusable && !stopped {
-            idle.append(worker)
+            if isProvisioned && provisionedAlive <= (provisioned?.requested ?? 0) {
+                idleProvisioned.append(worker)
+            } else {
+                if isProvisioned { provisionedAlive -= 1 }
+                idle.append(IdleWorker(worker: worker, since: .now))
+            }
         } else {
+            if isProvisioned {
+                provisionedAlive -= 1
+                replenishProvisioned()
+            }
             await worker.stop()
         }
+        updateGauges()
         return result
+    }
+
+    private func record(_ report: InvocationReport?, failed: Bool, outOfMemory: Bool) {
+        metrics.invocations.increment()
+        if failed { metrics.errors.increment() }
+        if outOfMemory { metrics.outOfMemory.increment() }
+        guard let report else { return }
+        metrics.duration.recordNanoseconds(Int64(report.duration * 1_000_000))
+        if let initDuration = report.initDuration { metrics.initDuration.recordNanoseconds(Int64(initDuration * 1_000_000)) }
+    }
+
+    private func updateGauges() {
+        metrics.warmWorkers.set(idle.count + idleProvisioned.count)
+        metrics.busyWorkers.set(busy.count)
+    }
+
+    private func startWorker(provisioned: Bool) async throws -> Worker {
+        var options = WorkerLaunchOptions()
+        if provisioned { options.initializationType = "provisioned-concurrency" }
+        options.resources = memory.makeWorkerResources(memoryMegabytes: function.memorySize, logger: logger)
+        return try await Worker.start(function, settings: settings, sink: sink, logger: logger, options: options)
     }
 
     /// The most recently used idle worker that is still alive; dead ones are dropped.
     private func takeIdleWorker() -> Worker? {
-        while let worker = idle.popLast() {
-            if worker.isAlive { return worker }
-            Task { await worker.stop() }
+        while let entry = idle.popLast() {
+            if entry.worker.isAlive { return entry.worker }
+            Task { await entry.worker.stop() }
         }
         return nil
+    }
+
+    private func takeIdleProvisioned() -> Worker? {
+        while let worker = idleProvisioned.popLast() {
+            if worker.isAlive { return worker }
+            provisionedAlive -= 1
+            Task { await worker.stop() }
+            replenishProvisioned()
+        }
+        return nil
+    }
+
+    // MARK: Idle eviction
+
+    /// Stops on-demand workers idle since before `now - idleTimeout`; returns how many.
+    @discardableResult
+    func evictIdle(now: ContinuousClock.Instant = .now) async -> Int {
+        let expired = idle.filter { $0.since.advanced(by: idleTimeout) <= now }
+        guard !expired.isEmpty else { return 0 }
+        idle.removeAll { $0.since.advanced(by: idleTimeout) <= now }
+        updateGauges()
+        for entry in expired {
+            logger.debug(
+                "idle worker evicted", metadata: ["function.name": "\(function.functionName)"])
+            await entry.worker.stop()
+        }
+        return expired.count
+    }
+
+    // MARK: Provisioned concurrency
+
+    /// Starts and initialises the configured provisioned workers; returns once they are ready
+    /// (or failed, which is logged).
+    func provision() async {
+        guard let provisioned, !stopped else { return }
+        let missing = provisioned.requested - provisionedAlive - provisioning
+        guard missing > 0 else { return }
+        provisioning += missing
+        await withTaskGroup(of: Worker?.self) { group in
+            for _ in 0..<missing {
+                group.addTask { await self.startProvisionedWorker() }
+            }
+            for await worker in group {
+                provisioning -= 1
+                guard let worker else { continue }
+                if stopped || provisionedAlive >= (self.provisioned?.requested ?? 0) {
+                    await worker.stop()
+                    continue
+                }
+                provisionedAlive += 1
+                idleProvisioned.append(worker)
+            }
+        }
+        self.provisioned?.allocated = provisionedAlive
+        updateGauges()
+    }
+
+    private func startProvisionedWorker() async -> Worker? {
+        do {
+            let worker = try await startWorker(provisioned: true)
+            if let failure = await worker.initialize() {
+                logger.error(
+                    "provisioned worker failed to initialise",
+                    metadata: ["function.name": "\(function.functionName)", "error.type": "\(failure.errorType)"])
+                await worker.stop()
+                return nil
+            }
+            return worker
+        } catch {
+            logger.error(
+                "provisioned worker could not start",
+                metadata: ["function.name": "\(function.functionName)", "error": "\(error)"])
+            return nil
+        }
+    }
+
+    private func replenishProvisioned() {
+        guard !stopped, let provisioned, provisionedAlive + provisioning < provisioned.requested else { return }
+        self.provisioned?.allocated = provisionedAlive
+        Task { await self.provision() }
+    }
+
+    /// The configuration and how much of it is allocated, or `nil`.
+    func provisionedStatus() -> ProvisionedConcurrencyStatus? {
+        guard var status = provisioned else { return nil }
+        status.allocated = provisionedAlive
+        return status
+    }
+
+    /// Sets or removes provisioned concurrency; new workers start in the background, surplus idle ones stop.
+    func setProvisioned(_ count: Int?, qualifier: String) async -> ProvisionedConcurrencyStatus? {
+        if let count {
+            provisioned = ProvisionedConcurrencyStatus(
+                qualifier: qualifier, requested: count, allocated: provisionedAlive, lastModified: Self.timestamp())
+        } else {
+            provisioned = nil
+        }
+        let target = count ?? 0
+        while provisionedAlive > target, let worker = idleProvisioned.popLast() {
+            provisionedAlive -= 1
+            await worker.stop()
+        }
+        // Busy surplus workers become on-demand when they finish (see invoke).
+        updateGauges()
+        replenishProvisioned()
+        return provisionedStatus()
     }
 
     /// Stops every worker; invocations in flight end as their workers die.
     func stop() async {
         stopped = true
-        let all = idle + Array(busy.values)
+        let all = idle.map(\.worker) + idleProvisioned + busy.values.map(\.worker)
         idle.removeAll()
+        idleProvisioned.removeAll()
+        updateGauges()
         await withDiscardingTaskGroup { group in
             for worker in all { group.addTask { await worker.stop() } }
         }
+    }
+
+    private static func timestamp() -> String {
+        String(LambdaLogFormat.timestamp(Date()).dropLast()) + "+0000"
     }
 }

@@ -53,23 +53,45 @@ enum ProcessSpawner {
         return pid
     }
 
-    /// Runs a short command to completion and returns its standard output, or `nil` if it failed.
-    static func capture(_ argv: [String], environment: [String: String]) -> String? {
-        guard let pipe = makeClosedOnExecPipe() else { return nil }
+    /// Runs a short command (a probe, `unzip`) to completion: its exit status (128 + N for
+    /// signal N) and its merged stdout and stderr.
+    static func run(_ argv: [String], environment: [String: String] = ["PATH": "/usr/bin:/bin"]) -> (
+        status: Int32, output: String
+    ) {
+        guard let pipe = makeClosedOnExecPipe() else { return (-1, "cannot create a pipe") }
         let pid: pid_t
         do {
             pid = try spawn(argv, environment: environment, output: pipe.write)
         } catch {
             close(pipe.read)
             close(pipe.write)
-            return nil
+            return (-1, error.description)
         }
         close(pipe.write)
-        let output = FileHandle(fileDescriptor: pipe.read, closeOnDealloc: true).readDataToEndOfFile()
+        let output = readToEnd(pipe.read)
         var status: Int32 = 0
         while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-        guard status == 0 else { return nil }
-        return String(decoding: output, as: UTF8.self)
+        let exitStatus = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+        return (exitStatus, String(decoding: output, as: UTF8.self))
+    }
+
+    /// The standard output of a short command that succeeded, else `nil`.
+    static func capture(_ argv: [String], environment: [String: String]) -> String? {
+        let result = run(argv, environment: environment)
+        return result.status == 0 ? result.output : nil
+    }
+}
+
+/// Reads a descriptor until EOF and closes it, retrying on EINTR (FileHandle's reader traps on it).
+private func readToEnd(_ descriptor: Int32) -> [UInt8] {
+    defer { close(descriptor) }
+    var output: [UInt8] = []
+    var buffer = [UInt8](repeating: 0, count: 4096)
+    while true {
+        let count = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+        if count < 0 && errno == EINTR { continue }
+        guard count > 0 else { return output }
+        output.append(contentsOf: buffer[..<count])
     }
 }
 

@@ -17,14 +17,17 @@ final class Worker: Sendable {
     private let output: WorkerOutput
     private let spawnedAt: ContinuousClock.Instant
     private let initialized = Atomic<Bool>(false)
+    private let resources: (any WorkerResources)?
+    private let report = Mutex<InvocationReport?>(nil)
 
     /// Lambda's limit for an on-demand init phase.
     static let initTimeout = Duration.seconds(10)
 
     private init(
         function: FunctionConfiguration, server: RuntimeAPIServer, process: WorkerProcess, output: WorkerOutput,
-        spawnedAt: ContinuousClock.Instant
+        spawnedAt: ContinuousClock.Instant, resources: (any WorkerResources)?
     ) {
+        self.resources = resources
         self.function = function
         self.server = server
         self.process = process
@@ -34,38 +37,35 @@ final class Worker: Sendable {
 
     /// Binds a Runtime API listener and spawns the function's process through the launcher.
     static func start(
-        _ function: FunctionConfiguration, settings: WorkerSettings, sink: FunctionLogSink, logger: Logger
+        _ function: FunctionConfiguration, settings: WorkerSettings, sink: FunctionLogSink, logger: Logger,
+        options: WorkerLaunchOptions = WorkerLaunchOptions()
     ) async throws -> Worker {
         let mailbox = RuntimeMailbox()
         let server = try await RuntimeAPIServer.start(mailbox: mailbox, logger: logger)
         let output = WorkerOutput(sink: sink)
-        let taskRoot = settings.isolateTaskRoot ? "/var/task" : function.codeDirectory
-        let environment = WorkerEnvironment(
+        let taskRoot = settings.sandbox.taskRoot(for: function)
+        var environment = WorkerEnvironment(
             function: function, account: settings.account, runtimeAPIPort: server.port, taskRoot: taskRoot,
             interpreterDirectories: settings.interpreters.binDirectories, credentials: settings.credentials)
-        let command: [String]
-        switch function.runtime {
-        case .provided:
-            command = ["\(taskRoot)/bootstrap"]
-        case .python:
-            command = [settings.interpreters.interpreter(for: function.runtime) ?? "python3", RuntimeBootstraps.python]
-        case .nodejs:
-            command = [settings.interpreters.interpreter(for: function.runtime) ?? "node", RuntimeBootstraps.node]
-        }
+        environment.initializationType = options.initializationType
+        let command = settings.sandbox.command(for: function, interpreters: settings.interpreters)
         let launchArguments =
-            (settings.isolateTaskRoot ? ["--task-root", function.codeDirectory] : ["--chdir", function.codeDirectory])
-            + ["--"] + command
+            (options.resources?.launchArguments ?? []) + settings.sandbox.launchArguments(for: function) + ["--"] + command
         let spawnedAt = ContinuousClock.now
         do {
             let process = try WorkerProcess.start(
                 launcher: settings.launcher, arguments: launchArguments, environment: environment.variables,
                 lifeline: settings.lifeline, onLine: output.emit,
                 onExit: { reason in
-                    output.recordExit(reason)
+                    output.recordExit(options.resources?.wasOutOfMemory() == true ? .outOfMemory : reason)
                     mailbox.close()
                 })
-            return Worker(function: function, server: server, process: process, output: output, spawnedAt: spawnedAt)
+            options.resources?.attach(pid: process.pid)
+            return Worker(
+                function: function, server: server, process: process, output: output, spawnedAt: spawnedAt,
+                resources: options.resources)
         } catch {
+            options.resources?.release()
             await server.stop()
             throw InvokeError(.spawnFailed, "\(error)")
         }
@@ -91,7 +91,7 @@ final class Worker: Sendable {
         output.emit(LambdaLogFormat.start(requestID: request.requestID))
         let outcome = await server.mailbox.invoke(request, timeout: .seconds(function.timeout))
         // Sampled before a timeout kills the tree; after an exit there is nothing left to sample.
-        let maxMemory = process.peakMemoryMegabytes()
+        let maxMemory = resources?.peakMegabytes() ?? process.peakMemoryMegabytes()
         let duration = outcome.deliveredAt.map { $0.duration(to: outcome.finishedAt).milliseconds } ?? 0
         let ending: Ending
         let reusable: Bool
@@ -121,6 +121,9 @@ final class Worker: Sendable {
     /// False once the process tree has exited (a runtime may exit between invocations).
     var isAlive: Bool { output.exitReason == nil }
 
+    /// True once the memory limit has killed the process tree.
+    var exitedOutOfMemory: Bool { output.exitReason == .outOfMemory }
+
     /// Kills the process tree, closes the listener, and waits (at most a second) until the tree is reaped.
     func stop() async {
         process.kill()
@@ -129,6 +132,20 @@ final class Worker: Sendable {
         while isAlive, ContinuousClock.now < deadline {
             try? await Task.sleep(for: .milliseconds(5))
         }
+        resources?.release()
+    }
+
+    /// The figures of the last finished invocation (its REPORT line).
+    var lastReport: InvocationReport? { report.withLock { $0 } }
+
+    /// Runs the init phase now (provisioned concurrency): `nil` once the runtime asked for its
+    /// first event, so no invocation of this worker reports an `Init Duration`; else why it failed.
+    func initialize() async -> FunctionErrorPayload? {
+        if let failure = await waitUntilReady(requestID: "") {
+            return FunctionErrorPayload(errorType: failure.errorType, errorMessage: String(buffer: failure.payload))
+        }
+        initialized.store(true, ordering: .relaxed)
+        return nil
     }
 
     /// `nil` once the runtime called `/next`; otherwise why it never will.
@@ -165,6 +182,11 @@ final class Worker: Sendable {
         _ request: InvocationRequest, _ ending: Ending, duration: Double, initDuration: Double?, maxMemory: Int
     ) -> InvocationResult {
         output.emit(LambdaLogFormat.end(requestID: request.requestID))
+        report.withLock {
+            $0 = InvocationReport(
+                duration: duration, initDuration: initDuration, maxMemory: maxMemory,
+                failed: { if case .success = ending { false } else { true } }())
+        }
         output.emit(
             LambdaLogFormat.report(
                 requestID: request.requestID, duration: duration, memorySize: function.memorySize,

@@ -11,6 +11,8 @@ struct WorkerEnvironment {
     var interpreterDirectories: [String]
     /// The host's AWS credentials, passed on as the "execution role" (as `sam local` does).
     var credentials: [String: String]
+    /// `AWS_LAMBDA_INITIALIZATION_TYPE`: `on-demand`, or `provisioned-concurrency` for provisioned workers.
+    var initializationType = "on-demand"
 
     var variables: [String: String] {
         var environment = function.environment
@@ -23,7 +25,7 @@ struct WorkerEnvironment {
             "AWS_LAMBDA_RUNTIME_API": "127.0.0.1:\(runtimeAPIPort)",
             "AWS_LAMBDA_LOG_GROUP_NAME": "/aws/lambda/\(function.functionName)",
             "AWS_LAMBDA_LOG_STREAM_NAME": Self.logStreamName(),
-            "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
+            "AWS_LAMBDA_INITIALIZATION_TYPE": initializationType,
             "AWS_REGION": account.region,
             "AWS_DEFAULT_REGION": account.region,
             "LAMBDA_TASK_ROOT": taskRoot,

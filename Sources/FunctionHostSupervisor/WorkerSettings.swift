@@ -6,19 +6,19 @@ public struct WorkerSettings: Sendable {
     public var launcher: String
     /// Read end of the lifeline pipe, inherited by every launcher (see ``Lifeline``).
     public var lifeline: Int32
-    /// Whether workers get a private mount namespace with their code at `/var/task` (needs root).
-    public var isolateTaskRoot: Bool
+    /// How workers are confined: mount namespace and private root, uid, seccomp (see ``WorkerSandbox``).
+    public var sandbox: WorkerSandbox
     public var account: AccountContext
     public var interpreters: RuntimeInterpreters
     public var credentials: [String: String]
 
     public init(
-        launcher: String, lifeline: Int32, isolateTaskRoot: Bool, account: AccountContext,
+        launcher: String, lifeline: Int32, sandbox: WorkerSandbox, account: AccountContext,
         interpreters: RuntimeInterpreters, credentials: [String: String]
     ) {
         self.launcher = launcher
         self.lifeline = lifeline
-        self.isolateTaskRoot = isolateTaskRoot
+        self.sandbox = sandbox
         self.account = account
         self.interpreters = interpreters
         self.credentials = credentials

@@ -3,21 +3,37 @@
 // The host is multithreaded, so no host code runs between fork and exec; everything a
 // worker needs set up happens here, single-threaded, after this program's own exec:
 //
-//   fnhost-launch [--task-root DIR | --chdir DIR] [--cgroup DIR]... [--lifeline FD] -- PROGRAM [ARG...]
+//   fnhost-launch [--task-root DIR [--sandbox [SANDBOX OPTIONS]] | --chdir DIR] [--seccomp]
+//                 [--cgroup DIR]... [--lifeline FD] -- PROGRAM [ARG...]
 //
 //   --task-root DIR  enter a private mount namespace, bind DIR read-only at /var/task
 //                    and make /var/task the working directory.
+//   --sandbox        with --task-root: instead of the host's root, pivot into a fresh root that
+//                    holds only /var/task, /opt, /var/runtime, a private /tmp, /proc, a minimal
+//                    /dev and read-only /usr, /bin, /sbin, /lib*, /etc (root.c); and run PROGRAM
+//                    as a uid/gid of its own (2000000000 + the launcher's pid) with
+//                    RLIMIT_NPROC 1024. Needs root. Its options:
+//       --opt DIR          bound read-only at /opt (the merged layers); else /opt is empty
+//       --runtime-dir DIR  bound read-only at /var/runtime
+//       --lang-lib DIR     bound read-only at /var/lang/lib (dynamically linked Swift functions
+//                          find the host's Swift runtime there through LD_LIBRARY_PATH)
+//       --expose DIR       a host directory bound read-only at the same path (an interpreter's
+//                          install prefix); may be repeated
+//       --tmp-size MB      size of the private /tmp (default 512)
 //   --chdir DIR      where namespaces are unavailable: run in DIR as it is.
+//   --seccomp        set no_new_privs and load the seccomp deny-list (restrict.c); works unprivileged.
 //   --cgroup DIR     join the cgroup DIR (write our pid to DIR/cgroup.procs) before anything
 //                    else starts, so the whole tree is accounted there; may be repeated
 //                    (one per hierarchy, e.g. cgroup v1 memory and cpu).
 //   --lifeline FD    the read end of a pipe whose write end only the host holds: when it
 //                    reports EOF the host is gone, and the whole worker tree is killed.
 //
-// The launcher stays as the parent of PROGRAM (a subreaper), and ends with PROGRAM's exit
-// status or signal so the host sees what the function did. When PROGRAM ends, every
-// descendant left behind is killed. Launcher failures print one `fnhost-launch: ...` line
-// and exit with status 121.
+// PROGRAM always gets RLIMIT_NOFILE 1024, as on Lambda.
+//
+// The launcher stays as the parent of PROGRAM (a subreaper, and still root: the function, under
+// another uid, can neither signal nor trace it), and ends with PROGRAM's exit status or signal
+// so the host sees what the function did. When PROGRAM ends, every descendant left behind is
+// killed. Launcher failures print one `fnhost-launch: ...` line and exit with status 121.
 
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -39,9 +55,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-enum { LAUNCH_FAILURE = 121 };
+#include "launch.h"
 
-static void fail(const char *format, ...) {
+void fail(const char *format, ...) {
     va_list args;
     va_start(args, format);
     fputs("fnhost-launch: ", stderr);
@@ -121,6 +137,32 @@ static void kill_descendants(void) {
     }
 }
 
+// The host kills a worker (timeout, eviction) with SIGKILL to its process group, which takes the
+// launcher with it before it can kill anything; and a descendant that called setsid() is outside
+// that group. So with a uid of the worker's own, a sentinel in a group of its own waits for the
+// launcher to be gone (the pipe's write end closes however the launcher ends), then kills every
+// process of that uid: the whole worker, wherever its processes went.
+static void start_sentinel(uid_t uid) {
+    int ends[2];
+    if (pipe2(ends, O_CLOEXEC) != 0) fail("cannot create the sentinel's pipe: %s", strerror(errno));
+    pid_t sentinel = fork();
+    if (sentinel < 0) fail("cannot fork the sentinel: %s", strerror(errno));
+    if (sentinel == 0) {
+        setpgid(0, 0);
+        // Holding the host's output pipe open would keep the host waiting for this worker's EOF.
+        for (int fd = 0; fd <= 2; fd++) close(fd);
+        close(ends[1]);
+        close_other_descriptors(ends[0]);
+        char byte;
+        while (read(ends[0], &byte, 1) < 0 && errno == EINTR) {
+        }
+        if (setresgid(uid, uid, uid) == 0 && setresuid(uid, uid, uid) == 0) kill(-1, SIGKILL);
+        _exit(0);
+    }
+    close(ends[0]);
+    // ends[1] stays open in the launcher only (close-on-exec keeps it from the function).
+}
+
 // Ends the launcher the way the program ended, so the host can tell exit codes from signals.
 static void exit_like(int status) {
     if (WIFEXITED(status)) exit(WEXITSTATUS(status));
@@ -136,8 +178,18 @@ static void exit_like(int status) {
     exit(128 + signal_number);
 }
 
+static long parse_megabytes(const char *text) {
+    char *end;
+    long value = strtol(text, &end, 10);
+    if (*text == '\0' || *end != '\0' || value < 1 || value > 1024 * 1024) fail("bad --tmp-size %s", text);
+    return value;
+}
+
 int main(int argc, char **argv) {
     const char *task_root = NULL;
+    int sandbox = 0;
+    int filter = 0;
+    struct root_plan plan = {.tmp_megabytes = 512};
     const char *directory = NULL;
     const char *cgroups[8];
     int cgroup_count = 0;
@@ -146,6 +198,20 @@ int main(int argc, char **argv) {
     for (; index < argc && strcmp(argv[index], "--") != 0; index++) {
         if (strcmp(argv[index], "--task-root") == 0 && index + 1 < argc) {
             task_root = argv[++index];
+        } else if (strcmp(argv[index], "--sandbox") == 0) {
+            sandbox = 1;
+        } else if (strcmp(argv[index], "--seccomp") == 0) {
+            filter = 1;
+        } else if (strcmp(argv[index], "--opt") == 0 && index + 1 < argc) {
+            plan.opt = argv[++index];
+        } else if (strcmp(argv[index], "--runtime-dir") == 0 && index + 1 < argc) {
+            plan.runtime_dir = argv[++index];
+        } else if (strcmp(argv[index], "--lang-lib") == 0 && index + 1 < argc) {
+            plan.lang_lib = argv[++index];
+        } else if (strcmp(argv[index], "--expose") == 0 && index + 1 < argc && plan.expose_count < 16) {
+            plan.expose[plan.expose_count++] = argv[++index];
+        } else if (strcmp(argv[index], "--tmp-size") == 0 && index + 1 < argc) {
+            plan.tmp_megabytes = parse_megabytes(argv[++index]);
         } else if (strcmp(argv[index], "--chdir") == 0 && index + 1 < argc) {
             directory = argv[++index];
         } else if (strcmp(argv[index], "--cgroup") == 0 && index + 1 < argc && cgroup_count < 8) {
@@ -157,7 +223,13 @@ int main(int argc, char **argv) {
         }
     }
     if (index + 1 >= argc) {
-        fail("usage: fnhost-launch [--task-root DIR | --chdir DIR] [--cgroup DIR]... [--lifeline FD] -- PROGRAM [ARG...]");
+        fail("usage: fnhost-launch [--task-root DIR [--sandbox [--opt DIR] [--runtime-dir DIR] [--lang-lib DIR] "
+             "[--expose DIR]... "
+             "[--tmp-size MB]] | --chdir DIR] [--seccomp] [--cgroup DIR]... [--lifeline FD] -- PROGRAM [ARG...]");
+    }
+    if (sandbox && task_root == NULL) fail("--sandbox needs --task-root");
+    if (!sandbox && (plan.opt != NULL || plan.runtime_dir != NULL || plan.lang_lib != NULL || plan.expose_count > 0)) {
+        fail("--opt, --runtime-dir, --lang-lib and --expose need --sandbox");
     }
     char **program = &argv[index + 1];
 
@@ -165,7 +237,15 @@ int main(int argc, char **argv) {
     reset_signals();
     close_other_descriptors(lifeline);
     if (lifeline >= 0 && fcntl(lifeline, F_SETFD, FD_CLOEXEC) != 0) fail("bad lifeline descriptor %d", lifeline);
-    if (task_root != NULL) mount_task_root(task_root);
+    uid_t uid = 0;
+    if (sandbox) {
+        plan.task_root = task_root;
+        build_root(&plan);
+        uid = sandbox_uid();
+        start_sentinel(uid);
+    } else if (task_root != NULL) {
+        mount_task_root(task_root);
+    }
     if (directory != NULL && chdir(directory) != 0) fail("cannot enter %s: %s", directory, strerror(errno));
     if (prctl(PR_SET_CHILD_SUBREAPER, 1) != 0) fail("cannot become a subreaper: %s", strerror(errno));
 
@@ -180,6 +260,7 @@ int main(int argc, char **argv) {
     if (child < 0) fail("cannot fork: %s", strerror(errno));
     if (child == 0) {
         sigprocmask(SIG_UNBLOCK, &child_signals, NULL);
+        restrict_child(uid, filter);
         execvp(program[0], program);
         fail("cannot execute %s: %s", program[0], strerror(errno));
     }

@@ -19,11 +19,15 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Port to listen on (0 picks a free one).")
     var port: Int = 3001
 
+    @OptionGroup var limits: LimitOptions
+
     func run() async throws {
         let logger = FnHost.bootstrap()
         let host: FunctionHost
         do {
-            host = try FunctionHost(configuration: try options.hostConfiguration(host: self.host, port: port, console: 1))
+            var configuration = try options.hostConfiguration(host: self.host, port: port, console: 1)
+            limits.apply(to: &configuration)
+            host = try FunctionHost(configuration: configuration)
         } catch {
             Self.exitWithStartupFailure("\(error)")
         }

@@ -139,12 +139,13 @@ struct TemplateFixture {
                   Handler: a.b
                   Runtime: provided.al2023
                   ReservedConcurrentExecutions: 2
-                  Layers: [!Ref Queue]
+                  Tracing: Active
                   Events:
                     Q: {Type: SQS, Properties: {Queue: !GetAtt Queue.Arn}}
             """)
         #expect(result.functions.map(\.logicalID) == ["Fn"])
-        #expect(result.functions[0].deferredProperties == ["Events", "Layers", "ReservedConcurrentExecutions"])
+        #expect(result.functions[0].deferredProperties == ["Events", "Tracing"])
+        #expect(result.functions[0].reservedConcurrency == 2)
         #expect(result.warnings.count == 1)
         #expect(result.warnings[0].contains("Queue") && result.warnings[0].contains("AWS::SQS::Queue"))
     }

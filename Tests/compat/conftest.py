@@ -119,6 +119,7 @@ class Host:
     endpoint: str = ""
     port: int = 0
     function_count: int = 0
+    extra_args: tuple[str, ...] = ()
     _stdout_path: Path = field(init=False)
     _stderr_path: Path = field(init=False)
 
@@ -133,7 +134,7 @@ class Host:
         with open(self._stdout_path, "wb") as out, open(self._stderr_path, "wb") as err:
             self.process = subprocess.Popen(
                 [str(FNHOST_BIN), "serve", "--template", str(self.template), "--port", "0",
-                 "--state-dir", str(self.state_dir / "state")],
+                 "--state-dir", str(self.state_dir / "state"), *self.extra_args],
                 stdout=out, stderr=err, stdin=subprocess.DEVNULL, cwd=str(REPO), env=env,
             )
 
@@ -194,8 +195,9 @@ def lambda_client(endpoint: str):
     )
 
 
-def start_host(template: Path, state_dir: Path) -> Host:
-    return Host(template=template, state_dir=state_dir).start()
+def start_host(template: Path, state_dir: Path, *extra_args: str) -> Host:
+    """Starts ``fnhost serve`` on ``template``; ``extra_args`` are more ``serve`` flags."""
+    return Host(template=template, state_dir=state_dir, extra_args=tuple(extra_args)).start()
 
 
 def _session_host(tmp_path_factory, template: Path, name: str):

@@ -25,15 +25,15 @@ public struct TemplateLoader: Sendable {
     /// Properties of `AWS::Serverless::Function` that fnhost reads now.
     static let implementedProperties: Set<String> = [
         "CodeUri", "Handler", "Runtime", "MemorySize", "Timeout", "Environment", "Description", "FunctionName",
+        "ReservedConcurrentExecutions", "ProvisionedConcurrencyConfig", "Layers", "EphemeralStorage",
     ]
 
     /// Properties of `AWS::Serverless::Function` accepted now and implemented by later features, or without local effect.
     static let acceptedProperties: Set<String> = [
         "Architectures", "AssumeRolePolicyDocument", "AutoPublishAlias", "AutoPublishAliasAllProperties",
-        "AutoPublishCodeSha256", "CodeSigningConfigArn", "DeadLetterQueue", "DeploymentPreference", "EphemeralStorage",
-        "EventInvokeConfig", "Events", "FileSystemConfigs", "FunctionUrlConfig", "KmsKeyArn", "Layers", "LoggingConfig",
-        "PermissionsBoundary", "Policies", "PropagateTags", "ProvisionedConcurrencyConfig", "RecursiveLoop",
-        "ReservedConcurrentExecutions", "Role", "RolePath", "RuntimeManagementConfig", "SnapStart", "SourceKMSKeyArn",
+        "AutoPublishCodeSha256", "CodeSigningConfigArn", "DeadLetterQueue", "DeploymentPreference",
+        "EventInvokeConfig", "Events", "FileSystemConfigs", "FunctionUrlConfig", "KmsKeyArn", "LoggingConfig",
+        "PermissionsBoundary", "Policies", "PropagateTags", "RecursiveLoop", "Role", "RolePath", "RuntimeManagementConfig", "SnapStart", "SourceKMSKeyArn",
         "Tags", "Tracing", "VersionDescription", "VpcConfig", "PackageType",
     ]
 
@@ -62,6 +62,7 @@ public struct TemplateLoader: Sendable {
         var warnings: [String] = []
         let resolver = try makeResolver(root: root, resources: resources, file: file)
         let globals = root["Globals"]?["Function"] ?? .map([])
+        let layers = try Self.loadLayers(resources, resolver: resolver, file: file, baseDirectory: baseDirectory)
 
         var functions: [FunctionConfiguration] = []
         var names: [String: String] = [:]
@@ -70,13 +71,17 @@ public struct TemplateLoader: Sendable {
                 throw TemplateError(file: file, resource: logicalID, property: "Type", message: "is missing")
             }
             guard type == Self.functionType else {
+                if Self.layerTypes.contains(type) { continue }
                 warnings.append("\(file): skipping resource \(logicalID): type \(type) is not simulated by fnhost yet")
                 continue
             }
             let properties = Self.merge(global: globals, local: resource["Properties"] ?? .map([]))
-            let function = try loadFunction(
+            var function = try loadFunction(
                 logicalID, properties: properties, resolver: resolver, file: file, baseDirectory: baseDirectory,
                 warnings: &warnings)
+            try loadSandboxProperties(
+                into: &function, properties: properties, resolver: resolver, layers: layers, file: file,
+                baseDirectory: baseDirectory)
             if let other = names[function.functionName] {
                 throw TemplateError(
                     file: file, resource: logicalID, property: "FunctionName",
@@ -202,7 +207,7 @@ public struct TemplateLoader: Sendable {
         if let functionName, !FunctionReference.isValidName(functionName) {
             throw failure("FunctionName", "\(functionName) is not a valid function name (1-64 of a-z, A-Z, 0-9, - and _)")
         }
-        return FunctionConfiguration(
+        var function = FunctionConfiguration(
             logicalID: logicalID,
             functionName: functionName,
             runtime: runtime,
@@ -214,6 +219,8 @@ public struct TemplateLoader: Sendable {
             description: try string("Description") ?? "",
             deferredProperties: deferred.sorted()
         )
+        try loadConcurrency(into: &function, properties, unresolved, failure: failure)
+        return function
     }
 
     /// SAM's Globals rule: maps merge key by key (the resource wins), lists concatenate

@@ -2,6 +2,7 @@
 
 Instructions are applied in this order (any combination):
   {"print": ["line", ...]}  print each line
+  {"allocate_mb": N}        touch N MB more of memory and keep it for the life of the process
   {"sleep": seconds}        time.sleep(seconds)
   {"exit": code}            os._exit(code)
   {"kill": "SIGKILL"}       kill this process with that signal (name or number)
@@ -17,6 +18,8 @@ then the result is the first of:
 import os
 import signal
 import time
+
+_KEPT = []
 
 
 def _client_context(cc):
@@ -67,6 +70,11 @@ def handler(event, context):
     for line in instructions.get("print") or []:
         print(line, flush=True)
 
+    if "allocate_mb" in instructions:
+        # Filled, not zero pages: every page is resident. Allocated in 8 MB steps so the peak is the total.
+        for _ in range(int(instructions["allocate_mb"]) // 8):
+            _KEPT.append(b"x" * (8 << 20))
+
     if "sleep" in instructions:
         time.sleep(float(instructions["sleep"]))
 
@@ -90,5 +98,5 @@ def handler(event, context):
     if instructions.get("context"):
         return _context(context)
     if instructions.get("pid"):
-        return {"pid": os.getpid()}
+        return {"pid": os.getpid(), "initialization_type": os.environ.get("AWS_LAMBDA_INITIALIZATION_TYPE")}
     return {"echo": event}

@@ -1,0 +1,33 @@
+import Glibc
+
+/// What one worker is started with beyond its function and the host-wide ``WorkerSettings``.
+struct WorkerLaunchOptions: Sendable {
+    /// `AWS_LAMBDA_INITIALIZATION_TYPE`: `on-demand` or `provisioned-concurrency`.
+    var initializationType = "on-demand"
+    /// The worker's memory (and CPU) control; `nil` runs it unconstrained.
+    var resources: (any WorkerResources)?
+}
+
+/// One worker's resource control: its cgroups, or an RSS watcher where none can be written.
+///
+/// Created before the worker starts; ``release()`` is called once its process tree is gone.
+protocol WorkerResources: Sendable {
+    /// Launcher arguments that place the worker under control (`--cgroup DIR`, repeatable), before `--`.
+    var launchArguments: [String] { get }
+    /// Called once with the launcher's pid, right after the spawn.
+    func attach(pid: pid_t)
+    /// The worker's peak memory so far in MB, or `nil` when this control cannot tell.
+    func peakMegabytes() -> Int?
+    /// Whether the memory limit killed the worker (checked when it has exited).
+    func wasOutOfMemory() -> Bool
+    /// Removes what was created for the worker (its cgroup directories).
+    func release()
+}
+
+/// One invocation's figures as the REPORT line gave them, for metrics.
+struct InvocationReport: Sendable {
+    var duration: Double
+    var initDuration: Double?
+    var maxMemory: Int
+    var failed: Bool
+}

@@ -1,0 +1,34 @@
+// Shared between the launcher's files: failure reporting and the sandbox steps.
+#ifndef FNHOST_LAUNCH_H
+#define FNHOST_LAUNCH_H
+
+#include <sys/types.h>
+
+/// Exit status of every launcher failure; the host reports the one-line message as the init error.
+enum { LAUNCH_FAILURE = 121 };
+
+/// Prints `fnhost-launch: MESSAGE` on stderr and exits with LAUNCH_FAILURE.
+__attribute__((noreturn, format(printf, 1, 2))) void fail(const char *format, ...);
+
+/// What the worker's private root filesystem holds (see build_root in root.c).
+struct root_plan {
+    const char *task_root;      // bound read-only at /var/task
+    const char *opt;            // bound read-only at /opt, or NULL for an empty /opt
+    const char *runtime_dir;    // bound read-only at /var/runtime, or NULL
+    const char *lang_lib;       // bound read-only at /var/lang/lib (first on LD_LIBRARY_PATH), or NULL
+    const char *expose[16];     // host directories bound read-only at the same path
+    int expose_count;
+    long tmp_megabytes;         // size of the private tmpfs at /tmp
+};
+
+/// Enters a new mount namespace and pivots into a fresh root built from `plan`; cwd is /var/task.
+void build_root(const struct root_plan *plan);
+
+/// The unprivileged uid and gid a sandboxed worker runs as: unique while this launcher lives.
+uid_t sandbox_uid(void);
+
+/// In the child, just before exec: rlimits, then (if `uid` is not 0) the drop to that uid and gid,
+/// then (if `filter`) no_new_privs and the seccomp deny-list.
+void restrict_child(uid_t uid, int filter);
+
+#endif

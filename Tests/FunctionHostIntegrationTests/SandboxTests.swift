@@ -1,0 +1,157 @@
+import Foundation
+import FunctionHost
+import FunctionHostTesting
+import Testing
+
+private let template = Fixtures.root + "/sandbox/template.yaml"
+
+/// Probed once: the sandbox needs root and mount namespaces; the syscall filter only seccomp.
+private let sandbox = SandboxStatus.probe()
+private let fullSandbox = sandbox?.isFull == true
+private let reason = "needs the full worker sandbox (root, mount namespaces): \(sandbox?.warning ?? "no fnhost-launch")"
+
+/// True once `pid` no longer runs (absent, or a zombie waiting to be reaped).
+private func processIsGone(_ pid: Int) -> Bool {
+    guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8) else { return true }
+    return stat.split(separator: ")").last?.split(separator: " ").first == "Z"
+}
+
+private func probe(_ host: TestHost, _ event: [String: Any], function: String = "Sandboxed") async throws
+    -> [String: Any]
+{
+    let payload = String(decoding: try JSONSerialization.data(withJSONObject: event), as: UTF8.self)
+    let answer = try await host.invoke(function, payload)
+    #expect(answer.header("X-Amz-Function-Error") == nil, "\(answer.text)")
+    return answer.json
+}
+
+/// Real workers inside the launcher's sandbox: what a function can see, write and call.
+@Suite(.serialized) struct SandboxTests {
+    @Test(.enabled(if: fullSandbox, Comment(rawValue: reason)))
+    func theHostsFilesAreNotVisible() async throws {
+        let checkout = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().path
+        let hostTemporary = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "fnhost-sandbox-marker-\(UUID().uuidString)")
+        try "host".write(to: hostTemporary, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: hostTemporary) }
+        try await withFunctionHost(template: template) { host in
+            let paths = [
+                checkout, checkout + "/Package.swift", hostTemporary.path, host.stateDirectory, "/root/.pyenv/shims",
+                "/var/task/app.py", "/usr/bin/env", "/etc/passwd",
+            ]
+            let result = try await probe(host, ["exists": paths, "uid": true])
+            let exists = try #require(result["exists"] as? [String: Bool])
+            #expect(exists[checkout] == false, "the project checkout must not be visible")
+            #expect(exists[checkout + "/Package.swift"] == false)
+            #expect(exists[hostTemporary.path] == false, "the host's /tmp must not be visible")
+            #expect(exists[host.stateDirectory] == false, "the state directory must not be visible")
+            #expect(exists["/root/.pyenv/shims"] == false, "home directories beyond a runtime's prefix must not be visible")
+            #expect(exists["/var/task/app.py"] == true)
+            #expect(exists["/usr/bin/env"] == true && exists["/etc/passwd"] == true)
+            let ids = try #require(result["uid"] as? [Int])
+            #expect(ids.count == 2 && ids[0] != 0 && ids[1] != 0, "the function must not run as root")
+        }
+    }
+
+    @Test(.enabled(if: fullSandbox, Comment(rawValue: reason)))
+    func codeIsReadOnlyAndTmpIsPrivateToOneWorker() async throws {
+        try await withFunctionHost(template: template) { host in
+            let readOnly = try await probe(host, ["write": ["/var/task/new.txt", "x"]])
+            #expect(readOnly["write"] as? String == "EROFS")
+            let opt = try await probe(host, ["write": ["/opt/new.txt", "x"]])
+            #expect(opt["write"] as? String == "EROFS")
+            let root = try await probe(host, ["write": ["/new.txt", "x"]])
+            #expect(root["write"] as? String == "EROFS")
+
+            let token = UUID().uuidString
+            let written = try await probe(host, ["write": ["/tmp/marker", token]])
+            #expect(written["write"] as? String == "ok")
+            let warm = try await probe(host, ["read": "/tmp/marker"])
+            #expect(warm["read"] as? String == token, "/tmp survives between warm invokes of one worker")
+            let neighbour = try await probe(host, ["read": "/tmp/marker"], function: "Neighbour")
+            #expect(neighbour["read"] as? String == "ENOENT", "another function has its own /tmp")
+            #expect(!FileManager.default.fileExists(atPath: "/tmp/marker"), "the host's /tmp is not the function's")
+        }
+    }
+
+    @Test(.enabled(if: fullSandbox, Comment(rawValue: reason)))
+    func layersAreMergedAtOptLaterWinsAndImportable() async throws {
+        try await withFunctionHost(template: template) { host in
+            let layered = try await probe(
+                host,
+                [
+                    "import": "shared", "read": "/opt/b-only.txt", "which": "layer-tool",
+                    "exists": ["/opt/python/only_a.py", "/opt/bin/layer-tool"],
+                ],
+                function: "Layered")
+            #expect(layered["import"] as? String == "b", "the later layer (the zip) wins")
+            #expect(layered["read"] as? String == "b\n")
+            #expect(layered["which"] as? String == "/opt/bin/layer-tool", "/opt/bin is on PATH")
+            #expect(layered["exists"] as? [String: Bool] == ["/opt/python/only_a.py": true, "/opt/bin/layer-tool": true])
+            let onlyA = try await probe(host, ["import": "only_a"], function: "Layered")
+            #expect(onlyA["import"] as? String == "only a")
+
+            let reversed = try await probe(host, ["import": "shared"], function: "LayeredReversed")
+            #expect(reversed["import"] as? String == "a", "the later layer (the directory) wins")
+            let none = try await probe(host, ["import": "shared", "exists": ["/opt/python"]])
+            #expect(none["import"] as? String == "ImportError")
+            #expect(none["exists"] as? [String: Bool] == ["/opt/python": false], "a function without layers has an empty /opt")
+
+            let written = try await probe(host, ["write": ["/opt/python/shared.py", "VALUE = 'x'"]], function: "Layered")
+            #expect(written["write"] as? String == "EROFS")
+        }
+    }
+
+    @Test(.enabled(if: fullSandbox, Comment(rawValue: reason)))
+    func aProvidedRuntimeStartsTheBootstrapOfItsLayer() async throws {
+        try await withFunctionHost(template: template) { host in
+            let answer = try await host.invoke("BootstrapFromLayer", #"{"k": 1}"#)
+            #expect(answer.header("X-Amz-Function-Error") == nil, "\(answer.text)")
+            #expect(answer.json["shell"] as? Bool == true)
+        }
+    }
+
+    @Test(.enabled(if: sandbox?.filtersSyscalls == true, Comment(rawValue: "needs seccomp: \(sandbox?.warning ?? "")")))
+    func mountPtraceAndUnshareFailWithEPERM() async throws {
+        try await withFunctionHost(template: template) { host in
+            let result = try await probe(host, ["syscalls": true])
+            let calls = try #require(result["syscalls"] as? [String: String])
+            #expect(calls["mount"] == "EPERM")
+            #expect(calls["ptrace"] == "EPERM")
+            #expect(calls["unshare"] == "EPERM")
+        }
+    }
+
+    @Test(.enabled(if: fullSandbox, Comment(rawValue: reason)))
+    func writingPastTheEphemeralStorageSizeFailsWithENOSPC() async throws {
+        try await withFunctionHost(template: template) { host in
+            let result = try await probe(host, ["fill_tmp": true])
+            let outcome = try #require(result["fill_tmp"] as? [Any])
+            #expect(outcome.first as? String == "ENOSPC")
+            let megabytes = try #require(outcome.last as? Int)
+            #expect((500...512).contains(megabytes), "the default EphemeralStorage is 512 MB, wrote \(megabytes)")
+        }
+    }
+
+    @Test(.enabled(if: fullSandbox, Comment(rawValue: reason)))
+    func aWorkersGrandchildrenDieWithIt() async throws {
+        let orphan = try await withFunctionHost(template: template) { host in
+            // Killed with its worker on a timeout-style kill: the host SIGKILLs the worker's process
+            // group, and this grandchild left it with setsid().
+            let result = try await probe(host, ["grandchild": true])
+            let grandchild = try #require(result["grandchild"] as? Int)
+            #expect(!processIsGone(grandchild))
+            let exited = try await host.invoke("Sandboxed", #"{"exit": 3}"#)
+            #expect(exited.header("X-Amz-Function-Error") == "Unhandled")
+            #expect(await eventually { processIsGone(grandchild) }, "the grandchild must die with its worker")
+
+            let second = try await probe(host, ["grandchild": true])
+            let orphan = try #require(second["grandchild"] as? Int)
+            #expect(!processIsGone(orphan))
+            // Host shutdown at the end of withFunctionHost stops the worker with SIGKILL.
+            return orphan
+        }
+        #expect(await eventually { processIsGone(orphan) }, "the grandchild must die when the host stops the worker")
+    }
+}

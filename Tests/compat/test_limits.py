@@ -1,0 +1,234 @@
+"""Memory limits (cgroups and RSS polling), provisioned concurrency, idle eviction and /metrics,
+with real processes through boto3."""
+
+import os
+import re
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from conftest import descendants, invoke_json, lambda_client, pid_alive, start_host, wait_for
+from test_concurrency import LIMITS_TEMPLATE
+
+REPORT_RE = re.compile(r"REPORT RequestId: (\S+)\t.*?Max Memory Used: (\d+) MB(.*)")
+
+
+def reports(host, logical_id):
+    return [m for m in REPORT_RE.finditer(host.log_text(logical_id))]
+
+
+def own_memory_cgroup() -> Path | None:
+    for line in Path("/proc/self/cgroup").read_text().splitlines():
+        _, controllers, path = line.split(":", 2)
+        if "memory" in controllers.split(","):
+            return Path("/sys/fs/cgroup/memory") / path.lstrip("/")
+    return None
+
+
+def cgroup_v1_writable() -> bool:
+    base = own_memory_cgroup()
+    return base is not None and os.access(base, os.W_OK) and (base / "memory.limit_in_bytes").exists()
+
+
+@pytest.fixture(scope="module", params=["auto", "rss"])
+def memory_host(request, tmp_path_factory):
+    if request.param == "auto" and not cgroup_v1_writable() and not Path("/sys/fs/cgroup/cgroup.controllers").exists():
+        pytest.skip("no writable cgroup memory controller on this machine")
+    extra = () if request.param == "auto" else ("--memory-enforcement", "rss")
+    host = start_host(LIMITS_TEMPLATE, tmp_path_factory.mktemp(f"memory-{request.param}"), *extra)
+    host.mode = request.param
+    try:
+        yield host
+    finally:
+        assert host.terminate(timeout=10) == 0, host.stderr()[-2000:]
+        if request.param == "auto" and cgroup_v1_writable():
+            leftover = list(own_memory_cgroup().glob(f"fnhost-{host.process.pid}-*"))
+            assert not leftover, f"{leftover} was left behind"
+
+
+def test_only_rss_polling_warns_at_start_up(memory_host):
+    warnings = [line for line in memory_host.stderr().splitlines() if "MemorySize is enforced by polling" in line]
+    assert len(warnings) == (1 if memory_host.mode == "rss" else 0), memory_host.stderr()
+
+
+def test_max_memory_used_reflects_what_the_function_allocated(memory_host):
+    client = lambda_client(memory_host.endpoint)
+    response, _ = invoke_json(client, "Hungry", {"allocate_mb": 64, "pid": True})
+    assert "FunctionError" not in response
+    request_id = response["ResponseMetadata"]["RequestId"]
+    report = wait_for(lambda: next((m for m in reports(memory_host, "Hungry") if m.group(1) == request_id), None), 5,
+                      what="the REPORT line")
+    assert 64 <= int(report.group(2)) <= 128, report.group(0)
+
+
+def test_allocating_past_memory_size_is_killed_reported_and_replaced(memory_host):
+    client = lambda_client(memory_host.endpoint)
+    _, before = invoke_json(client, "Hungry", {"pid": True})
+    response, body = invoke_json(client, "Hungry", {"allocate_mb": 400})
+    assert response["FunctionError"] == "Unhandled"
+    assert body["errorType"] == "Runtime.OutOfMemory", body
+    request_id = response["ResponseMetadata"]["RequestId"]
+    assert body["errorMessage"] == f"RequestId: {request_id} Error: Runtime exited with error: signal: killed"
+    report = wait_for(lambda: next((m for m in reports(memory_host, "Hungry") if m.group(1) == request_id), None), 5,
+                      what="the REPORT line of the killed invoke")
+    assert "Status: error\tError Type: Runtime.OutOfMemory" in report.group(3), report.group(0)
+    assert not pid_alive(before["pid"]) or before["pid"] not in descendants(memory_host.process.pid)
+    response, after = invoke_json(client, "Hungry", {"pid": True})
+    assert "FunctionError" not in response and after["pid"] != before["pid"]
+
+
+def metrics_text(host) -> str:
+    with urllib.request.urlopen(f"{host.endpoint}/metrics", timeout=10) as answer:
+        assert answer.status == 200
+        assert answer.headers["Content-Type"].startswith("text/plain")
+        return answer.read().decode()
+
+
+def parse_metrics(text: str) -> dict[tuple[str, frozenset], float]:
+    samples = {}
+    for line in text.splitlines():
+        if not line or line.startswith("#"):
+            continue
+        match = re.fullmatch(r'([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)', line)
+        assert match, f"not Prometheus text: {line!r}"
+        labels = frozenset(re.findall(r'(\w+)="((?:[^"\\]|\\.)*)"', match.group(2) or ""))
+        samples[(match.group(1), labels)] = float(match.group(3))
+    return samples
+
+
+def sample(samples, name, **labels):
+    return samples.get((name, frozenset(labels.items())))
+
+
+def test_provisioned_workers_run_before_the_first_invoke(tmp_path):
+    host = start_host(LIMITS_TEMPLATE, tmp_path)
+    try:
+        # Ready means initialised: two provisioned runtimes are already waiting for events.
+        log = host.log_text("Provisioned")
+        assert "START RequestId" not in log
+        workers = [p for p in descendants(host.process.pid)
+                   if "provisioned-concurrency" in Path(f"/proc/{p}/environ").read_bytes().decode(errors="replace")]
+        launchers_and_runtimes = len(workers)
+        assert launchers_and_runtimes >= 2, workers
+        client = lambda_client(host.endpoint)
+        config = client.get_provisioned_concurrency_config(FunctionName="Provisioned", Qualifier="live")
+        assert config["Status"] == "READY"
+        assert config["AllocatedProvisionedConcurrentExecutions"] == 2
+        assert config["RequestedProvisionedConcurrentExecutions"] == 2
+
+        response, body = invoke_json(client, "Provisioned", {"pid": True}, LogType="Tail")
+        assert body["initialization_type"] == "provisioned-concurrency"
+        import base64
+        tail = base64.b64decode(response["LogResult"]).decode()
+        assert "REPORT RequestId" in tail and "Init Duration" not in tail, tail
+
+        # Traffic above the provisioned workers spills over to on-demand workers.
+        results = []
+
+        def run():
+            results.append(invoke_json(client, "Provisioned", {"sleep": 1, "pid": True})[1])
+
+        threads = [threading.Thread(target=run) for _ in range(3)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=20)
+        kinds = sorted(r["initialization_type"] for r in results)
+        assert kinds == ["on-demand", "provisioned-concurrency", "provisioned-concurrency"], results
+
+        metrics = parse_metrics(metrics_text(host))
+        assert sample(metrics, "fnhost_cold_starts_total", function_name="Provisioned") == 1
+
+        # Put/Get at run time: more provisioned workers start in the background.
+        put = client.put_provisioned_concurrency_config(
+            FunctionName="Provisioned", Qualifier="live", ProvisionedConcurrentExecutions=3)
+        assert put["RequestedProvisionedConcurrentExecutions"] == 3
+        wait_for(lambda: client.get_provisioned_concurrency_config(
+            FunctionName="Provisioned", Qualifier="live")["Status"] == "READY", 15, what="3 provisioned workers")
+        with pytest.raises(client.exceptions.ProvisionedConcurrencyConfigNotFoundException):
+            client.get_provisioned_concurrency_config(FunctionName="Adjustable", Qualifier="live")
+        with pytest.raises(client.exceptions.InvalidParameterValueException):
+            client.put_provisioned_concurrency_config(
+                FunctionName="Provisioned", Qualifier="$LATEST", ProvisionedConcurrentExecutions=1)
+    finally:
+        assert host.terminate(timeout=10) == 0, host.stderr()[-2000:]
+
+
+def test_idle_workers_are_evicted_but_provisioned_ones_stay(tmp_path):
+    host = start_host(LIMITS_TEMPLATE, tmp_path, "--idle-timeout", "0.5")
+    try:
+        client = lambda_client(host.endpoint)
+        _, body = invoke_json(client, "Adjustable", {"pid": True})
+        pid = body["pid"]
+        provisioned = [invoke_json(client, "Provisioned", {"pid": True})[1]["pid"]]
+        wait_for(lambda: not pid_alive(pid), 5, what="the idle on-demand worker to be evicted")
+        assert all(pid_alive(p) for p in provisioned)
+        # The next invoke is a cold start in a new worker.
+        _, again = invoke_json(client, "Adjustable", {"pid": True})
+        assert again["pid"] != pid
+        metrics = parse_metrics(metrics_text(host))
+        assert sample(metrics, "fnhost_cold_starts_total", function_name="Adjustable") == 2
+    finally:
+        assert host.terminate(timeout=10) == 0, host.stderr()[-2000:]
+
+
+def test_metrics_endpoint(tmp_path):
+    host = start_host(LIMITS_TEMPLATE, tmp_path)
+    try:
+        client = lambda_client(host.endpoint)
+        for _ in range(3):
+            invoke_json(client, "Adjustable", {})
+        invoke_json(client, "Adjustable", {"error": "boom"})
+        with pytest.raises(client.exceptions.TooManyRequestsException):
+            client.invoke(FunctionName="ReservedZero", Payload=b"{}")
+        busy = threading.Thread(target=lambda: invoke_json(client, "ReservedTwo", {"sleep": 1.5}))
+        busy.start()
+
+        def in_flight():
+            m = parse_metrics(metrics_text(host))
+            # Counted in at admission; the worker is busy once it has started.
+            running = sample(m, "fnhost_workers", function_name="ReservedTwo", state="busy") == 1
+            return m if running else None
+
+        during = wait_for(in_flight, 5, what="one execution of ReservedTwo in flight")
+        assert sample(during, "fnhost_concurrent_executions", function_name="ReservedTwo") == 1
+        assert sample(during, "fnhost_account_concurrent_executions") == 1
+        busy.join(timeout=10)
+
+        text = metrics_text(host)
+        metrics = parse_metrics(text)
+        assert "# TYPE fnhost_invocations_total counter" in text
+        assert "# TYPE fnhost_invocation_duration_seconds histogram" in text
+        assert sample(metrics, "fnhost_invocations_total", function_name="Adjustable") == 4
+        assert sample(metrics, "fnhost_errors_total", function_name="Adjustable") == 1
+        assert sample(metrics, "fnhost_throttles_total", function_name="ReservedZero") == 1
+        assert sample(metrics, "fnhost_cold_starts_total", function_name="Adjustable") == 1
+        assert sample(metrics, "fnhost_invocation_duration_seconds_count", function_name="Adjustable") == 4
+        assert sample(metrics, "fnhost_init_duration_seconds_count", function_name="Adjustable") == 1
+        assert sample(metrics, "fnhost_workers", function_name="Adjustable", state="warm") == 1
+        assert sample(metrics, "fnhost_workers", function_name="ReservedTwo", state="busy") == 0
+        assert sample(metrics, "fnhost_concurrent_executions", function_name="ReservedTwo") == 0
+        assert sample(metrics, "fnhost_account_concurrent_executions") == 0
+        # Bounded dimensions: no label carries a request id.
+        assert not re.search(r'[0-9a-f]{8}-[0-9a-f]{4}-', text)
+    finally:
+        assert host.terminate(timeout=10) == 0, host.stderr()[-2000:]
+
+
+def test_doctor_prints_what_the_machine_supports():
+    import subprocess
+
+    from conftest import FNHOST_BIN
+    result = subprocess.run([str(FNHOST_BIN), "doctor"], capture_output=True, text=True, timeout=30)
+    assert result.returncode == 0, result.stderr
+    for feature in ("cgroup v2 memory", "cgroup v1 memory", "cgroup v1 cpu", "namespaces", "seccomp", "pidfd"):
+        assert re.search(rf"^(yes|no ) +{feature} ", result.stdout, re.M), result.stdout
+    assert re.search(r"^in force: memory: (cgroup v2|cgroup v1|RSS polling)", result.stdout, re.M), result.stdout
+    # Probing leaves no cgroup behind.
+    base = own_memory_cgroup()
+    if base is not None and base.exists():
+        assert not [p for p in base.iterdir()
+                    if p.name.startswith("fnhost-") and not pid_alive(int(p.name.split("-")[1]))]

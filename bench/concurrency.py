@@ -1,0 +1,156 @@
+#!/usr/bin/env python3
+"""fnhost concurrency benchmark: N simultaneous invokes of a 1-second function through one host.
+
+Started by bench/run-concurrency. Starts `fnhost serve` on 127.0.0.1 port 0 with
+bench/concurrency.yaml, then runs --rounds rounds of --concurrent invokes released at the same
+moment (one thread and one connection each). Round 1 starts every worker (cold), later rounds
+reuse them (warm). Reports per round: completed (200 without X-Amz-Function-Error), lost
+(anything else: throttles, errors, timeouts), latency p50/p99/max; and for the host: peak RSS
+(VmHWM), RSS before the first round and with every worker idle, so the host's own cost per
+worker; and the workers' own RSS (launcher + bootstrap) per worker. Everything is bounded:
+each request has a 60 s timeout and the host is stopped at the end.
+"""
+
+import argparse
+import http.client
+import json
+import os
+import sys
+import threading
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from fnhost_bench import HERE, BenchFailure, Server, log, machine_info, percentile  # noqa: E402
+
+REQUEST_TIMEOUT = 60.0
+
+
+def status_kb(pid, field):
+    with open(f"/proc/{pid}/status") as status:
+        for line in status:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    return 0
+
+
+def descendants(pid):
+    found, stack = [], [pid]
+    while stack:
+        current = stack.pop()
+        # Children hang off the thread that spawned them, so every thread's list is read.
+        kids = []
+        try:
+            tasks = os.listdir(f"/proc/{current}/task")
+        except OSError:
+            tasks = []
+        for task in tasks:
+            try:
+                with open(f"/proc/{current}/task/{task}/children") as children:
+                    kids += [int(p) for p in children.read().split()]
+            except OSError:
+                pass
+        found += kids
+        stack += kids
+    return found
+
+
+def one_round(port, count):
+    barrier = threading.Barrier(count + 1)
+    results = [None] * count
+
+    def invoke(index):
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=REQUEST_TIMEOUT)
+        try:
+            connection.connect()
+            barrier.wait(timeout=60)
+            started = time.monotonic()
+            connection.request("POST", "/2015-03-31/functions/CSleep/invocations", body=b"{}")
+            response = connection.getresponse()
+            response.read()
+            elapsed = time.monotonic() - started
+            ok = response.status == 200 and response.getheader("X-Amz-Function-Error") is None
+            results[index] = (ok, elapsed, response.status)
+        except Exception as error:  # noqa: BLE001 - counted as lost
+            results[index] = (False, None, repr(error))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=invoke, args=(i,), daemon=True) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    barrier.wait(timeout=60)
+    round_started = time.monotonic()
+    for thread in threads:
+        thread.join(timeout=REQUEST_TIMEOUT + 10)
+    wall = time.monotonic() - round_started
+    latencies = sorted(r[1] * 1000 for r in results if r and r[0])
+    failures = {}
+    for r in results:
+        if not r or not r[0]:
+            key = str(r[2]) if r else "no answer"
+            failures[key] = failures.get(key, 0) + 1
+    return {
+        "completed": len(latencies),
+        "lost": count - len(latencies),
+        "failures": failures,
+        "wall_s": round(wall, 3),
+        "latency_ms": {
+            "p50": round(percentile(latencies, 50), 1) if latencies else None,
+            "p99": round(percentile(latencies, 99), 1) if latencies else None,
+            "max": round(latencies[-1], 1) if latencies else None,
+        },
+    }
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--bin-dir", required=True)
+    parser.add_argument("--concurrent", type=int, default=500, help="simultaneous invokes per round (default 500)")
+    parser.add_argument("--rounds", type=int, default=2, help="rounds; the first is cold (default 2)")
+    options = parser.parse_args()
+    import resource
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, max(soft, 8 * options.concurrent + 1024)), hard))
+
+    import tempfile
+    workdir = tempfile.mkdtemp(prefix="fnhost-concurrency-")
+    argv = [os.path.join(options.bin_dir, "fnhost"), "serve", "--template", os.path.join(HERE, "concurrency.yaml"),
+            "--port", "0", "--state-dir", os.path.join(workdir, "state")]
+    machine = machine_info()
+    server = Server("fnhost", argv, "fnhost listening on", workdir)
+    result = {"benchmark": "concurrency", "concurrent": options.concurrent, "function_sleep_s": 1.0,
+              "machine": machine, "rounds": []}
+    try:
+        pid = server.process.pid
+        time.sleep(0.5)  # let start-up settle before the baseline sample (a reading, not a wait for an outcome)
+        baseline_kb = status_kb(pid, "VmRSS")
+        for index in range(options.rounds):
+            log(f"round {index + 1}: {options.concurrent} simultaneous invokes")
+            figures = one_round(server.port, options.concurrent)
+            figures["kind"] = "cold" if index == 0 else "warm"
+            result["rounds"].append(figures)
+        workers = descendants(pid)
+        worker_kb = sum(status_kb(p, "VmRSS") for p in workers if os.path.exists(f"/proc/{p}"))
+        idle_kb = status_kb(pid, "VmRSS")
+        result["host"] = {
+            "peak_rss_mb": round(status_kb(pid, "VmHWM") / 1024, 1),
+            "rss_before_mb": round(baseline_kb / 1024, 1),
+            "rss_with_idle_workers_mb": round(idle_kb / 1024, 1),
+            "host_overhead_per_worker_kb": round((idle_kb - baseline_kb) / options.concurrent, 1),
+        }
+        result["workers"] = {
+            "processes": len(workers),
+            "rss_per_worker_kb": round(worker_kb / options.concurrent, 1),
+        }
+    finally:
+        server.stop()
+    json.dump(result, sys.stdout, indent=2)
+    print()
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    except BenchFailure as failure:
+        log(f"failed: {failure}")
+        sys.exit(1)
