@@ -1,6 +1,7 @@
 import FunctionHostCore
 import FunctionHostEventSources
 import FunctionHostInvokeAPI
+import FunctionHostStore
 import FunctionHostSupervisor
 import Foundation
 import Hummingbird
@@ -72,10 +73,18 @@ public struct FunctionHost: Sendable {
         onReady: @escaping @Sendable (Int) async -> Void
     ) async throws {
         let supervisor = try makeSupervisor(logger: logger)
-        let queue = InMemoryAsyncQueue(invoker: supervisor, logger: logger)
+        let store = try Store.open(
+            stateDirectory: configuration.stateDirectory, migrations: [AsyncInvocationMigrations.self])
+        let eventInvokeConfigs = EventInvokeConfigRegistry(catalog.functions)
+        let queue = AsyncInvocationQueue(
+            writer: store.writer, catalog: catalog, invoker: supervisor, configs: eventInvokeConfigs,
+            account: configuration.account, concurrency: supervisor, queueSender: configuration.queueSender,
+            clock: ScaledWallClock(scale: configuration.asyncClockScale), firstRetryDelay: configuration.asyncRetryDelay,
+            metricsFactory: configuration.metricsFactory, logger: logger)
         let api = InvokeAPI(
             catalog: catalog, invoker: supervisor, asyncQueue: queue, account: configuration.account,
-            concurrency: supervisor, metrics: { [registry = configuration.metricsRegistry] in registry.emitToBuffer() })
+            concurrency: supervisor, metrics: { [registry = configuration.metricsRegistry] in registry.emitToBuffer() },
+            eventInvokeConfigs: eventInvokeConfigs)
         // Provisioned workers are started and initialised before the host reports ready.
         await supervisor.provision()
         let app = Application(
@@ -85,9 +94,13 @@ public struct FunctionHost: Sendable {
             logger: logger)
         // The supervisor is listed last so it is shut down first: Ctrl-C kills workers at once and
         // in-flight requests end with the runtime's exit error instead of holding shutdown open.
+        // The queue's sentinel goes first of all, so those cut-short attempts are not counted as failures.
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(
-                services: [.init(service: queue), .init(service: app), .init(service: supervisor)],
+                services: [
+                    .init(service: queue), .init(service: app), .init(service: supervisor),
+                    .init(service: queue.shutdownSentinel),
+                ],
                 gracefulShutdownSignals: shutdownSignals, logger: logger))
         try await group.run()
     }

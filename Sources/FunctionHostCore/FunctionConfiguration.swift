@@ -23,6 +23,10 @@ public struct FunctionConfiguration: Sendable, Hashable {
     public var ephemeralStorage: Int = 512
     /// `ReservedConcurrentExecutions`: `nil` draws from the account's unreserved pool; 0 throttles every invoke.
     public var reservedConcurrency: Int? = nil
+    /// `EventInvokeConfig`: retries, maximum event age and destinations of `Event` invocations.
+    public var eventInvokeConfig: EventInvokeConfig? = nil
+    /// `DeadLetterQueue.TargetArn` (an SQS queue ARN): where finally failed events are sent.
+    public var deadLetterQueueARN: String? = nil
     /// `ProvisionedConcurrencyConfig.ProvisionedConcurrentExecutions`, with the alias it applies to.
     public var provisionedConcurrency: (count: Int, qualifier: String)? {
         get { provisionedCount.map { ($0, provisionedQualifier) } }

@@ -18,11 +18,15 @@ public struct InvokeAPI: Sendable {
     let concurrency: (any ConcurrencyControl)?
     /// Renders `GET /metrics` (Prometheus text); without it the route is unknown.
     let metrics: (@Sendable () -> [UInt8])?
+    /// Live `EventInvokeConfig`s; without it the event-invoke-config operations are unknown.
+    let eventInvokeConfigs: EventInvokeConfigRegistry?
 
     public init(
         catalog: FunctionCatalog, invoker: any Invoker, asyncQueue: any AsyncInvocationSink, account: AccountContext,
-        concurrency: (any ConcurrencyControl)? = nil, metrics: (@Sendable () -> [UInt8])? = nil
+        concurrency: (any ConcurrencyControl)? = nil, metrics: (@Sendable () -> [UInt8])? = nil,
+        eventInvokeConfigs: EventInvokeConfigRegistry? = nil
     ) {
+        self.eventInvokeConfigs = eventInvokeConfigs
         self.catalog = catalog
         self.invoker = invoker
         self.asyncQueue = asyncQueue
@@ -55,6 +59,7 @@ public struct InvokeAPI: Sendable {
         }
         router.get("/2016-08-19/account-settings") { _, _ in self.accountSettings() }
         addConcurrencyRoutes(to: router)
+        addEventInvokeConfigRoutes(to: router)
         addMetricsRoute(to: router)
         return router
     }

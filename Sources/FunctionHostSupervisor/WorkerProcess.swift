@@ -11,7 +11,9 @@ import Synchronization
 final class WorkerProcess: Sendable {
     let pid: pid_t
     private let outputDescriptor: Int32
-    /// Bytes of output the reader thread has consumed so far.
+    /// Bytes of output the reader thread has taken from the pipe so far.
+    private let received = Atomic<Int>(0)
+    /// Bytes of output whose lines the reader thread has emitted so far.
     private let consumed = Atomic<Int>(0)
     /// Descriptor of the child's `/proc/PID/status`, or one of the markers below.
     private let memoryStatus = Mutex<Int32>(WorkerProcess.notOpened)
@@ -64,12 +66,23 @@ final class WorkerProcess: Sendable {
         Glibc.kill(-pid, SIGKILL)
     }
 
-    /// Waits (briefly, bounded) until output already written to the pipe has been read,
+    /// Waits (briefly, bounded) until output already written to the pipe has been emitted,
     /// so an invocation's last lines land before its END line.
+    ///
+    /// Output is either still in the pipe (`FIONREAD`) or taken by the reader but not yet
+    /// emitted (`received - consumed`); the snapshot is retried until the reader did not
+    /// move between its two halves, so no byte is counted in neither.
     func drainOutput() async {
-        var pending: Int32 = 0
-        guard ioctl(outputDescriptor, UInt(FIONREAD), &pending) == 0, pending > 0 else { return }
-        let target = consumed.load(ordering: .acquiring) + Int(pending)
+        var target = 0
+        while true {
+            let before = received.load(ordering: .acquiring)
+            var pending: Int32 = 0
+            guard ioctl(outputDescriptor, UInt(FIONREAD), &pending) == 0 else { return }
+            if received.load(ordering: .acquiring) == before {
+                target = before + Int(pending)
+                break
+            }
+        }
         let deadline = ContinuousClock.now.advanced(by: .milliseconds(100))
         while consumed.load(ordering: .acquiring) < target, ContinuousClock.now < deadline {
             try? await Task.sleep(for: .microseconds(200))
@@ -129,6 +142,7 @@ final class WorkerProcess: Sendable {
             let count = buffer.withUnsafeMutableBytes { read(outputDescriptor, $0.baseAddress, $0.count) }
             if count < 0 && errno == EINTR { continue }
             guard count > 0 else { break }
+            received.add(count, ordering: .releasing)
             var start = 0
             for index in 0..<count where buffer[index] == UInt8(ascii: "\n") {
                 partial.append(contentsOf: buffer[start..<index])

@@ -21,12 +21,15 @@ struct Serve: AsyncParsableCommand {
 
     @OptionGroup var limits: LimitOptions
 
+    @OptionGroup var asyncOptions: AsyncOptions
+
     func run() async throws {
         let logger = FnHost.bootstrap()
         let host: FunctionHost
         do {
             var configuration = try options.hostConfiguration(host: self.host, port: port, console: 1)
             limits.apply(to: &configuration)
+            asyncOptions.apply(to: &configuration)
             host = try FunctionHost(configuration: configuration)
         } catch {
             Self.exitWithStartupFailure("\(error)")

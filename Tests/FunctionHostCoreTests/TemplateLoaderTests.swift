@@ -130,8 +130,8 @@ struct TemplateFixture {
         let result = try fixture.load(
             """
             Resources:
-              Queue:
-                Type: AWS::SQS::Queue
+              Stream:
+                Type: AWS::Kinesis::Stream
               Fn:
                 Type: AWS::Serverless::Function
                 Properties:
@@ -141,13 +141,14 @@ struct TemplateFixture {
                   ReservedConcurrentExecutions: 2
                   Tracing: Active
                   Events:
-                    Q: {Type: SQS, Properties: {Queue: !GetAtt Queue.Arn}}
+                    S: {Type: Kinesis, Properties: {Stream: !Ref Stream, StartingPosition: LATEST}}
             """)
         #expect(result.functions.map(\.logicalID) == ["Fn"])
         #expect(result.functions[0].deferredProperties == ["Events", "Tracing"])
         #expect(result.functions[0].reservedConcurrency == 2)
         #expect(result.warnings.count == 1)
-        #expect(result.warnings[0].contains("Queue") && result.warnings[0].contains("AWS::SQS::Queue"))
+        #expect(result.warnings.first?.contains("Stream") == true)
+        #expect(result.warnings.first?.contains("AWS::Kinesis::Stream") == true)
     }
 
     @Test(arguments: [

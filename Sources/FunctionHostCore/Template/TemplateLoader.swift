@@ -8,6 +8,8 @@ public struct TemplateLoader: Sendable {
     public var account: AccountContext
     /// Values for template `Parameters`, overriding their `Default`.
     public var parameterOverrides: [String: String]
+    /// `http://HOST:PORT` of the serve port: the base of queue URLs (`!Ref Queue`, `!GetAtt Queue.QueueUrl`).
+    public var queueEndpoint = "http://127.0.0.1:3001"
 
     public init(account: AccountContext = AccountContext(), parameterOverrides: [String: String] = [:]) {
         self.account = account
@@ -18,6 +20,8 @@ public struct TemplateLoader: Sendable {
     public struct Result: Sendable {
         public var functions: [FunctionConfiguration]
         public var warnings: [String]
+        /// `AWS::SQS::Queue` resources, in template order.
+        public var queues: [QueueDefinition] = []
     }
 
     static let functionType = "AWS::Serverless::Function"
@@ -26,13 +30,14 @@ public struct TemplateLoader: Sendable {
     static let implementedProperties: Set<String> = [
         "CodeUri", "Handler", "Runtime", "MemorySize", "Timeout", "Environment", "Description", "FunctionName",
         "ReservedConcurrentExecutions", "ProvisionedConcurrencyConfig", "Layers", "EphemeralStorage",
+        "EventInvokeConfig", "DeadLetterQueue",
     ]
 
     /// Properties of `AWS::Serverless::Function` accepted now and implemented by later features, or without local effect.
     static let acceptedProperties: Set<String> = [
         "Architectures", "AssumeRolePolicyDocument", "AutoPublishAlias", "AutoPublishAliasAllProperties",
-        "AutoPublishCodeSha256", "CodeSigningConfigArn", "DeadLetterQueue", "DeploymentPreference",
-        "EventInvokeConfig", "Events", "FileSystemConfigs", "FunctionUrlConfig", "KmsKeyArn", "LoggingConfig",
+        "AutoPublishCodeSha256", "CodeSigningConfigArn", "DeploymentPreference",
+        "Events", "FileSystemConfigs", "FunctionUrlConfig", "KmsKeyArn", "LoggingConfig",
         "PermissionsBoundary", "Policies", "PropagateTags", "RecursiveLoop", "Role", "RolePath", "RuntimeManagementConfig", "SnapStart", "SourceKMSKeyArn",
         "Tags", "Tracing", "VersionDescription", "VpcConfig", "PackageType",
     ]
@@ -65,10 +70,18 @@ public struct TemplateLoader: Sendable {
         let layers = try Self.loadLayers(resources, resolver: resolver, file: file, baseDirectory: baseDirectory)
 
         var functions: [FunctionConfiguration] = []
+        var queues: [QueueDefinition] = []
         var names: [String: String] = [:]
         for (logicalID, resource) in resources {
             guard let type = resource["Type"]?.string else {
                 throw TemplateError(file: file, resource: logicalID, property: "Type", message: "is missing")
+            }
+            if type == Self.queueType {
+                queues.append(
+                    try loadQueue(
+                        logicalID, properties: resource["Properties"] ?? .map([]), resolver: resolver, file: file,
+                        warnings: &warnings))
+                continue
             }
             guard type == Self.functionType else {
                 if Self.layerTypes.contains(type) { continue }
@@ -90,7 +103,8 @@ public struct TemplateLoader: Sendable {
             names[function.functionName] = logicalID
             functions.append(function)
         }
-        return Result(functions: functions, warnings: warnings)
+        try checkRedriveTargets(queues, file: file)
+        return Result(functions: functions, warnings: warnings, queues: queues)
     }
 
     private func makeResolver(
@@ -117,6 +131,12 @@ public struct TemplateLoader: Sendable {
         }
         var attributes: [String: [String: String]] = [:]
         for (logicalID, resource) in resources {
+            if resource["Type"]?.string == Self.queueType {
+                let queue = queueReferences(logicalID: logicalID, properties: resource["Properties"])
+                references[logicalID] = .string(queue.ref)
+                attributes[logicalID] = queue.attributes
+                continue
+            }
             guard resource["Type"]?.string == Self.functionType else {
                 references[logicalID] = .string(logicalID)
                 continue
@@ -220,6 +240,7 @@ public struct TemplateLoader: Sendable {
             deferredProperties: deferred.sorted()
         )
         try loadConcurrency(into: &function, properties, unresolved, failure: failure)
+        try loadAsyncInvocation(into: &function, properties, failure: failure)
         return function
     }
 

@@ -1,0 +1,321 @@
+import Foundation
+import FunctionHostCore
+import GRDB
+import Logging
+import Metrics
+import NIOCore
+import ServiceLifecycle
+import Synchronization
+
+/// The durable queue of `Event` invocations and their dispatcher: Lambda's asynchronous
+/// invocation (spec: async-and-event-sources 1).
+///
+/// ``enqueue(_:_:)`` returns only once the event's row is committed to the store, so a 202 is
+/// never given for an event a crash could lose. ``run()`` dispatches per function, within the
+/// concurrency ledger (over the limit events wait; a wait is not an attempt), retries function
+/// errors as ``AsyncRetryPolicy`` decides with the same request id, and sends the invocation
+/// record to `OnSuccess` / `OnFailure` destinations (an SQS queue through ``QueueSender``, or
+/// a function through this queue) and the original event to the dead-letter queue. Delivery is
+/// at least once: an event that was running when the host died runs again after a restart.
+///
+/// List ``shutdownSentinel`` last in the service group (it is shut down first): once the host
+/// begins to stop, results of attempts cut short by stopping workers are not counted.
+public final class AsyncInvocationQueue: AsyncInvocationSink, Service {
+    private let writer: any DatabaseWriter
+    private let catalog: FunctionCatalog
+    private let invoker: any Invoker
+    private let configs: EventInvokeConfigRegistry
+    private let account: AccountContext
+    private let concurrency: (any ConcurrencyControl)?
+    private let queueSender: (any QueueSender)?
+    private let clock: any AsyncQueueClock
+    private let firstRetryDelay: Double
+    private let logger: Logger
+    private let lanes: [String: AsyncDispatchLane]
+    private let metrics: [String: AsyncQueueMetrics]
+    private let stopping = Atomic<Bool>(false)
+
+    /// - Parameters:
+    ///   - firstRetryDelay: seconds (of `clock`) before the first retry; the second waits twice as long.
+    ///   - queueSender: where SQS destinations and dead-letter queues are sent; without one they are logged and dropped.
+    public init(
+        writer: any DatabaseWriter, catalog: FunctionCatalog, invoker: any Invoker, configs: EventInvokeConfigRegistry,
+        account: AccountContext, concurrency: (any ConcurrencyControl)? = nil, queueSender: (any QueueSender)? = nil,
+        clock: any AsyncQueueClock = ScaledWallClock(), firstRetryDelay: Double = 60,
+        metricsFactory: (any MetricsFactory)? = nil, logger: Logger
+    ) {
+        self.writer = writer
+        self.catalog = catalog
+        self.invoker = invoker
+        self.configs = configs
+        self.account = account
+        self.concurrency = concurrency
+        self.queueSender = queueSender
+        self.clock = clock
+        self.firstRetryDelay = firstRetryDelay
+        self.logger = logger
+        let names = catalog.functions.map(\.functionName)
+        lanes = Dictionary(uniqueKeysWithValues: names.map { ($0, AsyncDispatchLane(functionName: $0)) })
+        let factory = metricsFactory ?? MetricsSystem.factory
+        metrics = Dictionary(uniqueKeysWithValues: names.map { ($0, AsyncQueueMetrics(functionName: $0, factory: factory)) })
+    }
+
+    // MARK: Accepting
+
+    public func enqueue(_ function: FunctionConfiguration, _ request: InvocationRequest) async throws {
+        guard !stopping.load(ordering: .relaxed) else { throw InvokeError(.shuttingDown, "the host is shutting down") }
+        let now = clock.now()
+        let record = AsyncInvocationRecord(
+            requestID: request.requestID, functionName: function.functionName,
+            invokedFunctionARN: request.invokedFunctionARN, traceID: request.traceID,
+            payload: Data(request.payload.readableBytesView), enqueuedAt: now, notBefore: now, attempts: 0)
+        try await writer.write { db in
+            var row = record
+            try row.insert(db)
+        }
+        lanes[function.functionName]?.signal()
+    }
+
+    // MARK: Dispatching
+
+    public func run() async throws {
+        await cancelWhenGracefulShutdown {
+            await withDiscardingTaskGroup { group in
+                for lane in self.lanes.values {
+                    group.addTask { await self.dispatch(lane) }
+                }
+            }
+        }
+    }
+
+    /// Marks the queue as stopping when graceful shutdown reaches it (list it last).
+    public var shutdownSentinel: some Service { ShutdownSentinel(queue: self) }
+
+    private struct ShutdownSentinel: Service {
+        let queue: AsyncInvocationQueue
+        func run() async throws {
+            try? await gracefulShutdown()
+            queue.stopping.store(true, ordering: .relaxed)
+            for lane in queue.lanes.values { lane.signal() }
+        }
+    }
+
+    /// How many of a function's events run at once: its reserved concurrency (at least 1, so an
+    /// event waits in the ledger while the reservation is 0), else the account limit, capped.
+    private func parallelism(of functionName: String) -> Int {
+        if let reserved = concurrency?.reservedConcurrency(of: functionName) { return max(1, min(reserved, 256)) }
+        return max(1, min(concurrency?.accountLimit ?? 64, 256))
+    }
+
+    private func dispatch(_ lane: AsyncDispatchLane) async {
+        let name = lane.functionName
+        guard let function = catalog.entry(named: name)?.configuration else { return }
+        await withDiscardingTaskGroup { group in
+            while !Task.isCancelled {
+                // Once the host is stopping nothing new starts; unfinished events stay for the next start.
+                let limit = stopping.load(ordering: .relaxed) ? 0 : parallelism(of: name)
+                let running = lane.running
+                let now = clock.now()
+                var nextDue: Double?
+                do {
+                    let (due, next, depth, oldest) = try await writer.read { db in
+                        var due: [AsyncInvocationRecord] = []
+                        if running.count < limit {
+                            // Ids first: payloads (up to 1 MB each) are read only for the events about to start.
+                            let ids = try Int64.fetchAll(
+                                db,
+                                sql: """
+                                    SELECT id FROM asyncInvocation WHERE functionName = ? AND notBefore <= ?
+                                    ORDER BY notBefore, id LIMIT ?
+                                    """,
+                                arguments: [name, now, limit + running.count])
+                            let chosen = ids.filter { !running.contains($0) }.prefix(limit - running.count)
+                            due = try AsyncInvocationRecord.fetchAll(db, keys: Array(chosen))
+                                .sorted { $0.notBefore == $1.notBefore ? $0.id! < $1.id! : $0.notBefore < $1.notBefore }
+                        }
+                        let next = try Double.fetchOne(
+                            db,
+                            sql: "SELECT MIN(notBefore) FROM asyncInvocation WHERE functionName = ? AND notBefore > ?",
+                            arguments: [name, now])
+                        let row = try Row.fetchOne(
+                            db, sql: "SELECT COUNT(*), MIN(enqueuedAt) FROM asyncInvocation WHERE functionName = ?",
+                            arguments: [name])
+                        return (due, next, row?[0] as Int? ?? 0, row?[1] as Double?)
+                    }
+                    nextDue = next
+                    metrics[name]?.depth.set(depth)
+                    metrics[name]?.oldestAge.set(oldest.map { max(0, (now - $0) / clockScale) } ?? 0)
+                    var started = running.count
+                    for record in due where started < limit {
+                        guard let id = record.id, !running.contains(id) else { continue }
+                        lane.start(id)
+                        started += 1
+                        group.addTask {
+                            await self.attempt(record, of: function)
+                            lane.finish(id)
+                        }
+                    }
+                } catch {
+                    logger.error(
+                        "async queue could not be read", metadata: ["function.name": "\(name)", "error": "\(error)"])
+                }
+                let wait = min(nextDue.map { $0 - clock.now() } ?? .infinity, clockScale)
+                await lane.wait(upTo: max(wait, 0.001), clock: clock)
+            }
+        }
+    }
+
+    /// Queue-clock seconds per real second (for the age gauge, which is in real seconds).
+    private var clockScale: Double { (clock as? ScaledWallClock)?.scale ?? 1 }
+
+    private func policy(for functionName: String) -> (AsyncRetryPolicy, EventInvokeConfig) {
+        let config = configs.config(of: functionName) ?? EventInvokeConfig()
+        return (
+            AsyncRetryPolicy(
+                maximumRetryAttempts: config.effectiveMaximumRetryAttempts,
+                maximumEventAge: Double(config.effectiveMaximumEventAgeInSeconds), firstRetryDelay: firstRetryDelay),
+            config
+        )
+    }
+
+    private func attempt(_ record: AsyncInvocationRecord, of function: FunctionConfiguration) async {
+        let (policy, _) = policy(for: function.functionName)
+        if policy.isExpired(age: clock.now() - record.enqueuedAt) {
+            await finish(record, attempts: record.attempts, failure: .eventAgeExceeded, response: nil, of: function)
+            return
+        }
+        let request = InvocationRequest(
+            requestID: record.requestID, payload: ByteBuffer(bytes: record.payload),
+            invokedFunctionARN: record.invokedFunctionARN, traceID: record.traceID)
+        let result: InvocationResult
+        do {
+            result = try await invoker.invoke(function, request, admission: .waitForCapacity)
+        } catch {
+            // Not an attempt: the host could not run the function (stopping, or a spawn failure).
+            guard !stopping.load(ordering: .relaxed), !Task.isCancelled, !(error is CancellationError),
+                (error as? InvokeError)?.code != .shuttingDown
+            else { return }
+            logger.error(
+                "async invocation could not run",
+                metadata: ["function.name": "\(function.functionName)", "invocation.id": "\(record.requestID)", "error": "\(error)"])
+            await reschedule(record, attempts: record.attempts, after: AsyncRetryPolicy.systemRetryDelay(consecutiveFailures: 0))
+            return
+        }
+        // A worker killed because the host is stopping is not the function's failure: the event runs again after a restart.
+        guard !stopping.load(ordering: .relaxed), !Task.isCancelled else { return }
+        let attempts = record.attempts + 1
+        // The configuration may have changed while the attempt ran.
+        let (current, _) = self.policy(for: function.functionName)
+        let response = (Data(result.payload.readableBytesView), result.functionError)
+        switch current.decide(functionFailed: result.functionError != nil, attempts: attempts, age: clock.now() - record.enqueuedAt) {
+        case .succeeded:
+            await finish(record, attempts: attempts, failure: nil, response: response, of: function)
+        case .retry(let delay):
+            logger.info(
+                "async invocation failed, retrying",
+                metadata: [
+                    "function.name": "\(function.functionName)", "invocation.id": "\(record.requestID)",
+                    "invocation.attempts": "\(attempts)", "retry.delay": "\(delay)",
+                ])
+            metrics[function.functionName]?.retries.increment()
+            await reschedule(record, attempts: attempts, after: delay)
+        case .failed(let condition):
+            await finish(record, attempts: attempts, failure: condition, response: response, of: function)
+        }
+    }
+
+    private func reschedule(_ record: AsyncInvocationRecord, attempts: Int, after delay: Double) async {
+        let notBefore = clock.now() + delay
+        do {
+            try await writer.write { db in
+                try db.execute(
+                    sql: "UPDATE asyncInvocation SET attempts = ?, notBefore = ? WHERE id = ?",
+                    arguments: [attempts, notBefore, record.id])
+            }
+        } catch {
+            logger.error("async invocation could not be rescheduled", metadata: ["invocation.id": "\(record.requestID)", "error": "\(error)"])
+        }
+    }
+
+    /// Serves the destinations of an event that succeeded (`failure == nil`) or was given up,
+    /// then removes it. A function destination is queued in the same transaction.
+    private func finish(
+        _ record: AsyncInvocationRecord, attempts: Int, failure: AsyncRetryPolicy.FailureCondition?,
+        response: (payload: Data, functionError: String?)?, of function: FunctionConfiguration
+    ) async {
+        let name = function.functionName
+        let config = configs.config(of: name)
+        let outcome = AsyncInvocationOutcome(
+            requestID: record.requestID, functionARN: account.functionARN(name, qualifier: "$LATEST"),
+            condition: failure?.rawValue ?? "Success", approximateInvokeCount: attempts, requestPayload: record.payload,
+            response: response, timestamp: Date())
+        var metadata: Logger.Metadata = [
+            "function.name": "\(name)", "invocation.id": "\(record.requestID)", "invocation.attempts": "\(attempts)",
+        ]
+        if let failure {
+            metadata["invocation.condition"] = "\(failure.rawValue)"
+            logger.warning("async invocation failed", metadata: metadata)
+            metrics[name]?.failed(failure)
+        }
+        let destination = failure == nil ? config?.onSuccess : config?.onFailure
+        var functionTarget: FunctionConfiguration?
+        if let destination, !destination.isEmpty {
+            let onSuccess = failure == nil
+            if destination.hasPrefix("arn:aws:sqs:") {
+                let sent = await send(outcome.invocationRecord(), attributes: [:], to: destination, metadata: metadata)
+                metrics[name]?.delivery(onSuccess: onSuccess, delivered: sent)
+            } else if let reference = FunctionReference(parsing: destination),
+                let target = catalog.entry(named: reference.name)?.configuration
+            {
+                functionTarget = target
+                metrics[name]?.delivery(onSuccess: onSuccess, delivered: true)
+            } else {
+                metadata["destination.arn"] = "\(destination)"
+                logger.error("async destination is not a served function or SQS queue", metadata: metadata)
+                metrics[name]?.delivery(onSuccess: onSuccess, delivered: false)
+            }
+        }
+        if failure != nil, let deadLetter = function.deadLetterQueueARN {
+            let sent = await send(
+                String(decoding: record.payload, as: UTF8.self), attributes: outcome.deadLetterAttributes(), to: deadLetter,
+                metadata: metadata)
+            (sent ? metrics[name]?.deadLettersSent : metrics[name]?.deadLettersFailed)?.increment()
+        }
+        let now = clock.now()
+        let followUp = functionTarget.map { target in
+            AsyncInvocationRecord(
+                requestID: InvocationIdentifiers.requestID(), functionName: target.functionName,
+                invokedFunctionARN: account.functionARN(target.functionName), traceID: InvocationIdentifiers.traceHeader(),
+                payload: Data(outcome.invocationRecord().utf8), enqueuedAt: now, notBefore: now, attempts: 0)
+        }
+        do {
+            try await writer.write { db in
+                _ = try AsyncInvocationRecord.deleteOne(db, key: record.id)
+                if var row = followUp { try row.insert(db) }
+            }
+        } catch {
+            logger.error("async invocation could not be completed", metadata: metadata.merging(["error": "\(error)"]) { $1 })
+        }
+        if let functionTarget { lanes[functionTarget.functionName]?.signal() }
+    }
+
+    /// Sends to an SQS queue; a failure is logged and the message dropped (as Lambda does).
+    private func send(
+        _ body: String, attributes: [String: QueueMessageAttribute], to arn: String, metadata: Logger.Metadata
+    ) async -> Bool {
+        var metadata = metadata
+        metadata["queue.arn"] = "\(arn)"
+        guard let queueSender else {
+            logger.error("async destination queue cannot be reached: no queue engine", metadata: metadata)
+            return false
+        }
+        do {
+            try await queueSender.send(toQueueARN: arn, body: body, attributes: attributes)
+            return true
+        } catch {
+            metadata["error"] = "\(error)"
+            logger.error("async destination queue send failed", metadata: metadata)
+            return false
+        }
+    }
+}

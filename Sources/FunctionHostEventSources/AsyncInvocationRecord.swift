@@ -1,0 +1,57 @@
+import Foundation
+import FunctionHostStore
+import GRDB
+
+/// One accepted `Event` invocation that has not finished yet: a row of `asyncInvocation`.
+///
+/// The row is inserted (and committed) before the caller gets its 202 and deleted only once the
+/// event succeeded or was given up and its destinations were served, so a host killed at any
+/// moment runs every accepted event again after a restart (at least once).
+struct AsyncInvocationRecord: Codable, Sendable, FetchableRecord, MutablePersistableRecord {
+    static let databaseTableName = "asyncInvocation"
+
+    enum Columns {
+        static let id = Column(CodingKeys.id)
+        static let functionName = Column(CodingKeys.functionName)
+        static let notBefore = Column(CodingKeys.notBefore)
+        static let enqueuedAt = Column(CodingKeys.enqueuedAt)
+    }
+
+    var id: Int64?
+    /// The request id of every attempt (and of the records sent to destinations).
+    var requestID: String
+    var functionName: String
+    /// The ARN the caller invoked (handed to the runtime).
+    var invokedFunctionARN: String
+    var traceID: String
+    /// The event, exactly as accepted (JSON).
+    var payload: Data
+    /// Seconds on the queue clock when the event was accepted.
+    var enqueuedAt: Double
+    /// Seconds on the queue clock before which the event must not run (retry delay).
+    var notBefore: Double
+    /// Attempts that ran to a result so far (`approximateInvokeCount`).
+    var attempts: Int
+
+    mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
+}
+
+/// The async queue's tables, contributed to the host's ``Store``.
+public enum AsyncInvocationMigrations: StoreMigrations {
+    public static func register(in migrator: inout DatabaseMigrator) {
+        migrator.registerMigration("asyncInvocation.v1") { db in
+            try db.create(table: "asyncInvocation") { table in
+                table.autoIncrementedPrimaryKey("id")
+                table.column("requestID", .text).notNull()
+                table.column("functionName", .text).notNull()
+                table.column("invokedFunctionARN", .text).notNull()
+                table.column("traceID", .text).notNull()
+                table.column("payload", .blob).notNull()
+                table.column("enqueuedAt", .double).notNull()
+                table.column("notBefore", .double).notNull()
+                table.column("attempts", .integer).notNull().defaults(to: 0).check { $0 >= 0 }
+            }
+            try db.create(index: "asyncInvocation_due", on: "asyncInvocation", columns: ["functionName", "notBefore"])
+        }
+    }
+}

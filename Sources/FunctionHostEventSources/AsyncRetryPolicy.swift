@@ -1,0 +1,59 @@
+/// Lambda's decision after each attempt of an `Event` invocation: done, retry later, or give up
+/// (spec: async-and-event-sources 1.2).
+///
+/// Pure and synchronous; times are seconds on the queue's clock. Function errors are retried
+/// `maximumRetryAttempts` times after `firstRetryDelay`, then twice that; an event is given up
+/// with `EventAgeExceeded` as soon as its age *plus the next delay* would pass the maximum age
+/// (the look-ahead real Lambda applies), so a 60 s maximum fails right after the first attempt.
+public struct AsyncRetryPolicy: Sendable, Hashable {
+    public var maximumRetryAttempts: Int
+    public var maximumEventAge: Double
+    /// Delay after the first failed attempt (Lambda: 60 s); each later one doubles it.
+    public var firstRetryDelay: Double
+
+    public init(maximumRetryAttempts: Int, maximumEventAge: Double, firstRetryDelay: Double = 60) {
+        self.maximumRetryAttempts = maximumRetryAttempts
+        self.maximumEventAge = maximumEventAge
+        self.firstRetryDelay = firstRetryDelay
+    }
+
+    /// Why an event was given up (the invocation record's `condition`).
+    public enum FailureCondition: String, Sendable, Hashable {
+        case retriesExhausted = "RetriesExhausted"
+        case eventAgeExceeded = "EventAgeExceeded"
+    }
+
+    public enum Decision: Sendable, Hashable {
+        /// The function returned: deliver to `OnSuccess`.
+        case succeeded
+        /// Run it again after this many seconds.
+        case retry(after: Double)
+        /// Deliver to `OnFailure` and the DLQ.
+        case failed(FailureCondition)
+    }
+
+    /// Decides after an attempt. `attempts` counts executions so far, this one included; `age`
+    /// is the time since the event was accepted.
+    public func decide(functionFailed: Bool, attempts: Int, age: Double) -> Decision {
+        guard functionFailed else { return .succeeded }
+        if attempts > maximumRetryAttempts { return .failed(.retriesExhausted) }
+        let delay = retryDelay(afterAttempt: attempts)
+        if age + delay > maximumEventAge { return .failed(.eventAgeExceeded) }
+        return .retry(after: delay)
+    }
+
+    /// Whether an event that is due is already too old to run (it waited for capacity, or the
+    /// host was down): it is given up with `EventAgeExceeded` instead of being attempted.
+    public func isExpired(age: Double) -> Bool { age > maximumEventAge }
+
+    /// The delay after attempt `attempt` (1-based): first, then doubled for each later attempt.
+    public func retryDelay(afterAttempt attempt: Int) -> Double {
+        firstRetryDelay * Double(1 << max(0, min(attempt - 1, 20)))
+    }
+
+    /// Delay before re-running an attempt the host itself could not start (a spawn failure):
+    /// 1 s, 2 s, 4 s ... capped at 300 s; it does not count as an attempt.
+    public static func systemRetryDelay(consecutiveFailures: Int) -> Double {
+        min(300, Double(1 << max(0, min(consecutiveFailures, 9))))
+    }
+}

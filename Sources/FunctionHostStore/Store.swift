@@ -1,0 +1,34 @@
+import Foundation
+import GRDB
+
+/// The host's durable state: one SQLite file in WAL mode under the state directory
+/// (`STATE_DIR/fnhost.sqlite`), shared by every feature that must survive a crash.
+///
+/// Each feature contributes its own named migrations (``StoreMigrations``); a shipped
+/// migration is never edited, only followed by new ones. Code depends on `any DatabaseWriter`,
+/// so tests can pass an in-memory `DatabaseQueue`.
+public struct Store: Sendable {
+    public let writer: any DatabaseWriter
+
+    /// Opens (creating if needed) the database under `stateDirectory` and migrates it.
+    public static func open(stateDirectory: String, migrations: [any StoreMigrations.Type]) throws -> Store {
+        try FileManager.default.createDirectory(atPath: stateDirectory, withIntermediateDirectories: true)
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(5)
+        let pool = try DatabasePool(path: stateDirectory + "/fnhost.sqlite", configuration: configuration)
+        return try Store(writer: pool, migrations: migrations)
+    }
+
+    /// Wraps an existing database (an in-memory `DatabaseQueue` in tests) and migrates it.
+    public init(writer: any DatabaseWriter, migrations: [any StoreMigrations.Type]) throws {
+        var migrator = DatabaseMigrator()
+        for contribution in migrations { contribution.register(in: &migrator) }
+        try migrator.migrate(writer)
+        self.writer = writer
+    }
+}
+
+/// A feature's tables: registers its named migrations, in order, with the host's migrator.
+public protocol StoreMigrations {
+    static func register(in migrator: inout DatabaseMigrator)
+}
