@@ -102,12 +102,27 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "FunctionHostQueues",
+            dependencies: [
+                "FunctionHostCore",
+                "FunctionHostStore",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "FunctionHost",
             dependencies: [
                 "FunctionHostCore",
                 "FunctionHostSupervisor",
                 "FunctionHostInvokeAPI",
                 "FunctionHostEventSources",
+                "FunctionHostQueues",
                 "FunctionHostStore",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -123,6 +138,7 @@ let package = Package(
             dependencies: [
                 "FunctionHost",
                 "FunctionHostCore",
+                "FunctionHostQueues",
                 "FunctionHostSupervisor",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -185,6 +201,14 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "FunctionHostQueuesTests",
+            dependencies: [
+                "FunctionHostQueues", "FunctionHostStore", "FunctionHostCore",
+                .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: swiftSettings
         ),

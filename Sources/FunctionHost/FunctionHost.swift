@@ -1,6 +1,7 @@
 import FunctionHostCore
 import FunctionHostEventSources
 import FunctionHostInvokeAPI
+import FunctionHostQueues
 import FunctionHostStore
 import FunctionHostSupervisor
 import Foundation
@@ -16,6 +17,8 @@ import UnixSignals
 public struct FunctionHost: Sendable {
     public let configuration: HostConfiguration
     public let catalog: FunctionCatalog
+    /// The template's `AWS::SQS::Queue` resources, created in the embedded queue engine at start-up.
+    public let queues: [QueueDefinition]
     /// One line each, to print at start-up: skipped resources, interpreter fallbacks, missing protections.
     public let warnings: [String]
     /// How workers are held to their `MemorySize` (probed once; see ``MemoryEnforcement``).
@@ -25,9 +28,11 @@ public struct FunctionHost: Sendable {
     /// Loads and validates the template and probes the machine. Throws ``TemplateError`` or ``FunctionHostError``.
     public init(configuration: HostConfiguration) throws {
         self.configuration = configuration
-        let loader = TemplateLoader(account: configuration.account, parameterOverrides: configuration.parameterOverrides)
+        var loader = TemplateLoader(account: configuration.account, parameterOverrides: configuration.parameterOverrides)
+        loader.queueEndpoint = "http://\(configuration.host):\(configuration.port)"
         let template = try loader.load(path: configuration.templatePath)
         catalog = FunctionCatalog(template.functions)
+        queues = template.queues
         try Supervisor.checkReservations(template.functions, limits: configuration.limits)
         guard let launcher = LauncherLocation.path() else {
             throw FunctionHostError(
@@ -74,21 +79,31 @@ public struct FunctionHost: Sendable {
     ) async throws {
         let supervisor = try makeSupervisor(logger: logger)
         let store = try Store.open(
-            stateDirectory: configuration.stateDirectory, migrations: [AsyncInvocationMigrations.self])
+            stateDirectory: configuration.stateDirectory, migrations: [AsyncInvocationMigrations.self, QueueMigrations.self])
+        let queueEngine = QueueEngine(
+            writer: store.writer, account: configuration.account, metricsFactory: configuration.metricsFactory)
+        try await queueEngine.ensure(queues)
         let eventInvokeConfigs = EventInvokeConfigRegistry(catalog.functions)
         let queue = AsyncInvocationQueue(
             writer: store.writer, catalog: catalog, invoker: supervisor, configs: eventInvokeConfigs,
-            account: configuration.account, concurrency: supervisor, queueSender: configuration.queueSender,
+            account: configuration.account, concurrency: supervisor, queueSender: configuration.queueSender ?? queueEngine,
             clock: ScaledWallClock(scale: configuration.asyncClockScale), firstRetryDelay: configuration.asyncRetryDelay,
             metricsFactory: configuration.metricsFactory, logger: logger)
         let api = InvokeAPI(
             catalog: catalog, invoker: supervisor, asyncQueue: queue, account: configuration.account,
-            concurrency: supervisor, metrics: { [registry = configuration.metricsRegistry] in registry.emitToBuffer() },
+            concurrency: supervisor,
+            metrics: { [registry = configuration.metricsRegistry] in
+                queueEngine.refreshMetrics()
+                return registry.emitToBuffer()
+            },
             eventInvokeConfigs: eventInvokeConfigs)
         // Provisioned workers are started and initialised before the host reports ready.
         await supervisor.provision()
+        let router = api.makeRouter()
+        SQSEndpoint(engine: queueEngine, fallbackEndpoint: "http://\(configuration.host):\(configuration.port)")
+            .addRoutes(to: router)
         let app = Application(
-            router: api.makeRouter(),
+            router: router,
             configuration: ApplicationConfiguration(address: .hostname(configuration.host, port: configuration.port)),
             onServerRunning: { channel in await onReady(channel.localAddress?.port ?? 0) },
             logger: logger)

@@ -1,0 +1,18 @@
+import Foundation
+import GRDB
+
+/// Reads queue depths straight from a state directory's SQLite file (`fnhost queues`), read-only,
+/// so it works beside a running host (WAL lets readers in) and after one has stopped.
+public enum QueueInventory {
+    /// Every embedded queue with its counts, or `nil` when the state directory has no queue state yet.
+    public static func depths(stateDirectory: String, now: Int64 = QueueClock.system.now()) throws -> [QueueDepthReport]? {
+        let path = stateDirectory + "/fnhost.sqlite"
+        guard FileManager.default.fileExists(atPath: path) else { return nil }
+        var configuration = Configuration()
+        configuration.readonly = true
+        configuration.busyMode = .timeout(5)
+        let database = try DatabaseQueue(path: path, configuration: configuration)
+        guard try database.read({ try $0.tableExists(QueueRecord.databaseTableName) }) else { return nil }
+        return try QueueEngine.depths(database, now: now)
+    }
+}

@@ -1,0 +1,108 @@
+import FunctionHostCore
+import FunctionHostStore
+import GRDB
+import Synchronization
+import Testing
+
+@testable import FunctionHostQueues
+
+/// A clock the test moves by hand (epoch milliseconds).
+final class ManualClock: Sendable {
+    private let value = Mutex<Int64>(1_700_000_000_000)
+    var clock: QueueClock { QueueClock { self.value.withLock { $0 } } }
+    func advance(seconds: Int64) { value.withLock { $0 += seconds * 1000 } }
+}
+
+@Suite struct QueueEngineTests {
+    let time = ManualClock()
+    let account = AccountContext()
+
+    func makeEngine(_ queues: [QueueDefinition]) async throws -> QueueEngine {
+        let store = try Store(writer: try DatabaseQueue(), migrations: [QueueMigrations.self])
+        let engine = QueueEngine(writer: store.writer, account: account, clock: time.clock)
+        try await engine.ensure(queues)
+        return engine
+    }
+
+    @Test func visibilityTimeoutFollowsTheInjectedClock() async throws {
+        var queue = QueueDefinition(name: "q")
+        queue.visibilityTimeout = 30
+        let engine = try await makeEngine([queue])
+        _ = try await engine.send(to: "q", OutgoingMessage(body: "hi"))
+        let first = try await engine.receive(from: "q", ReceiveRequest())
+        #expect(first.map(\.body) == ["hi"])
+        #expect(try await engine.receive(from: "q", ReceiveRequest()).isEmpty)
+        time.advance(seconds: 29)
+        #expect(try await engine.receive(from: "q", ReceiveRequest()).isEmpty)
+        time.advance(seconds: 1)
+        let again = try await engine.receive(from: "q", ReceiveRequest())
+        #expect(again.first?.systemAttributes["ApproximateReceiveCount"] == "2")
+        #expect(again.first?.receiptHandle != first.first?.receiptHandle)
+    }
+
+    @Test func redriveMovesAfterMaxReceiveCountAndKeepsTheMessage() async throws {
+        let dlq = QueueDefinition(name: "dlq")
+        var work = QueueDefinition(name: "work")
+        work.redrive = .init(deadLetterTargetARN: account.queueARN("dlq"), maxReceiveCount: 1)
+        let engine = try await makeEngine([dlq, work])
+        let sent = try await engine.send(
+            to: "work", OutgoingMessage(body: "poison", attributes: ["k": .init(dataType: "String", stringValue: "v")]))
+        _ = try await engine.receive(from: "work", ReceiveRequest(visibilityTimeout: 0))
+        #expect(try await engine.receive(from: "work", ReceiveRequest()).isEmpty)
+        let moved = try #require(try await engine.receive(from: "dlq", ReceiveRequest()).first)
+        #expect(moved.messageID == sent.messageID)
+        #expect(moved.attributes == ["k": .init(dataType: "String", stringValue: "v")])
+        #expect(moved.systemAttributes["DeadLetterQueueSourceArn"] == account.queueARN("work"))
+        #expect(moved.systemAttributes["ApproximateReceiveCount"] == "2")
+    }
+
+    @Test func fifoDeduplicatesForFiveMinutes() async throws {
+        var queue = QueueDefinition(name: "f.fifo")
+        queue.contentBasedDeduplication = true
+        let engine = try await makeEngine([queue])
+        var message = OutgoingMessage(body: "same")
+        message.groupID = "g"
+        let first = try await engine.send(to: "f.fifo", message)
+        time.advance(seconds: 299)
+        #expect(try await engine.send(to: "f.fifo", message).messageID == first.messageID)
+        time.advance(seconds: 1)
+        #expect(try await engine.send(to: "f.fifo", message).messageID != first.messageID)
+    }
+
+    @Test func fifoRequiresAGroup() async throws {
+        let engine = try await makeEngine([QueueDefinition(name: "f.fifo")])
+        await #expect(throws: QueueError.missing("MessageGroupId")) {
+            _ = try await engine.send(to: "f.fifo", OutgoingMessage(body: "x"))
+        }
+    }
+
+    @Test func retentionDropsOldMessages() async throws {
+        var queue = QueueDefinition(name: "short")
+        queue.messageRetentionPeriod = 60
+        let engine = try await makeEngine([queue])
+        _ = try await engine.send(to: "short", OutgoingMessage(body: "old"))
+        time.advance(seconds: 60)
+        #expect(try await engine.receive(from: "short", ReceiveRequest()).isEmpty)
+    }
+
+    @Test func queueSenderSendsByARN() async throws {
+        let engine = try await makeEngine([QueueDefinition(name: "dest")])
+        try await engine.send(
+            toQueueARN: account.queueARN("dest"), body: "{}",
+            attributes: ["RequestID": QueueMessageAttribute(dataType: "String", stringValue: "r-1")])
+        let message = try #require(try await engine.receive(from: "dest", ReceiveRequest()).first)
+        #expect(message.attributes["RequestID"]?.stringValue == "r-1")
+        await #expect(throws: QueueError.noQueue) {
+            try await engine.send(toQueueARN: account.queueARN("missing"), body: "{}", attributes: [:])
+        }
+    }
+
+    @Test func depthsCountByState() async throws {
+        let engine = try await makeEngine([QueueDefinition(name: "d")])
+        var delayed = OutgoingMessage(body: "later")
+        delayed.delaySeconds = 10
+        _ = try await engine.sendBatch(to: "d", [OutgoingMessage(body: "a"), OutgoingMessage(body: "b"), delayed])
+        _ = try await engine.receive(from: "d", ReceiveRequest())
+        #expect(try engine.depths() == [QueueDepthReport(name: "d", visible: 1, inFlight: 1, delayed: 1)])
+    }
+}
