@@ -13,6 +13,7 @@ import signal
 import uuid
 from pathlib import Path
 
+import boto3
 import pytest
 
 from conftest import REPO, lambda_client, start_host, wait_for
@@ -207,3 +208,46 @@ def test_sigkill_of_the_host_loses_no_accepted_event(tmp_path):
                  what="every accepted event to run after the restart")
     finally:
         assert restarted.terminate(timeout=10) == 0, restarted.stderr()[-2000:]
+
+
+def receive_one(sqs, queue_name: str, marker: str):
+    """Long-polls ``queue_name`` until a message whose body carries ``marker`` arrives."""
+    url = sqs.get_queue_url(QueueName=queue_name)["QueueUrl"]
+
+    def poll():
+        messages = sqs.receive_message(QueueUrl=url, WaitTimeSeconds=1, MaxNumberOfMessages=10,
+                                       MessageAttributeNames=["All"]).get("Messages", [])
+        return next((m for m in messages if marker in m["Body"]), None)
+    return wait_for(poll, 30, interval=0, what=f"a message carrying {marker} on {queue_name}")
+
+
+@pytest.fixture(scope="module")
+def async_sqs(async_host):
+    return boto3.client("sqs", endpoint_url=async_host.endpoint, region_name="us-east-1",
+                        aws_access_key_id="test", aws_secret_access_key="test")
+
+
+def test_on_success_sends_the_record_to_an_sqs_queue(async_lambda, async_sqs):
+    marker = f"queued-{uuid.uuid4()}"
+    request_id = send_event(async_lambda, "ToQueues", {"print": [marker]})
+    record = json.loads(receive_one(async_sqs, "SuccessQueue", marker)["Body"])
+    assert record["requestContext"] == {"requestId": request_id, "functionArn": ARN + "ToQueues:$LATEST",
+                                        "condition": "Success", "approximateInvokeCount": 1}
+    assert record["requestPayload"] == {"print": [marker]}
+    assert record["responsePayload"] == {"echo": {"print": [marker]}}
+
+
+def test_a_final_failure_reaches_both_on_failure_and_the_dead_letter_queue(async_lambda, async_sqs):
+    marker = f"doomed-{uuid.uuid4()}"
+    event = {"error": marker}
+    request_id = send_event(async_lambda, "ToQueues", event)
+    record = json.loads(receive_one(async_sqs, "FailureQueue", marker)["Body"])
+    assert record["requestContext"]["condition"] == "RetriesExhausted"
+    assert record["requestContext"]["approximateInvokeCount"] == 1
+    assert record["responseContext"]["functionError"] == "Unhandled"
+    dead = receive_one(async_sqs, "DeadLetters", marker)
+    assert json.loads(dead["Body"]) == event
+    attributes = dead["MessageAttributes"]
+    assert attributes["RequestID"] == {"DataType": "String", "StringValue": request_id}
+    assert attributes["ErrorCode"] == {"DataType": "Number", "StringValue": "200"}
+    assert attributes["ErrorMessage"] == {"DataType": "String", "StringValue": marker}
