@@ -110,10 +110,11 @@ public struct FunctionHost: Sendable {
         // The supervisor is listed last so it is shut down first: Ctrl-C kills workers at once and
         // in-flight requests end with the runtime's exit error instead of holding shutdown open.
         // The queue's sentinel goes first of all, so those cut-short attempts are not counted as failures.
+        // The SQS queue engine sits after the server so it stops before it: parked long polls end at once.
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(
                 services: [
-                    .init(service: queue), .init(service: app), .init(service: supervisor),
+                    .init(service: queue), .init(service: app), .init(service: queueEngine), .init(service: supervisor),
                     .init(service: queue.shutdownSentinel),
                 ],
                 gracefulShutdownSignals: shutdownSignals, logger: logger))

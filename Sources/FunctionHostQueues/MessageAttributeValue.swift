@@ -34,19 +34,26 @@ public struct MessageAttributeValue: Codable, Sendable, Hashable {
         case "String", "Number":
             guard let stringValue, !stringValue.isEmpty else {
                 throw QueueError(
-                    .invalidParameterValue, "Message attribute '\(name)' must contain a non-empty message attribute value for message attribute type '\(dataType)'.")
+                    .invalidParameterValue,
+                    "Message attribute '\(name)' must contain a non-empty message attribute value for message attribute type '\(dataType)'."
+                )
             }
             if baseType == "Number", Double(stringValue) == nil {
-                throw QueueError(.invalidParameterValue, "Value \(stringValue) for message attribute '\(name)' is not a number.")
+                throw QueueError(
+                    .invalidParameterValue, "Value \(stringValue) for message attribute '\(name)' is not a number.")
             }
         case "Binary":
             guard let binaryValue, !binaryValue.isEmpty else {
                 throw QueueError(
-                    .invalidParameterValue, "Message attribute '\(name)' must contain a non-empty message attribute value for message attribute type 'Binary'.")
+                    .invalidParameterValue,
+                    "Message attribute '\(name)' must contain a non-empty message attribute value for message attribute type 'Binary'."
+                )
             }
         default:
             throw QueueError(
-                .invalidParameterValue, "The type of message (user) attribute '\(name)' is invalid. You must use only the following supported type prefixes: Binary, Number, String.")
+                .invalidParameterValue,
+                "The type of message (user) attribute '\(name)' is invalid. You must use only the following supported type prefixes: Binary, Number, String."
+            )
         }
     }
 

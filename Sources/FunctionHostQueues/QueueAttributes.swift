@@ -54,17 +54,20 @@ enum QueueAttributes {
                 guard let data = value.data(using: .utf8),
                     let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
                     let arn = object["deadLetterTargetArn"] as? String,
-                    let count = (object["maxReceiveCount"] as? Int) ?? (object["maxReceiveCount"] as? String).flatMap(Int.init),
+                    let count = (object["maxReceiveCount"] as? Int)
+                        ?? (object["maxReceiveCount"] as? String).flatMap(Int.init),
                     QueueDefinition.maxReceiveCountRange.contains(count)
                 else {
                     throw QueueError(
                         .invalidParameterValue,
-                        "Value \(value) for parameter RedrivePolicy is invalid. Reason: Redrive policy is not a valid JSON map with deadLetterTargetArn and maxReceiveCount (1-1000).")
+                        "Value \(value) for parameter RedrivePolicy is invalid. Reason: Redrive policy is not a valid JSON map with deadLetterTargetArn and maxReceiveCount (1-1000)."
+                    )
                 }
                 guard account.queueName(fromARN: arn) != nil else {
                     throw QueueError(
                         .invalidParameterValue,
-                        "Value \(value) for parameter RedrivePolicy is invalid. Reason: Dead-letter target ARN is not an SQS queue of this account and region.")
+                        "Value \(value) for parameter RedrivePolicy is invalid. Reason: Dead-letter target ARN is not an SQS queue of this account and region."
+                    )
                 }
                 definition.redrive = .init(deadLetterTargetARN: arn, maxReceiveCount: count)
             case "FifoQueue":

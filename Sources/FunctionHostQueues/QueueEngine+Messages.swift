@@ -63,17 +63,22 @@ extension QueueEngine {
         }
         guard allowed else {
             throw QueueError(
-                .invalidMessageContents, "Invalid characters found. Valid unicode characters are #x9 | #xA | #xD | #x20 to #xD7FF | #xE000 to #xFFFD | #x10000 to #x10FFFF")
+                .invalidMessageContents,
+                "Invalid characters found. Valid unicode characters are #x9 | #xA | #xD | #x20 to #xD7FF | #xE000 to #xFFFD | #x10000 to #x10FFFF"
+            )
         }
         guard message.attributes.count <= 10 else {
-            throw QueueError(.invalidParameterValue, "Number of message attributes [\(message.attributes.count)] exceeds the allowed maximum [10].")
+            throw QueueError(
+                .invalidParameterValue,
+                "Number of message attributes [\(message.attributes.count)] exceeds the allowed maximum [10].")
         }
         for (name, value) in message.attributes { try value.validate(name: name) }
         let size = message.body.utf8.count + message.attributes.reduce(0) { $0 + $1.value.size(name: $1.key) }
         guard size <= queue.maximumMessageSize else {
             throw QueueError(
                 .invalidParameterValue,
-                "One or more parameters are invalid. Reason: Message must be shorter than \(queue.maximumMessageSize) bytes.")
+                "One or more parameters are invalid. Reason: Message must be shorter than \(queue.maximumMessageSize) bytes."
+            )
         }
         if let delay = message.delaySeconds {
             guard QueueDefinition.delayRange.contains(delay) else {
@@ -86,15 +91,19 @@ extension QueueEngine {
         }
         if queue.fifo {
             guard let group = message.groupID, !group.isEmpty else { throw .missing("MessageGroupId") }
-            guard group.count <= 128 else { throw .invalidValue(group, "MessageGroupId", "Must be 1 to 128 characters.") }
+            guard group.count <= 128 else {
+                throw .invalidValue(group, "MessageGroupId", "Must be 1 to 128 characters.")
+            }
             if message.deduplicationID == nil && !queue.contentBasedDeduplication {
                 throw QueueError(
                     .invalidParameterValue,
-                    "The queue should either have ContentBasedDeduplication enabled or MessageDeduplicationId provided explicitly")
+                    "The queue should either have ContentBasedDeduplication enabled or MessageDeduplicationId provided explicitly"
+                )
             }
         } else if message.deduplicationID != nil {
             throw .invalidValue(
-                message.deduplicationID!, "MessageDeduplicationId", "The request include parameter that is not valid for this queue type")
+                message.deduplicationID!, "MessageDeduplicationId",
+                "The request include parameter that is not valid for this queue type")
         }
     }
 
@@ -108,7 +117,9 @@ extension QueueEngine {
     }
 
     /// `SendMessageBatch`: each entry validated on its own; the valid ones are committed together.
-    public func sendBatch(to name: String, _ messages: [OutgoingMessage]) async throws -> [Result<SentMessage, QueueError>] {
+    public func sendBatch(to name: String, _ messages: [OutgoingMessage]) async throws -> [Result<
+        SentMessage, QueueError
+    >] {
         let queue = try await queue(named: name)
         let now = clock.now()
         let results = try await writer.write { db in
@@ -131,7 +142,9 @@ extension QueueEngine {
         return results
     }
 
-    private func insert(_ db: Database, _ message: OutgoingMessage, queue: QueueDefinition, now: Int64) throws -> SentMessage {
+    private func insert(_ db: Database, _ message: OutgoingMessage, queue: QueueDefinition, now: Int64) throws
+        -> SentMessage
+    {
         let md5Attributes = MessageDigest.attributes(message.attributes)
         var deduplicationID: String?
         if queue.fifo {
@@ -139,11 +152,14 @@ extension QueueEngine {
             deduplicationID = id
             if let seen = try DeduplicationRecord.fetchOne(db, key: ["queue": queue.name, "deduplicationID": id]) {
                 return SentMessage(
-                    messageID: seen.messageID, md5OfBody: MessageDigest.body(message.body), md5OfAttributes: md5Attributes,
+                    messageID: seen.messageID, md5OfBody: MessageDigest.body(message.body),
+                    md5OfAttributes: md5Attributes,
                     sequenceNumber: MessageRecord.sequenceNumber(seen.sequence))
             }
         }
-        let attributesJSON = message.attributes.isEmpty ? nil : String(decoding: try JSONEncoder().encode(message.attributes), as: UTF8.self)
+        let attributesJSON =
+            message.attributes.isEmpty
+            ? nil : String(decoding: try JSONEncoder().encode(message.attributes), as: UTF8.self)
         let delay = Int64(message.delaySeconds ?? queue.delaySeconds) * 1000
         var record = MessageRecord(
             queue: queue.name, messageID: UUID().uuidString.lowercased(), body: message.body,
@@ -174,7 +190,7 @@ extension QueueEngine {
             let (messages, nextVisible) = try await receiveOnce(name, request)
             if !messages.isEmpty { return messages }
             let remaining = ContinuousClock.now.duration(to: deadline)
-            if wait == 0 || remaining <= .zero || Task.isCancelled { return [] }
+            if wait == 0 || remaining <= .zero || Task.isCancelled || signals.isClosed { return [] }
             var timeout = remaining
             if let nextVisible {
                 timeout = min(timeout, .milliseconds(max(1, nextVisible - clock.now())))
@@ -195,7 +211,8 @@ extension QueueEngine {
                 sql: "DELETE FROM sqsMessage WHERE queue = ? AND sentAt + ? <= ?",
                 arguments: [name, Int64(queue.messageRetentionPeriod) * 1000, now])
             var maxReceiveCount: Int?
-            if let redrive = definition.redrive, let target = self.account.queueName(fromARN: redrive.deadLetterTargetARN),
+            if let redrive = definition.redrive,
+                let target = self.account.queueName(fromARN: redrive.deadLetterTargetARN),
                 target != name, try QueueRecord.fetchOne(db, key: target) != nil
             {
                 maxReceiveCount = redrive.maxReceiveCount
@@ -206,20 +223,26 @@ extension QueueEngine {
                 ? Set(
                     try String.fetchAll(
                         db,
-                        sql: "SELECT DISTINCT groupID FROM sqsMessage WHERE queue = ? AND receiptToken IS NOT NULL AND visibleAt > ? AND groupID IS NOT NULL",
+                        sql:
+                            "SELECT DISTINCT groupID FROM sqsMessage WHERE queue = ? AND receiptToken IS NOT NULL AND visibleAt > ? AND groupID IS NOT NULL",
                         arguments: [name, now]))
                 : []
             let rows = try Row.fetchAll(
                 db,
-                sql: "SELECT sequence, receiveCount, groupID FROM sqsMessage WHERE queue = ? AND visibleAt <= ? ORDER BY sequence LIMIT ?",
+                sql:
+                    "SELECT sequence, receiveCount, groupID FROM sqsMessage WHERE queue = ? AND visibleAt <= ? ORDER BY sequence LIMIT ?",
                 arguments: [name, now, max(100, request.maximum * 20)])
             let plan = ReceivePlan(
-                candidates: rows.map { .init(sequence: $0["sequence"], receiveCount: $0["receiveCount"], groupID: $0["groupID"]) },
-                maximum: request.maximum, maxReceiveCount: maxReceiveCount, fifo: definition.fifo, blockedGroups: blocked)
+                candidates: rows.map {
+                    .init(sequence: $0["sequence"], receiveCount: $0["receiveCount"], groupID: $0["groupID"])
+                },
+                maximum: request.maximum, maxReceiveCount: maxReceiveCount, fifo: definition.fifo,
+                blockedGroups: blocked)
             let sourceARN = self.account.queueARN(name)
             for sequence in plan.moveToDeadLetterQueue {
                 try db.execute(
-                    sql: "UPDATE sqsMessage SET queue = ?, receiptToken = NULL, visibleAt = ?, deadLetterSourceARN = ? WHERE sequence = ?",
+                    sql:
+                        "UPDATE sqsMessage SET queue = ?, receiptToken = NULL, visibleAt = ?, deadLetterSourceARN = ? WHERE sequence = ?",
                     arguments: [deadLetterQueue, now, sourceARN, sequence])
             }
             let hidden = Int64(request.visibilityTimeout ?? definition.visibilityTimeout) * 1000
@@ -235,7 +258,8 @@ extension QueueEngine {
                 delivered.append(try self.received(record, token: token))
             }
             let next = try Int64.fetchOne(
-                db, sql: "SELECT MIN(visibleAt) FROM sqsMessage WHERE queue = ? AND visibleAt > ?", arguments: [name, now])
+                db, sql: "SELECT MIN(visibleAt) FROM sqsMessage WHERE queue = ? AND visibleAt > ?",
+                arguments: [name, now])
             return (delivered, next, plan.moveToDeadLetterQueue.isEmpty ? nil : deadLetterQueue)
         }
         if let movedTo { signals.signal(movedTo) }
@@ -261,7 +285,8 @@ extension QueueEngine {
                 try JSONDecoder().decode([String: MessageAttributeValue].self, from: Data($0.utf8))
             } ?? [:]
         return ReceivedMessage(
-            messageID: record.messageID, receiptHandle: ReceiptHandle(queue: record.queue, messageID: record.messageID, token: token).text,
+            messageID: record.messageID,
+            receiptHandle: ReceiptHandle(queue: record.queue, messageID: record.messageID, token: token).text,
             body: record.body, attributes: attributes, systemAttributes: system)
     }
 
@@ -290,10 +315,11 @@ extension QueueEngine {
                 outcomes.append(error)
             }
         }
-        try await writer.write { db in
+        try await writer.write { [messageIDs] db in
             _ = try Self.record(db, name)
             for messageID in messageIDs {
-                try db.execute(sql: "DELETE FROM sqsMessage WHERE queue = ? AND messageID = ?", arguments: [name, messageID])
+                try db.execute(
+                    sql: "DELETE FROM sqsMessage WHERE queue = ? AND messageID = ?", arguments: [name, messageID])
             }
         }
         signals.signal(name)
@@ -310,11 +336,15 @@ extension QueueEngine {
         try await writer.write { db in
             _ = try Self.record(db, name)
             guard
-                let record = try MessageRecord.filter(Column("queue") == name && Column("messageID") == handle.messageID)
-                    .fetchOne(db), record.receiptToken != nil, record.visibleAt > now
+                let record = try MessageRecord.filter(
+                    Column("queue") == name && Column("messageID") == handle.messageID
+                )
+                .fetchOne(db), record.receiptToken != nil, record.visibleAt > now
             else {
                 throw QueueError(
-                    .messageNotInflight, "Value \(receiptHandle) for parameter ReceiptHandle is invalid. Reason: Message does not exist or is not available for visibility timeout change.")
+                    .messageNotInflight,
+                    "Value \(receiptHandle) for parameter ReceiptHandle is invalid. Reason: Message does not exist or is not available for visibility timeout change."
+                )
             }
             try db.execute(
                 sql: "UPDATE sqsMessage SET visibleAt = ? WHERE sequence = ?",
@@ -339,11 +369,13 @@ struct ReceiptHandle: Hashable {
     /// Parses a handle of `queue`; anything else is `ReceiptHandleIsInvalid`.
     init(parsing text: String, queue: String) throws(QueueError) {
         guard let data = Data(base64Encoded: text), let decoded = String(data: data, encoding: .utf8) else {
-            throw QueueError(.receiptHandleIsInvalid, "The input receipt handle \"\(text)\" is not a valid receipt handle.")
+            throw QueueError(
+                .receiptHandleIsInvalid, "The input receipt handle \"\(text)\" is not a valid receipt handle.")
         }
         let parts = decoded.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         guard parts.count == 3, parts[0] == queue else {
-            throw QueueError(.receiptHandleIsInvalid, "The input receipt handle \"\(text)\" is not a valid receipt handle.")
+            throw QueueError(
+                .receiptHandleIsInvalid, "The input receipt handle \"\(text)\" is not a valid receipt handle.")
         }
         self.init(queue: parts[0], messageID: parts[1], token: parts[2])
     }

@@ -40,7 +40,9 @@ public final class QueueEngine: QueueSender, Sendable {
         try await writer.write { db in
             for definition in definitions {
                 if var existing = try QueueRecord.fetchOne(db, key: definition.name) {
-                    guard !existing.sameAttributes(as: definition) || existing.logicalID != definition.logicalID else { continue }
+                    guard !existing.sameAttributes(as: definition) || existing.logicalID != definition.logicalID else {
+                        continue
+                    }
                     var updated = QueueRecord(definition, now: now)
                     updated.createdAt = existing.createdAt
                     updated.purgedAt = existing.purgedAt
@@ -74,7 +76,8 @@ public final class QueueEngine: QueueSender, Sendable {
                 guard requested == existing.definition else {
                     let differing = attributes.keys.sorted().first ?? "FifoQueue"
                     throw QueueError(
-                        .queueNameExists, "A queue already exists with the same name and a different value for attribute \(differing)")
+                        .queueNameExists,
+                        "A queue already exists with the same name and a different value for attribute \(differing)")
                 }
                 return existing.definition
             }
@@ -178,7 +181,8 @@ public final class QueueEngine: QueueSender, Sendable {
         try reader.read { db in
             try String.fetchAll(db, sql: "SELECT name FROM sqsQueue ORDER BY name").map { name in
                 let depth = try Self.depth(db, name, now: now)
-                return QueueDepthReport(name: name, visible: depth.visible, inFlight: depth.inFlight, delayed: depth.delayed)
+                return QueueDepthReport(
+                    name: name, visible: depth.visible, inFlight: depth.inFlight, delayed: depth.delayed)
             }
         }
     }
@@ -191,7 +195,8 @@ public final class QueueEngine: QueueSender, Sendable {
         for (key, attribute) in attributes {
             if attribute.dataType.hasPrefix("Binary") {
                 values[key] = MessageAttributeValue(
-                    dataType: attribute.dataType, binaryValue: Data(base64Encoded: attribute.stringValue) ?? Data(attribute.stringValue.utf8))
+                    dataType: attribute.dataType,
+                    binaryValue: Data(base64Encoded: attribute.stringValue) ?? Data(attribute.stringValue.utf8))
             } else {
                 values[key] = MessageAttributeValue(dataType: attribute.dataType, stringValue: attribute.stringValue)
             }

@@ -5,7 +5,9 @@ import GRDB
 /// so it works beside a running host (WAL lets readers in) and after one has stopped.
 public enum QueueInventory {
     /// Every embedded queue with its counts, or `nil` when the state directory has no queue state yet.
-    public static func depths(stateDirectory: String, now: Int64 = QueueClock.system.now()) throws -> [QueueDepthReport]? {
+    public static func depths(stateDirectory: String, now: Int64 = QueueClock.system.now()) throws
+        -> [QueueDepthReport]?
+    {
         let path = stateDirectory + "/fnhost.sqlite"
         guard FileManager.default.fileExists(atPath: path) else { return nil }
         var configuration = Configuration()

@@ -5,11 +5,18 @@ import Synchronization
 /// number of queues. Refreshed from SQLite when `/metrics` is rendered, not on every message.
 final class QueueMetrics: Sendable {
     static let depth = "fnhost_queue_messages"
+    static let waiting = "fnhost_queue_receivers_waiting"
 
     private let factory: any MetricsFactory
     private let gauges = Mutex<[String: (visible: Gauge, inFlight: Gauge, delayed: Gauge)]>([:])
 
-    init(factory: any MetricsFactory) { self.factory = factory }
+    /// Long polls parked across all queues.
+    let waiting: Gauge
+
+    init(factory: any MetricsFactory) {
+        self.factory = factory
+        waiting = Gauge(label: Self.waiting, factory: factory)
+    }
 
     func record(_ reports: [QueueDepthReport]) {
         for report in reports {
@@ -34,5 +41,6 @@ extension QueueEngine {
     public func refreshMetrics() {
         guard let metrics, let reports = try? depths() else { return }
         metrics.record(reports)
+        metrics.waiting.record(signals.waiting)
     }
 }

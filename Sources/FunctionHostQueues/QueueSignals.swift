@@ -10,6 +10,7 @@ final class QueueSignals: Sendable {
         var generations: [String: UInt64] = [:]
         var waiters: [String: [UInt64: CheckedContinuation<Void, Never>]] = [:]
         var nextID: UInt64 = 0
+        var closed = false
     }
 
     private let state = Mutex(State())
@@ -25,7 +26,22 @@ final class QueueSignals: Sendable {
         for waiter in waiters.values { waiter.resume() }
     }
 
-    /// Returns when `queue` is signalled after `generation`, when `timeout` passes, or on cancellation.
+    /// Wakes every waiter and makes later waits return at once (graceful shutdown: long polls answer empty).
+    func close() {
+        let waiters = state.withLock { state in
+            state.closed = true
+            defer { state.waiters.removeAll() }
+            return state.waiters.values.flatMap(\.values)
+        }
+        for waiter in waiters { waiter.resume() }
+    }
+
+    /// Receivers parked in a long poll right now.
+    var waiting: Int { state.withLock { $0.waiters.values.reduce(0) { $0 + $1.count } } }
+
+    var isClosed: Bool { state.withLock { $0.closed } }
+
+    /// Returns when `queue` is signalled after `generation`, when `timeout` passes, on ``close()``, or on cancellation.
     func wait(queue: String, after generation: UInt64, timeout: Duration) async {
         let id = state.withLock { state in
             state.nextID += 1
@@ -36,7 +52,9 @@ final class QueueSignals: Sendable {
                 await withTaskCancellationHandler {
                     await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
                         let resumeNow = self.state.withLock { state in
-                            if Task.isCancelled || state.generations[queue, default: 0] != generation { return true }
+                            if Task.isCancelled || state.closed || state.generations[queue, default: 0] != generation {
+                                return true
+                            }
                             state.waiters[queue, default: [:]][id] = continuation
                             return false
                         }

@@ -20,7 +20,9 @@ extension SQSEndpoint {
             return try await listQueues(call)
         case "GetQueueAttributes":
             let names = try call.strings("AttributeNames")
-            return ["Attributes": try await engine.attributes(of: try call.queueName(), names: names.isEmpty ? [] : names)]
+            return [
+                "Attributes": try await engine.attributes(of: try call.queueName(), names: names.isEmpty ? [] : names)
+            ]
         case "SetQueueAttributes":
             guard call.parameters["Attributes"] != nil else { throw QueueError.missing("Attributes") }
             try await engine.setAttributes(of: try call.queueName(), try call.stringMap("Attributes"))
@@ -48,7 +50,9 @@ extension SQSEndpoint {
             let name = try call.queueName()
             return try await batch(call) { entry in
                 guard let handle = entry["ReceiptHandle"] as? String else { throw QueueError.missing("ReceiptHandle") }
-                guard let timeout = entry["VisibilityTimeout"] as? Int else { throw QueueError.missing("VisibilityTimeout") }
+                guard let timeout = entry["VisibilityTimeout"] as? Int else {
+                    throw QueueError.missing("VisibilityTimeout")
+                }
                 try await self.engine.changeVisibility(of: name, receiptHandle: handle, timeout: timeout)
                 return [:]
             }
@@ -96,28 +100,36 @@ extension SQSEndpoint {
     }
 
     static func failedEntry(_ id: String, _ error: QueueError) -> [String: Any] {
-        let code = error.code == .invalidParameterValue ? "InvalidParameterValue" : error.code == .missingParameter ? "MissingParameter" : error.code.rawValue
+        let code =
+            error.code == .invalidParameterValue
+            ? "InvalidParameterValue" : error.code == .missingParameter ? "MissingParameter" : error.code.rawValue
         return ["Id": id, "SenderFault": error.code != .internalError, "Code": code, "Message": error.message]
     }
 
     static func batchEntries(_ call: SQSCall) throws(QueueError) -> [[String: Any]] {
         guard let raw = call.parameters["Entries"] else { throw QueueError.missing("Entries") }
-        guard let entries = raw as? [[String: Any]] else { throw QueueError.invalidValue(raw, "Entries", "Must be a list.") }
+        guard let entries = raw as? [[String: Any]] else {
+            throw QueueError.invalidValue(raw, "Entries", "Must be a list.")
+        }
         guard !entries.isEmpty else {
-            throw QueueError(.emptyBatchRequest, "There should be at least one SendMessageBatchRequestEntry in the request.")
+            throw QueueError(
+                .emptyBatchRequest, "There should be at least one SendMessageBatchRequestEntry in the request.")
         }
         guard entries.count <= 10 else {
             throw QueueError(
-                .tooManyEntriesInBatchRequest, "Maximum number of entries per request are 10. You have sent \(entries.count).")
+                .tooManyEntriesInBatchRequest,
+                "Maximum number of entries per request are 10. You have sent \(entries.count).")
         }
         var seen: Set<String> = []
         for entry in entries {
             guard let id = entry["Id"] as? String else { throw QueueError.missing("Id") }
-            guard !id.isEmpty, id.count <= 80, id.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") })
+            guard !id.isEmpty, id.count <= 80,
+                id.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") })
             else {
                 throw QueueError(
                     .invalidBatchEntryId,
-                    "A batch entry id can only contain alphanumeric characters, hyphens and underscores. It can be at most 80 letters long.")
+                    "A batch entry id can only contain alphanumeric characters, hyphens and underscores. It can be at most 80 letters long."
+                )
             }
             guard seen.insert(id).inserted else {
                 throw QueueError(.batchEntryIdsNotDistinct, "Id \(id) repeated.")
@@ -137,7 +149,8 @@ extension SQSEndpoint {
         }
         guard total <= 1_048_576 else {
             throw QueueError(
-                .batchRequestTooLong, "Batch requests cannot be longer than 1048576 bytes. You have sent \(total) bytes.")
+                .batchRequestTooLong,
+                "Batch requests cannot be longer than 1048576 bytes. You have sent \(total) bytes.")
         }
         var successful: [[String: Any]] = []
         var failed: [[String: Any]] = []
@@ -180,7 +193,11 @@ extension SQSEndpoint {
         }
         let outcomes = try await engine.deleteBatch(from: name, receiptHandles: pending.map(\.handle))
         for (entry, outcome) in zip(pending, outcomes) {
-            if let outcome { failed.append(Self.failedEntry(entry.id, outcome)) } else { successful.append(["Id": entry.id]) }
+            if let outcome {
+                failed.append(Self.failedEntry(entry.id, outcome))
+            } else {
+                successful.append(["Id": entry.id])
+            }
         }
         return ["Successful": successful, "Failed": failed]
     }
@@ -213,12 +230,15 @@ extension SQSEndpoint {
             }
             for (name, value) in attributes {
                 guard let dataType = value["DataType"] as? String else {
-                    throw QueueError(.invalidParameterValue, "The message attribute '\(name)' must contain a non-empty attribute type.")
+                    throw QueueError(
+                        .invalidParameterValue,
+                        "The message attribute '\(name)' must contain a non-empty attribute type.")
                 }
                 var binary: Data?
                 if let text = value["BinaryValue"] as? String {
                     guard let decoded = Data(base64Encoded: text) else {
-                        throw QueueError(.invalidParameterValue, "The message attribute '\(name)' has an invalid binary value.")
+                        throw QueueError(
+                            .invalidParameterValue, "The message attribute '\(name)' has an invalid binary value.")
                     }
                     binary = decoded
                 }
@@ -247,7 +267,9 @@ extension SQSEndpoint {
                     "MessageId": message.messageID, "ReceiptHandle": message.receiptHandle,
                     "MD5OfBody": MessageDigest.body(message.body), "Body": message.body,
                 ]
-                let system = message.systemAttributes.filter { systemNames.contains("All") || systemNames.contains($0.key) }
+                let system = message.systemAttributes.filter {
+                    systemNames.contains("All") || systemNames.contains($0.key)
+                }
                 if !system.isEmpty { json["Attributes"] = system }
                 let selected = message.attributes.filter { Self.selects(attributeNames, $0.key) }
                 if let md5 = MessageDigest.attributes(selected) {

@@ -36,12 +36,14 @@ public struct SQSEndpoint: Sendable {
             else {
                 throw QueueError(
                     .unsupportedOperation,
-                    "fnhost speaks the SQS JSON protocol only (X-Amz-Target: AmazonSQS.<Operation>); update the client SDK")
+                    "fnhost speaks the SQS JSON protocol only (X-Amz-Target: AmazonSQS.<Operation>); update the client SDK"
+                )
             }
             let operation = String(target.dropFirst(Self.targetPrefix.count))
             let bytes = try await request.body.collect(upTo: Self.maximumRequestBody)
             let object: Any =
-                bytes.readableBytes == 0 ? [String: Any]() : try JSONSerialization.jsonObject(with: Data(bytes.readableBytesView))
+                bytes.readableBytes == 0
+                ? [String: Any]() : try JSONSerialization.jsonObject(with: Data(bytes.readableBytesView))
             guard let parameters = object as? [String: Any] else {
                 throw QueueError(.invalidParameterValue, "The request body is not a JSON object.")
             }
@@ -53,15 +55,19 @@ public struct SQSEndpoint: Sendable {
         } catch let error as QueueError {
             return Self.errorResponse(error, requestID: requestID)
         } catch is DecodingError {
-            return Self.errorResponse(QueueError(.invalidParameterValue, "The request body is not valid JSON."), requestID: requestID)
+            return Self.errorResponse(
+                QueueError(.invalidParameterValue, "The request body is not valid JSON."), requestID: requestID)
         } catch let error as NSError where error.domain == NSCocoaErrorDomain {
-            return Self.errorResponse(QueueError(.invalidParameterValue, "The request body is not valid JSON."), requestID: requestID)
+            return Self.errorResponse(
+                QueueError(.invalidParameterValue, "The request body is not valid JSON."), requestID: requestID)
         } catch {
             return Self.errorResponse(QueueError(.internalError, "\(error)"), requestID: requestID)
         }
     }
 
-    static func response(_ status: HTTPResponse.Status, _ object: [String: Any], requestID: String, extra: HTTPFields = [:])
+    static func response(
+        _ status: HTTPResponse.Status, _ object: [String: Any], requestID: String, extra: HTTPFields = [:]
+    )
         -> Response
     {
         let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data("{}".utf8)
@@ -75,7 +81,8 @@ public struct SQSEndpoint: Sendable {
     static func errorResponse(_ error: QueueError, requestID: String) -> Response {
         let shape = wireShape(error.code)
         var headers = HTTPFields()
-        headers[HTTPField.Name("x-amzn-query-error")!] = "\(shape.queryCode);\(shape.status.code >= 500 ? "Receiver" : "Sender")"
+        headers[HTTPField.Name("x-amzn-query-error")!] =
+            "\(shape.queryCode);\(shape.status.code >= 500 ? "Receiver" : "Sender")"
         return response(
             shape.status, ["__type": shape.type, "message": error.message], requestID: requestID, extra: headers)
     }

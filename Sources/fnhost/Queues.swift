@@ -24,11 +24,14 @@ struct Queues: ParsableCommand {
             return
         }
         let width = max(5, reports.map(\.name.count).max() ?? 0)
-        func pad(_ text: String, _ count: Int) -> String { text + String(repeating: " ", count: max(0, count - text.count)) }
+        func pad(_ text: String, _ count: Int) -> String {
+            text + String(repeating: " ", count: max(0, count - text.count))
+        }
         print("\(pad("QUEUE", width))  VISIBLE  IN_FLIGHT  DELAYED")
         for report in reports {
             print(
-                "\(pad(report.name, width))  \(pad(String(report.visible), 7))  \(pad(String(report.inFlight), 9))  \(report.delayed)")
+                "\(pad(report.name, width))  \(pad(String(report.visible), 7))  \(pad(String(report.inFlight), 9))  \(report.delayed)"
+            )
         }
     }
 }

@@ -20,7 +20,8 @@ import Testing
 
     @Test func attributeDigestIgnoresInsertionOrder() {
         let a: [String: MessageAttributeValue] = [
-            "b": .init(dataType: "Number", stringValue: "1"), "a": .init(dataType: "Binary", binaryValue: Data([1, 2])),
+            "b": .init(dataType: "Number", stringValue: "1"),
+            "a": .init(dataType: "Binary", binaryValue: Data([1, 2])),
         ]
         var b: [String: MessageAttributeValue] = [:]
         b["a"] = a["a"]

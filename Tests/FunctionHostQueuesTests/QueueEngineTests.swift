@@ -97,6 +97,35 @@ final class ManualClock: Sendable {
         }
     }
 
+    /// Waits (bounded) until a long poll is parked on the engine.
+    func parked(_ engine: QueueEngine) async throws {
+        let deadline = ContinuousClock.now + .seconds(10)
+        while engine.signals.waiting == 0 {
+            try #require(ContinuousClock.now < deadline, "no long poll parked within 10 s")
+            try await Task.sleep(for: .milliseconds(2))
+        }
+    }
+
+    @Test func aLongPollWakesWhenAMessageIsSent() async throws {
+        let engine = try await makeEngine([QueueDefinition(name: "lp")])
+        let started = ContinuousClock.now
+        async let received = engine.receive(from: "lp", ReceiveRequest(waitSeconds: 20))
+        // Send only once the poll is parked, so the wake-up (not the first look) is what delivers.
+        try await parked(engine)
+        _ = try await engine.send(to: "lp", OutgoingMessage(body: "wake"))
+        #expect(try await received.map(\.body) == ["wake"])
+        #expect(started.duration(to: .now) < .seconds(10))
+    }
+
+    @Test func closingEndsParkedLongPolls() async throws {
+        let engine = try await makeEngine([QueueDefinition(name: "lp")])
+        async let received = engine.receive(from: "lp", ReceiveRequest(waitSeconds: 20))
+        try await parked(engine)
+        engine.signals.close()
+        #expect(try await received.isEmpty)
+        #expect(try await engine.receive(from: "lp", ReceiveRequest(waitSeconds: 20)).isEmpty)
+    }
+
     @Test func depthsCountByState() async throws {
         let engine = try await makeEngine([QueueDefinition(name: "d")])
         var delayed = OutgoingMessage(body: "later")

@@ -33,8 +33,10 @@ import Testing
     @Test func fifoSkipsGroupsWithAMessageInFlight() {
         let plan = ReceivePlan(
             candidates: [
-                Candidate(sequence: 1, receiveCount: 0, groupID: "A"), Candidate(sequence: 2, receiveCount: 0, groupID: "B"),
-                Candidate(sequence: 3, receiveCount: 0, groupID: "A"), Candidate(sequence: 4, receiveCount: 0, groupID: "B"),
+                Candidate(sequence: 1, receiveCount: 0, groupID: "A"),
+                Candidate(sequence: 2, receiveCount: 0, groupID: "B"),
+                Candidate(sequence: 3, receiveCount: 0, groupID: "A"),
+                Candidate(sequence: 4, receiveCount: 0, groupID: "B"),
             ], maximum: 10, maxReceiveCount: nil, fifo: true, blockedGroups: ["A"])
         #expect(plan.deliver == [2, 4])
     }
@@ -42,7 +44,8 @@ import Testing
     @Test func fifoMovesAPoisonHeadAndDeliversTheNextOfItsGroup() {
         let plan = ReceivePlan(
             candidates: [
-                Candidate(sequence: 1, receiveCount: 3, groupID: "A"), Candidate(sequence: 2, receiveCount: 0, groupID: "A"),
+                Candidate(sequence: 1, receiveCount: 3, groupID: "A"),
+                Candidate(sequence: 2, receiveCount: 0, groupID: "A"),
             ], maximum: 10, maxReceiveCount: 3, fifo: true, blockedGroups: [])
         #expect(plan.moveToDeadLetterQueue == [1])
         #expect(plan.deliver == [2])

@@ -394,3 +394,43 @@ def test_fnhost_queues_lists_depths_from_the_state_dir(sqs, queue_host):
     rows = {line.split()[0]: line.split()[1:] for line in lines[1:]}
     assert rows[name] == ["3", "1", "0"]
     assert {"Plain", "work", "work-dlq", "Patient", "Ordered.fifo"} <= set(rows)
+
+
+def test_sigterm_ends_long_polls_instead_of_waiting_for_them(tmp_path):
+    host = start_host(QUEUES_TEMPLATE, tmp_path)
+    client = sqs_client(host.endpoint)
+    url = f"{host.endpoint}/{ACCOUNT}/Patient"
+    result: dict = {}
+    poller = threading.Thread(target=lambda: result.update(r=client.receive_message(QueueUrl=url, WaitTimeSeconds=20)))
+    poller.start()
+    wait_for(lambda: "fnhost_queue_receivers_waiting 1" in urllib.request.urlopen(
+        f"{host.endpoint}/metrics", timeout=10).read().decode(), 10, what="the long poll to be parked")
+    # SIGTERM must not wait out the poll's 20 s.
+    started = time.monotonic()
+    status = host.terminate(timeout=10)
+    poller.join(timeout=10)
+    assert status == 0, host.stderr()[-2000:]
+    assert time.monotonic() - started < 10
+    assert "Messages" not in result.get("r", {})
+
+
+def test_change_message_visibility_batch_and_list_paging(sqs):
+    url = fresh_queue(sqs)
+    sqs.send_message_batch(QueueUrl=url, Entries=[{"Id": f"m{i}", "MessageBody": str(i)} for i in range(2)])
+    messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=600)["Messages"]
+    result = sqs.change_message_visibility_batch(QueueUrl=url, Entries=[
+        {"Id": "a", "ReceiptHandle": messages[0]["ReceiptHandle"], "VisibilityTimeout": 0},
+        {"Id": "b", "ReceiptHandle": "bogus", "VisibilityTimeout": 0}])
+    assert [e["Id"] for e in result["Successful"]] == ["a"]
+    assert [(e["Id"], e["Code"]) for e in result["Failed"]] == [("b", "ReceiptHandleIsInvalid")]
+    assert [m["Body"] for m in sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]] == ["0"]
+
+    prefix = "page-" + uuid.uuid4().hex[:8]
+    names = [f"{prefix}-{i}" for i in range(3)]
+    for name in names:
+        sqs.create_queue(QueueName=name)
+    first = sqs.list_queues(QueueNamePrefix=prefix, MaxResults=2)
+    assert [u.rsplit("/", 1)[1] for u in first["QueueUrls"]] == names[:2]
+    rest = sqs.list_queues(QueueNamePrefix=prefix, MaxResults=2, NextToken=first["NextToken"])
+    assert [u.rsplit("/", 1)[1] for u in rest["QueueUrls"]] == names[2:] and "NextToken" not in rest
+    assert "QueueUrls" not in sqs.list_queues(QueueNamePrefix="none-" + uuid.uuid4().hex)

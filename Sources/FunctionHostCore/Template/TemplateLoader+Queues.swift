@@ -56,7 +56,9 @@ extension TemplateLoader {
             guard let raw = properties[property] else { return value }
             guard let text = raw.string, let number = Int(text), range.contains(number) else {
                 throw failure(
-                    property, "must be an integer from \(range.lowerBound) to \(range.upperBound), got \(raw.string ?? "a non-scalar")")
+                    property,
+                    "must be an integer from \(range.lowerBound) to \(range.upperBound), got \(raw.string ?? "a non-scalar")"
+                )
             }
             return number
         }
@@ -73,7 +75,8 @@ extension TemplateLoader {
                 "QueueName",
                 fifo
                     ? "\(name) is not a valid FIFO queue name (1-75 of A-Z, a-z, 0-9, - and _, then .fifo)"
-                    : "\(name) is not a valid queue name (1-80 of A-Z, a-z, 0-9, - and _; FIFO queues need FifoQueue: true)")
+                    : "\(name) is not a valid queue name (1-80 of A-Z, a-z, 0-9, - and _; FIFO queues need FifoQueue: true)"
+            )
         }
         var queue = QueueDefinition(name: name, logicalID: logicalID)
         queue.fifo = fifo
@@ -107,17 +110,20 @@ extension TemplateLoader {
         {
             for (key, value) in object { fields[key] = "\(value)" }
         } else {
-            throw failure("RedrivePolicy", "must be a mapping (or JSON text) with deadLetterTargetArn and maxReceiveCount")
+            throw failure(
+                "RedrivePolicy", "must be a mapping (or JSON text) with deadLetterTargetArn and maxReceiveCount")
         }
         guard let arn = fields["deadLetterTargetArn"], arn.hasPrefix("arn:aws:sqs:") else {
             throw failure(
-                "RedrivePolicy.deadLetterTargetArn", "is missing or not an SQS queue ARN (give !GetAtt DeadLetterQueue.Arn)")
+                "RedrivePolicy.deadLetterTargetArn",
+                "is missing or not an SQS queue ARN (give !GetAtt DeadLetterQueue.Arn)")
         }
         guard let text = fields["maxReceiveCount"], let count = Int(text),
             QueueDefinition.maxReceiveCountRange.contains(count)
         else {
             throw failure(
-                "RedrivePolicy.maxReceiveCount", "must be an integer from 1 to 1000, got \(fields["maxReceiveCount"] ?? "nothing")")
+                "RedrivePolicy.maxReceiveCount",
+                "must be an integer from 1 to 1000, got \(fields["maxReceiveCount"] ?? "nothing")")
         }
         return .init(deadLetterTargetARN: arn, maxReceiveCount: count)
     }
@@ -130,7 +136,8 @@ extension TemplateLoader {
             let logicalID = queue.logicalID ?? queue.name
             if let other = names[queue.name] {
                 throw TemplateError(
-                    file: file, resource: logicalID, property: "QueueName", message: "\(queue.name) is already the name of \(other)")
+                    file: file, resource: logicalID, property: "QueueName",
+                    message: "\(queue.name) is already the name of \(other)")
             }
             names[queue.name] = logicalID
             guard let redrive = queue.redrive else { continue }
@@ -142,7 +149,9 @@ extension TemplateLoader {
             guard target.fifo == queue.fifo else {
                 throw TemplateError(
                     file: file, resource: logicalID, property: "RedrivePolicy.deadLetterTargetArn",
-                    message: "the dead-letter queue of a \(queue.fifo ? "FIFO" : "standard") queue must also be \(queue.fifo ? "FIFO" : "standard")")
+                    message:
+                        "the dead-letter queue of a \(queue.fifo ? "FIFO" : "standard") queue must also be \(queue.fifo ? "FIFO" : "standard")"
+                )
             }
         }
     }
