@@ -81,6 +81,8 @@ public final class AsyncInvocationQueue: AsyncInvocationSink, Service {
     public func run() async throws {
         await cancelWhenGracefulShutdown {
             await withDiscardingTaskGroup { group in
+                // A service that returns early fails the whole group: with no functions, wait for shutdown.
+                group.addTask { try? await gracefulShutdown() }
                 for lane in self.lanes.values {
                     group.addTask { await self.dispatch(lane) }
                 }

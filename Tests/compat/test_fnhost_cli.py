@@ -4,10 +4,11 @@ import json
 import os
 import socket
 import subprocess
+import urllib.request
 
 import pytest
 
-from conftest import EXAMPLE_TEMPLATE, FNHOST_BIN, REPO
+from conftest import EXAMPLE_TEMPLATE, FNHOST_BIN, REPO, start_host
 
 INSTRUCTED_DIR = REPO / "Tests" / "Fixtures" / "functions" / "instructed"
 
@@ -128,6 +129,18 @@ def test_serve_on_a_port_in_use_names_the_address(tmp_path):
     assert result.returncode == 2
     assert f"cannot listen on 127.0.0.1:{port}" in result.stderr
     assert "Address already in use" in result.stderr
+
+
+def test_serve_runs_a_template_without_functions(tmp_path):
+    template = tmp_path / "template.yaml"
+    template.write_text("Resources:\n  OnlyAQueue:\n    Type: AWS::SQS::Queue\n")
+    host = start_host(template, tmp_path / "state")
+    try:
+        assert host.process.poll() is None
+        with urllib.request.urlopen(host.endpoint + "/2015-03-31/functions/") as response:
+            assert json.load(response)["Functions"] == []
+    finally:
+        assert host.terminate(timeout=10) == 0, host.stderr()[-2000:]
 
 
 def test_endpoint_invoke(example_host):
