@@ -198,7 +198,7 @@ let package = Package(
         .testTarget(
             name: "FunctionHostEventSourcesTests",
             dependencies: [
-                "FunctionHostEventSources", "FunctionHostStore", "FunctionHostCore",
+                "FunctionHostEventSources", "FunctionHostStore", "FunctionHostCore", "FunctionHostTesting",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -1,6 +1,7 @@
 import Foundation
 import FunctionHostCore
 import FunctionHostStore
+import FunctionHostTesting
 import GRDB
 import Logging
 import NIOCore
@@ -22,9 +23,9 @@ import Testing
         let harness = try Harness(function)
         try await harness.running { queue in
             try await queue.enqueue(function, Self.request("req-1", #"{"error": "boom"}"#))
-            #expect(await poll { harness.sender.messages.count == 2 })
+            #expect(await eventually { harness.sender.messages.count == 2 })
             // Removed only after the destinations were served.
-            #expect(await poll { (try? await harness.pendingRows()) == 0 })
+            #expect(await eventually { (try? await harness.pendingRows()) == 0 })
         }
         #expect(harness.invoker.requestIDs == ["req-1", "req-1", "req-1"])
         let messages = harness.sender.messages
@@ -56,7 +57,7 @@ import Testing
         let harness = try Harness(function)
         try await harness.running { queue in
             try await queue.enqueue(function, Self.request("req-2", #"{"hello": 1}"#))
-            #expect(await poll { harness.sender.messages.count == 1 })
+            #expect(await eventually { harness.sender.messages.count == 1 })
         }
         let message = try #require(harness.sender.messages.first)
         #expect(message.arn == Self.queueARN)
@@ -74,7 +75,7 @@ import Testing
         let long = String(repeating: "é", count: 1000)
         try await harness.running { queue in
             try await queue.enqueue(function, Self.request("req-3", #"{"error": "\#(long)"}"#))
-            #expect(await poll { harness.sender.messages.count == 1 })
+            #expect(await eventually { harness.sender.messages.count == 1 })
         }
         let message = try #require(harness.sender.messages.first)
         #expect(message.attributes["ErrorMessage"]?.stringValue == String(repeating: "é", count: 512))
@@ -88,8 +89,8 @@ import Testing
         try await harness.makeQueue().enqueue(function, Self.request("req-4", "{}"))
         #expect(try await harness.pendingRows() == 1)
         try await harness.running { _ in
-            #expect(await poll { harness.invoker.requestIDs == ["req-4"] })
-            #expect(await poll { (try? await harness.pendingRows()) == 0 })
+            #expect(await eventually { harness.invoker.requestIDs == ["req-4"] })
+            #expect(await eventually { (try? await harness.pendingRows()) == 0 })
         }
     }
 
@@ -99,7 +100,7 @@ import Testing
         let harness = try Harness(function)
         try await harness.running { queue in
             try await queue.enqueue(function, Self.request("req-5", "{}"))
-            #expect(await poll { (try? await harness.pendingRows()) == 0 })
+            #expect(await eventually { (try? await harness.pendingRows()) == 0 })
         }
         #expect(harness.invoker.requestIDs == ["req-5"])
     }
@@ -193,14 +194,4 @@ final class RecordingSender: QueueSender {
         if arn.hasSuffix(":missing") { throw NoSuchQueue() }
         sent.withLock { $0.append(Message(arn: arn, body: body, attributes: attributes)) }
     }
-}
-
-/// Polls `condition` every 10 ms until it holds or 5 s pass.
-func poll(_ condition: @Sendable () async -> Bool) async -> Bool {
-    let deadline = ContinuousClock.now.advanced(by: .seconds(5))
-    while ContinuousClock.now < deadline {
-        if await condition() { return true }
-        try? await Task.sleep(for: .milliseconds(10))
-    }
-    return await condition()
 }
