@@ -16,45 +16,19 @@ Needs the C no-op built (``scripts/build-functions release`` or ``debug``).
 import argparse
 import http.client
 import json
-import os
-import re
-import subprocess
-import tempfile
 import time
-from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-
-
-def percentile(values, p):
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+from bench_host import REPO, default_fnhost, percentile, running_host
 
 
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--count", type=int, default=2000)
-    parser.add_argument("--fnhost", default=os.environ.get("FNHOST_BIN", str(REPO / ".build" / "release" / "fnhost")))
+    parser.add_argument("--fnhost", default=default_fnhost())
     parser.add_argument("--timeout", type=float, default=300)
     args = parser.parse_args()
-    if not Path(args.fnhost).is_file():
-        args.fnhost = str(REPO / ".build" / "debug" / "fnhost")
 
-    state = Path(tempfile.mkdtemp(prefix="fnhost-async-bench-"))
-    out = open(state / "host.stdout", "wb")
-    host = subprocess.Popen([args.fnhost, "serve", "--template", str(REPO / "functions" / "template.yaml"), "--port", "0",
-                             "--state-dir", str(state / "state")], stdout=out, stderr=subprocess.DEVNULL, cwd=REPO)
-    try:
-        deadline = time.monotonic() + 30
-        port = None
-        while port is None:
-            match = re.search(r"listening on http://127\.0\.0\.1:(\d+)", (state / "host.stdout").read_text())
-            if match:
-                port = int(match.group(1))
-            elif time.monotonic() > deadline or host.poll() is not None:
-                raise SystemExit("fnhost did not start")
-            else:
-                time.sleep(0.05)
+    with running_host(args.fnhost, REPO / "functions" / "template.yaml", "fnhost-async-bench-") as (port, state_dir):
         connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
         path = "/2015-03-31/functions/CNoop/invocations"
         headers = {"X-Amz-Invocation-Type": "Event", "Content-Type": "application/json"}
@@ -68,7 +42,7 @@ def main():
             latencies.append(time.monotonic() - sent)
             assert response.status == 202, response.status
         enqueued = time.monotonic()
-        log = state / "state" / "logs" / "CNoop.log"
+        log = state_dir / "logs" / "CNoop.log"
         deadline = enqueued + args.timeout
         while True:
             done = log.read_text(errors="replace").count("END RequestId") if log.exists() else 0
@@ -92,9 +66,7 @@ def main():
                 "drain_after_enqueue_s": round(drained - enqueued, 3),
             },
         }, indent=2))
-    finally:
-        host.terminate()
-        host.wait(timeout=15)
+
 
 
 if __name__ == "__main__":

@@ -12,45 +12,18 @@ Requests are raw HTTP (``X-Amz-Target: AmazonSQS.*``), so boto3's own overhead i
 import argparse
 import http.client
 import json
-import os
-import re
-import subprocess
-import tempfile
 import time
-from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-
-
-def percentile(values, p):
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+from bench_host import REPO, default_fnhost, percentile, running_host
 
 
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--count", type=int, default=2000)
-    parser.add_argument("--fnhost", default=os.environ.get("FNHOST_BIN", str(REPO / ".build" / "release" / "fnhost")))
+    parser.add_argument("--fnhost", default=default_fnhost())
     args = parser.parse_args()
-    if not Path(args.fnhost).is_file():
-        args.fnhost = str(REPO / ".build" / "debug" / "fnhost")
 
-    state = Path(tempfile.mkdtemp(prefix="fnhost-sqs-bench-"))
-    out = open(state / "host.stdout", "wb")
-    host = subprocess.Popen([args.fnhost, "serve", "--template", str(REPO / "Tests" / "Fixtures" / "queues" / "template.yaml"),
-                             "--port", "0", "--state-dir", str(state / "state")],
-                            stdout=out, stderr=subprocess.DEVNULL, cwd=REPO)
-    try:
-        deadline = time.monotonic() + 30
-        port = None
-        while port is None:
-            match = re.search(r"listening on http://127\.0\.0\.1:(\d+)", (state / "host.stdout").read_text())
-            if match:
-                port = int(match.group(1))
-            elif time.monotonic() > deadline or host.poll() is not None:
-                raise SystemExit("fnhost did not start")
-            else:
-                time.sleep(0.05)
+    with running_host(args.fnhost, REPO / "Tests" / "Fixtures" / "queues" / "template.yaml", "fnhost-sqs-bench-") as (port, _):
         connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
         url = f"http://127.0.0.1:{port}/123456789012/Plain"
 
@@ -97,9 +70,7 @@ def main():
             "send_batch": {"messages": batches * 10, "messages_per_s": round(batches * 10 / batch_seconds)},
             "receive_delete": {"messages": total, "messages_per_s": round(total / drain_seconds)},
         }, indent=2))
-    finally:
-        host.terminate()
-        host.wait(timeout=10)
+
 
 
 if __name__ == "__main__":
