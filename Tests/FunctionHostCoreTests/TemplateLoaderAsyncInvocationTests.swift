@@ -3,25 +3,15 @@ import Testing
 
 /// `EventInvokeConfig` and `DeadLetterQueue` in templates.
 @Suite struct TemplateLoaderAsyncInvocationTests {
+    /// `Fn` with `properties`, after a `Target` function that destinations can name.
     private func function(_ properties: String) throws -> FunctionConfiguration {
-        try TemplateFixture().load(
-            """
-            Resources:
-              Target:
-                Type: AWS::Serverless::Function
-                Properties:
-                  CodeUri: src
-                  Handler: a.b
-                  Runtime: provided.al2023
-              Fn:
-                Type: AWS::Serverless::Function
-                Properties:
-                  CodeUri: src
-                  Handler: a.b
-                  Runtime: provided.al2023
-            \(properties)
-            """
-        ).functions[1]
+        try TemplateFixture().function(
+            properties,
+            after: """
+                  Target:
+                    Type: AWS::Serverless::Function
+                    Properties: {CodeUri: src, Handler: a.b, Runtime: provided.al2023}
+                """)
     }
 
     @Test func readsRetriesAgeDestinationsAndTheDeadLetterQueue() throws {

@@ -4,18 +4,7 @@ import Testing
 /// `ReservedConcurrentExecutions` and `ProvisionedConcurrencyConfig` in templates.
 @Suite struct TemplateLoaderConcurrencyTests {
     private func function(_ properties: String) throws -> FunctionConfiguration {
-        try TemplateFixture().load(
-            """
-            Resources:
-              Fn:
-                Type: AWS::Serverless::Function
-                Properties:
-                  CodeUri: src
-                  Handler: a.b
-                  Runtime: provided.al2023
-            \(properties)
-            """
-        ).functions[0]
+        try TemplateFixture().function(properties)
     }
 
     @Test func readsReservedAndProvisionedConcurrency() throws {

@@ -21,6 +21,25 @@ struct TemplateFixture {
         return try TemplateLoader(parameterOverrides: parameters).load(path: path)
     }
 
+    /// Loads a template whose last resource is the function `Fn` (`provided.al2023`, code in `src`)
+    /// and returns `Fn`: `properties` are extra property lines, already indented under `Properties`;
+    /// `resources` are resource definitions placed before `Fn`.
+    func function(_ properties: String, after resources: String = "") throws -> FunctionConfiguration {
+        let result = try load(
+            """
+            Resources:
+            \(resources)
+              Fn:
+                Type: AWS::Serverless::Function
+                Properties:
+                  CodeUri: src
+                  Handler: a.b
+                  Runtime: provided.al2023
+            \(properties)
+            """)
+        return try #require(result.functions.last)
+    }
+
     func loadError(_ yaml: String) -> TemplateError? {
         do {
             _ = try load(yaml)
