@@ -20,6 +20,7 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.35.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
@@ -56,12 +57,11 @@ let package = Package(
             name: "FunctionHostRuntimeAPI",
             dependencies: [
                 "FunctionHostCore",
-                .product(name: "HummingbirdCore", package: "hummingbird"),
-                .product(name: "HTTPTypes", package: "swift-http-types"),
+                "CSocketOwner",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -72,6 +72,7 @@ let package = Package(
                 "FunctionHostRuntimeAPI",
                 "FunctionHostRuntimeBootstraps",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -82,6 +83,8 @@ let package = Package(
             dependencies: [
                 "FunctionHostCore",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -139,6 +142,7 @@ let package = Package(
             dependencies: [
                 "FunctionHost",
                 "FunctionHostCore",
+                "FunctionHostInvokeAPI",
                 "FunctionHostQueues",
                 "FunctionHostSupervisor",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -152,6 +156,7 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .target(name: "CSocketOwner"),
         .executableTarget(name: "fnhost-launch", linkerSettings: [.linkedLibrary("seccomp")]),
         .target(
             name: "LambdaRuntime",

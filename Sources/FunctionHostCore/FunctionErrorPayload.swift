@@ -32,6 +32,14 @@ public struct FunctionErrorPayload: Sendable, Hashable {
         Self(errorType: reason.errorType, errorMessage: "RequestId: \(requestID) Error: \(reason.message)")
     }
 
+    /// `Runtime.TruncatedResponse`: the runtime's connection closed in the middle of its answer's body
+    /// (RAPID marks such a stream `End-Of-Response: Truncated`); what arrived is not the result.
+    public static func truncatedResponse(requestID: String) -> Self {
+        Self(
+            errorType: "Runtime.TruncatedResponse",
+            errorMessage: "RequestId: \(requestID) Error: the runtime closed its connection before its response was complete")
+    }
+
     /// `Function.ResponseSizeTooLarge`: the runtime posted more than 6 MiB + 100 bytes.
     public static let responseTooLarge = Self(
         errorType: "Function.ResponseSizeTooLarge",

@@ -30,6 +30,7 @@ enum RuntimeAPIRequest: Equatable {
 
     /// `nil` for a path the Runtime API does not serve; `.some(nil)` is not used.
     init?(method: String, path: String) {
+        let path = path.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
         guard path.hasPrefix(RuntimeAPIPath.prefix) else { return nil }
         let rest = path.dropFirst(RuntimeAPIPath.prefix.count)
         switch (method, rest) {
@@ -65,6 +66,10 @@ public struct RuntimeAPIError: Error, Sendable, Hashable {
         status: 413, errorType: "RequestEntityTooLarge",
         errorMessage: "Exceeded maximum allowed payload size (6291556 bytes).")
     static let notFound = Self(status: 404, errorType: "NotFound", errorMessage: "Not Found")
+    /// A `/next` to an environment the host has shut down: the runtime is about to be killed.
+    static let environmentClosed = invalidTransition(from: "Closed", to: "Ready")
+    /// A request the HTTP parser could not read (headers over the limit, bad syntax).
+    static let malformedRequest = Self(status: 400, errorType: "InvalidRequest", errorMessage: "Malformed HTTP request")
 
     static func invalidTransition(from current: String, to target: String) -> Self {
         Self(

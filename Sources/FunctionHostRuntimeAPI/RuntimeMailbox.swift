@@ -8,11 +8,16 @@ import Synchronization
 /// function process and collects its answer.
 ///
 /// The host side calls ``waitUntilReady()``, ``invoke(_:timeout:)`` and ``close()``; the
-/// per-worker listener calls the `runtime…` methods. Every continuation is resumed exactly
-/// once, always outside the lock, and a runtime that breaks the protocol gets a
+/// per-worker listener calls the `runtime…` methods. Every continuation and reply is resumed
+/// exactly once, always outside the lock, and a runtime that breaks the protocol gets a
 /// ``RuntimeAPIError`` (a 4xx), never a crash. Deadlines start when the event is delivered to
 /// `/next`, as on Lambda. A lock rather than an actor: this is on every invoke's path, and the
 /// hops an actor adds were measurable there.
+///
+/// A connection that goes away loses nothing: a parked `/next` whose connection closed is
+/// withdrawn (``withdrawNext(_:)``), an event its connection could not take is handed to the next
+/// `/next` (``returnUndelivered(requestID:)``), and a response cut off mid-body fails the
+/// invocation (``runtimeAnswerTruncated(requestID:)``) instead of returning what arrived.
 public final class RuntimeMailbox: Sendable {
     /// States named as RAPID names them, for `InvalidStateTransition` messages.
     enum State: Equatable {
@@ -65,6 +70,8 @@ public final class RuntimeMailbox: Sendable {
             case timedOut
             /// The environment closed (the process exited) while it held the invocation.
             case closed
+            /// The runtime's connection closed in the middle of its `/response` or `/error` body.
+            case truncated
         }
 
         public var kind: Kind
@@ -75,25 +82,36 @@ public final class RuntimeMailbox: Sendable {
     /// Largest `/response` body accepted: 6 MiB + 100 bytes, as RAPID enforces.
     public static let maximumResponseSize = 6 * 1024 * 1024 + 100
 
+    /// Answers one `GET /next`: with an event, or with the error the runtime gets instead.
+    public typealias NextReply = @Sendable (Result<Delivery, RuntimeAPIError>) -> Void
+
+    /// Names a parked `/next`, so the connection that parked it can withdraw it.
+    public struct NextTicket: Hashable, Sendable {
+        let number: UInt64
+    }
+
     private struct Storage: ~Copyable {
         var state: State = .started
-        var parkedNext: CheckedContinuation<Result<Delivery?, RuntimeAPIError>, Never>?
+        var parkedNext: (ticket: NextTicket, reply: NextReply)?
+        var nextTicket: UInt64 = 0
         var readinessWaiter: CheckedContinuation<Readiness, Never>?
         var readiness: Readiness?
         var pending: (request: InvocationRequest, timeout: Duration)?
+        /// The invocation handed to `/next`, until it is answered: given back if its connection could not take it.
+        var delivered: (request: InvocationRequest, timeout: Duration)?
         var resultWaiter: CheckedContinuation<Outcome, Never>?
         var deliveredAt: ContinuousClock.Instant?
         var deadline: Scheduled<Void>?
     }
 
-    /// Continuations to resume once the lock is released.
+    /// Continuations and replies to resume once the lock is released.
     private struct Wakeups: ~Copyable {
-        var next: (CheckedContinuation<Result<Delivery?, RuntimeAPIError>, Never>, Result<Delivery?, RuntimeAPIError>)?
+        var next: (NextReply, Result<Delivery, RuntimeAPIError>)?
         var readiness: (CheckedContinuation<Readiness, Never>, Readiness)?
         var result: (CheckedContinuation<Outcome, Never>, Outcome)?
 
         consuming func resume() {
-            if let (waiter, value) = next { waiter.resume(returning: value) }
+            if let (reply, value) = next { reply(value) }
             if let (waiter, value) = readiness { waiter.resume(returning: value) }
             if let (waiter, value) = result { waiter.resume(returning: value) }
         }
@@ -128,12 +146,13 @@ public final class RuntimeMailbox: Sendable {
                 var wakeups = Wakeups()
                 switch storage.state {
                 case .ready, .responded:
-                    storage.pending = (request, timeout)
-                    storage.state = .assigned
                     storage.resultWaiter = waiter
                     if let parked = storage.parkedNext {
                         storage.parkedNext = nil
-                        wakeups.next = (parked, .success(deliver(&storage)))
+                        wakeups.next = (parked.reply, .success(deliver(&storage, request, timeout)))
+                    } else {
+                        storage.pending = (request, timeout)
+                        storage.state = .assigned
                     }
                 default:
                     wakeups.result = (waiter, Outcome(kind: .closed, deliveredAt: nil, finishedAt: .now))
@@ -154,7 +173,7 @@ public final class RuntimeMailbox: Sendable {
             wakeups.readiness = settleReadiness(&storage, .closed)
             if let parked = storage.parkedNext {
                 storage.parkedNext = nil
-                wakeups.next = (parked, .success(nil))
+                wakeups.next = (parked.reply, .failure(.environmentClosed))
             }
             return wakeups
         }
@@ -163,39 +182,67 @@ public final class RuntimeMailbox: Sendable {
 
     // MARK: Runtime side
 
-    /// `GET /next`: returns the next event, parking until there is one; `nil` when closed.
-    func runtimeNext() async throws(RuntimeAPIError) -> Delivery? {
-        let result: Result<Delivery?, RuntimeAPIError> = await withCheckedContinuation { waiter in
-            let wakeups = storage.withLock { storage -> Wakeups in
-                var wakeups = Wakeups()
-                switch storage.state {
-                case .started:
-                    storage.state = .ready
-                    wakeups.readiness = settleReadiness(&storage, .ready)
-                case .responded:
-                    storage.state = .ready
-                case .assigned:
-                    wakeups.next = (waiter, .success(deliver(&storage)))
-                    return wakeups
-                case .ready, .running:
-                    break
-                case .initFailed:
-                    wakeups.next = (waiter, .failure(.invalidTransition(from: storage.state.rapidName, to: "Ready")))
-                    return wakeups
-                case .closed:
-                    wakeups.next = (waiter, .success(nil))
+    /// `GET /next`: `reply` gets the next event, at once or when there is one (the call is then
+    /// parked, and the returned ticket names it), or the error to answer with.
+    func runtimeNext(reply: @escaping NextReply) -> NextTicket? {
+        var ticket: NextTicket?
+        let wakeups = storage.withLock { storage -> Wakeups in
+            var wakeups = Wakeups()
+            switch storage.state {
+            case .started:
+                storage.state = .ready
+                wakeups.readiness = settleReadiness(&storage, .ready)
+            case .responded:
+                storage.state = .ready
+            case .assigned:
+                if let (request, timeout) = storage.pending {
+                    wakeups.next = (reply, .success(deliver(&storage, request, timeout)))
                     return wakeups
                 }
-                if storage.parkedNext != nil {
-                    wakeups.next = (waiter, .failure(.invalidTransition(from: "Ready", to: "Ready")))
-                } else {
-                    storage.parkedNext = waiter
-                }
+            case .ready, .running:
+                break
+            case .initFailed:
+                wakeups.next = (reply, .failure(.invalidTransition(from: storage.state.rapidName, to: "Ready")))
+                return wakeups
+            case .closed:
+                wakeups.next = (reply, .failure(.environmentClosed))
                 return wakeups
             }
-            wakeups.resume()
+            if storage.parkedNext != nil {
+                wakeups.next = (reply, .failure(.invalidTransition(from: "Ready", to: "Ready")))
+            } else {
+                storage.nextTicket += 1
+                ticket = NextTicket(number: storage.nextTicket)
+                storage.parkedNext = (ticket!, reply)
+            }
+            return wakeups
         }
-        return try result.get()
+        wakeups.resume()
+        return ticket
+    }
+
+    /// The connection of a parked `/next` closed: the runtime may call `/next` again.
+    func withdrawNext(_ ticket: NextTicket) {
+        storage.withLock { storage in
+            if storage.parkedNext?.ticket == ticket { storage.parkedNext = nil }
+        }
+    }
+
+    /// True while a `/next` waits for an event.
+    var isNextParked: Bool { storage.withLock { $0.parkedNext != nil } }
+
+    /// The event given to a `/next` never reached the runtime (its connection had closed): the
+    /// invocation waits for the next `/next`, its deadline not started.
+    func returnUndelivered(requestID: String) {
+        storage.withLock { storage in
+            guard storage.state == .running(requestID: requestID), let delivered = storage.delivered else { return }
+            storage.deadline?.cancel()
+            storage.deadline = nil
+            storage.deliveredAt = nil
+            storage.delivered = nil
+            storage.pending = delivered
+            storage.state = .assigned
+        }
     }
 
     /// `POST /invocation/{id}/response`; a `nil` payload means the body was over the limit.
@@ -208,6 +255,11 @@ public final class RuntimeMailbox: Sendable {
     /// `POST /invocation/{id}/error`.
     func runtimeError(requestID: String, payload: ByteBuffer, errorType: String?) throws(RuntimeAPIError) {
         try answer(requestID: requestID, target: "InvocationErrorResponse", .error(payload: payload, errorType: errorType))
+    }
+
+    /// The connection carrying the answer to `requestID` closed before its body was complete.
+    func runtimeAnswerTruncated(requestID: String) {
+        try? answer(requestID: requestID, target: "InvocationResponse", .truncated)
     }
 
     /// `POST /init/error`: accepted only before the first `/next`.
@@ -243,9 +295,9 @@ public final class RuntimeMailbox: Sendable {
         try result.get().resume()
     }
 
-    private func deliver(_ storage: inout Storage) -> Delivery? {
-        guard let (request, timeout) = storage.pending else { return nil }
+    private func deliver(_ storage: inout Storage, _ request: InvocationRequest, _ timeout: Duration) -> Delivery {
         storage.pending = nil
+        storage.delivered = (request, timeout)
         storage.deliveredAt = .now
         storage.state = .running(requestID: request.requestID)
         let components = timeout.components
@@ -275,6 +327,7 @@ public final class RuntimeMailbox: Sendable {
         storage.deadline?.cancel()
         storage.deadline = nil
         storage.pending = nil
+        storage.delivered = nil
         guard let waiter = storage.resultWaiter else { return nil }
         storage.resultWaiter = nil
         let outcome = Outcome(kind: kind, deliveredAt: storage.deliveredAt, finishedAt: .now)

@@ -4,8 +4,9 @@ import Glibc
 /// Starts processes with `posix_spawn`, so no Swift code runs between fork and exec.
 ///
 /// Every child gets `/dev/null` on stdin, the given descriptor on stdout and stderr, only
-/// the environment it is given, and its own process group (its pid), so a signal to the
-/// group reaches its whole tree.
+/// the environment it is given, and a session of its own: no controlling terminal (a worker
+/// cannot push keystrokes into the developer's shell or read from it), and its own process group
+/// (its pid), so a signal to the group reaches its whole tree.
 enum ProcessSpawner {
     struct Failure: Error, CustomStringConvertible {
         var description: String
@@ -35,9 +36,8 @@ enum ProcessSpawner {
         sigfillset(&defaultSignals)
         posix_spawnattr_setsigmask(&attributes, &noSignals)
         posix_spawnattr_setsigdefault(&attributes, &defaultSignals)
-        posix_spawnattr_setpgroup(&attributes, 0)
         posix_spawnattr_setflags(
-            &attributes, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+            &attributes, Int16(spawnSetSID | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
 
         let arguments = argv.map { strdup($0) } + [nil]
         let variables = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
@@ -81,6 +81,10 @@ enum ProcessSpawner {
         return result.status == 0 ? result.output : nil
     }
 }
+
+/// glibc's `POSIX_SPAWN_SETSID` (since 2.26): the child calls `setsid()`. Swift's Glibc module
+/// hides it behind `_GNU_SOURCE`.
+private let spawnSetSID: Int32 = 0x80
 
 /// Reads a descriptor until EOF and closes it, retrying on EINTR (FileHandle's reader traps on it).
 private func readToEnd(_ descriptor: Int32) -> [UInt8] {

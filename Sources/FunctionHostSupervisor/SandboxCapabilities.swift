@@ -16,6 +16,7 @@ public struct SandboxCapabilities: Sendable {
     static let namespaceProtections = [
         "private root filesystem (host files hidden)", "read-only /var/task", "layers at /opt",
         "private /tmp with EphemeralStorage size", "unprivileged uid", "process-count limit",
+        "Runtime API answers only its own worker (other functions can reach it)",
     ]
     /// Protections `restricted` adds over `off`.
     static let filterProtections = ["seccomp syscall filter", "no_new_privs"]

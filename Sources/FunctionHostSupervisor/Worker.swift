@@ -4,6 +4,7 @@ import FunctionHostRuntimeBootstraps
 import Foundation
 import Logging
 import NIOCore
+import NIOPosix
 import Synchronization
 
 /// One execution environment: a worker process, its Runtime API listener and its log stream.
@@ -40,8 +41,10 @@ final class Worker: Sendable {
         _ function: FunctionConfiguration, settings: WorkerSettings, sink: FunctionLogSink, logger: Logger,
         options: WorkerLaunchOptions = WorkerLaunchOptions()
     ) async throws -> Worker {
-        let mailbox = RuntimeMailbox()
-        let server = try await RuntimeAPIServer.start(mailbox: mailbox, logger: logger)
+        // The worker's Runtime API connections and its deadlines share one event loop.
+        let eventLoop = MultiThreadedEventLoopGroup.singleton.next()
+        let mailbox = RuntimeMailbox(timers: eventLoop)
+        let server = try await RuntimeAPIServer.start(mailbox: mailbox, on: eventLoop, logger: logger)
         let output = WorkerOutput(sink: sink)
         let taskRoot = settings.sandbox.taskRoot(for: function)
         var environment = WorkerEnvironment(
@@ -60,6 +63,7 @@ final class Worker: Sendable {
                     output.recordExit(options.resources?.wasOutOfMemory() == true ? .outOfMemory : reason)
                     mailbox.close()
                 })
+            server.admitOwner(uid: settings.sandbox.workerUID(launcherPID: process.pid))
             options.resources?.attach(pid: process.pid)
             return Worker(
                 function: function, server: server, process: process, output: output, spawnedAt: spawnedAt,
@@ -107,6 +111,10 @@ final class Worker: Sendable {
             output.emit(LambdaLogFormat.timedOut(requestID: request.requestID, seconds: function.timeout))
             let error = FunctionErrorPayload.timeout(requestID: request.requestID, seconds: function.timeout)
             (ending, reusable) = (.failure(PlatformFailure(error, status: .timeout)), false)
+        case .truncated:
+            process.kill()
+            let error = FunctionErrorPayload.truncatedResponse(requestID: request.requestID)
+            (ending, reusable) = (.failure(PlatformFailure(error)), false)
         case .closed:
             let reason = output.exitReason ?? .signaled(9)
             output.emit(LambdaLogFormat.runtimeExited(requestID: request.requestID, reason: reason))

@@ -6,8 +6,8 @@ import Synchronization
 /// One worker's process tree, started through `fnhost-launch`, with its output captured.
 ///
 /// A dedicated thread reads the merged stdout/stderr line by line until every process of the
-/// tree has closed it, then reaps the launcher and reports how it ended. ``kill()`` sends
-/// SIGKILL to the whole process group.
+/// tree has closed it, then reaps the launcher and reports how it ended. ``kill()`` kills the
+/// whole tree, including descendants that left the process group.
 final class WorkerProcess: Sendable {
     let pid: pid_t
     private let outputDescriptor: Int32
@@ -61,9 +61,43 @@ final class WorkerProcess: Sendable {
         return process
     }
 
-    /// Kills the whole process tree at once.
+    /// Kills the whole process tree: first every descendant of the launcher (a subreaper, so a
+    /// `setsid()`'d or double-forked process is still below it while it lives), then the
+    /// launcher's process group. Without the full sandbox nothing else would reach a descendant
+    /// that left the group (with it, the launcher's sentinel kills by uid as well).
     func kill() {
+        for _ in 0..<Self.sweepRounds {
+            let found = Self.liveDescendants(of: pid)
+            if found.isEmpty { break }
+            for descendant in found { Glibc.kill(descendant, SIGKILL) }
+        }
         Glibc.kill(-pid, SIGKILL)
+    }
+
+    /// Passes over the tree; each one kills what forked since the last (a fork bomb is capped by RLIMIT_NPROC).
+    private static let sweepRounds = 8
+
+    /// The launcher's descendants that are not yet zombies, read from `/proc/PID/task/TID/children`.
+    static func liveDescendants(of root: pid_t) -> [pid_t] {
+        var found: [pid_t] = []
+        var pending = [root]
+        while let parent = pending.popLast() {
+            guard let tasks = try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(parent)/task") else { continue }
+            for task in tasks {
+                guard let children = try? String(contentsOfFile: "/proc/\(parent)/task/\(task)/children", encoding: .utf8)
+                else { continue }
+                for child in children.split(separator: " ").compactMap({ pid_t($0) }) where !isZombie(child) {
+                    found.append(child)
+                    pending.append(child)
+                }
+            }
+        }
+        return found
+    }
+
+    private static func isZombie(_ pid: pid_t) -> Bool {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8) else { return true }
+        return stat.split(separator: ")").last?.split(separator: " ").first == "Z"
     }
 
     /// Waits (briefly, bounded) until output already written to the pipe has been emitted,

@@ -1,6 +1,7 @@
 import FunctionHostCore
 import FunctionHostRuntimeBootstraps
 import Foundation
+import Glibc
 
 /// How workers are confined, fixed at start-up: turns a function into `fnhost-launch` arguments,
 /// the task root its environment names, and the command of its runtime.
@@ -42,6 +43,16 @@ public struct WorkerSandbox: Sendable {
         self.layerRoots = layerRoots
         self.languageLibraries = languageLibraries
     }
+
+    /// The uid the worker's processes run as, which alone may use its Runtime API: with the full
+    /// sandbox one of its own (`2000000000 +` the launcher's pid, as `sandbox_uid` in the
+    /// launcher's restrict.c computes it), else the host's.
+    func workerUID(launcherPID: pid_t) -> UInt32 {
+        level == .full ? Self.sandboxUIDBase + UInt32(launcherPID) : geteuid()
+    }
+
+    /// The launcher's `SANDBOX_UID_BASE`.
+    static let sandboxUIDBase: UInt32 = 2_000_000_000
 
     /// Where the function's code is, as the function sees it (`LAMBDA_TASK_ROOT`).
     func taskRoot(for function: FunctionConfiguration) -> String {

@@ -28,7 +28,7 @@ void build_root(const struct root_plan *plan);
 uid_t sandbox_uid(void);
 
 /// In the child, just before exec: rlimits, then (if `uid` is not 0) the drop to that uid and gid,
-/// then (if `filter`) no_new_privs and the seccomp deny-list.
+/// then (if `filter`) no_new_privs and the seccomp policy (restrict.c).
 void restrict_child(uid_t uid, int filter);
 
 #endif

@@ -21,7 +21,8 @@
 //                          install prefix); may be repeated
 //       --tmp-size MB      size of the private /tmp (default 512)
 //   --chdir DIR      where namespaces are unavailable: run in DIR as it is.
-//   --seccomp        set no_new_privs and load the seccomp deny-list (restrict.c); works unprivileged.
+//   --seccomp        set no_new_privs and load the seccomp policy (restrict.c: an allow-list, EPERM for
+//                    dangerous syscalls and arguments such as TIOCSTI); works unprivileged.
 //   --cgroup DIR     join the cgroup DIR (write our pid to DIR/cgroup.procs) before anything
 //                    else starts, so the whole tree is accounted there; may be repeated
 //                    (one per hierarchy, e.g. cgroup v1 memory and cpu).

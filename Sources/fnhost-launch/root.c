@@ -27,7 +27,8 @@
 static const char *const system_entries[] = {"usr", "bin", "sbin", "lib", "lib32", "lib64", "libx32", "etc"};
 enum { SYSTEM_ENTRY_COUNT = sizeof system_entries / sizeof system_entries[0] };
 
-static const char *const device_nodes[] = {"null", "zero", "full", "random", "urandom", "tty"};
+// No tty: a worker has no controlling terminal, and the developer's terminal is not its business.
+static const char *const device_nodes[] = {"null", "zero", "full", "random", "urandom"};
 
 // The staging point for the new root. Its host content is shadowed while the root is built, so
 // every bind source is opened (O_PATH) before it is mounted over and bound through /proc/self/fd.

@@ -1,4 +1,5 @@
 import Foundation
+import Glibc
 import FunctionHost
 import FunctionHostTesting
 import Testing
@@ -7,13 +8,34 @@ private let template = Fixtures.root + "/sandbox/template.yaml"
 
 /// Probed once: the sandbox needs root and mount namespaces; the syscall filter only seccomp.
 private let sandbox = SandboxStatus.probe()
-private let fullSandbox = sandbox?.isFull == true
+/// Set by `.ci/run` when it runs as root: a sandbox feature that falls back then fails its tests instead of skipping them.
+private let sandboxRequired = ProcessInfo.processInfo.environment["FNHOST_REQUIRE_SANDBOX"] == "1"
+private let fullSandbox = sandbox?.isFull == true || sandboxRequired
+private let filtersSyscalls = sandbox?.filtersSyscalls == true || sandboxRequired
 private let reason = "needs the full worker sandbox (root, mount namespaces): \(sandbox?.warning ?? "no fnhost-launch")"
 
 /// True once `pid` no longer runs (absent, or a zombie waiting to be reaped).
 private func processIsGone(_ pid: Int) -> Bool {
     guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8) else { return true }
     return stat.split(separator: ")").last?.split(separator: " ").first == "Z"
+}
+
+/// The loopback ports this process listens on: `/proc/net/tcp` listeners whose socket inode is one of our descriptors.
+private func ownLoopbackListeners() -> Set<String> {
+    let descriptors = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []
+    let inodes = Set(
+        descriptors.compactMap { try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/\($0)") }
+            .filter { $0.hasPrefix("socket:[") }.map { String($0.dropFirst(8).dropLast()) })
+    let table = (try? String(contentsOfFile: "/proc/net/tcp", encoding: .utf8)) ?? ""
+    var ports: Set<String> = []
+    for line in table.split(separator: "\n").dropFirst() {
+        let fields = line.split(separator: " ")
+        guard fields.count > 9, fields[3] == "0A", inodes.contains(String(fields[9])),
+            let port = fields[1].split(separator: ":").last.flatMap({ Int($0, radix: 16) })
+        else { continue }
+        ports.insert(String(port))
+    }
+    return ports
 }
 
 private func probe(_ host: TestHost, _ event: [String: Any], function: String = "Sandboxed") async throws
@@ -27,6 +49,55 @@ private func probe(_ host: TestHost, _ event: [String: Any], function: String = 
 
 /// Real workers inside the launcher's sandbox: what a function can see, write and call.
 @Suite(.serialized) struct SandboxTests {
+    @Test func theFullSandboxIsAvailableWhereItIsRequired() {
+        #expect(!sandboxRequired || sandbox?.isFull == true, "FNHOST_REQUIRE_SANDBOX=1: \(sandbox?.warning ?? "no fnhost-launch")")
+    }
+
+    @Test(.enabled(if: fullSandbox, Comment(rawValue: reason)))
+    func aFunctionCannotUseAnotherWorkersRuntimeAPI() async throws {
+        try await withFunctionHost(template: template) { host in
+            // A warm neighbour: its runtime waits in GET /next on a listener the prober can find.
+            _ = try await probe(host, ["uid": true], function: "Neighbour")
+            let result = try await probe(host, ["runtime_apis": true])
+            // Only this process's listeners: other programs on the machine may run older hosts.
+            let ours = ownLoopbackListeners()
+            let answers = try #require(result["runtime_apis"] as? [String: String]).filter { ours.contains($0.key) }
+            let served = answers.filter { $0.value.hasPrefix("HTTP/1.1 403") || $0.value.contains("Lambda-Runtime-") }
+            #expect(served.isEmpty, "another worker's Runtime API answered a stranger: \(served)")
+            #expect(answers.values.contains("closed"), "the neighbour's listener hangs up unanswered: \(answers)")
+            let neighbour = try await probe(host, ["uid": true], function: "Neighbour")
+            #expect(neighbour["uid"] != nil, "the neighbour still serves its own invocations")
+        }
+    }
+
+    @Test(.enabled(if: filtersSyscalls, Comment(rawValue: "needs seccomp: \(sandbox?.warning ?? "")")))
+    func theSeccompPolicyRefusesEveryEscapeRoute() async throws {
+        try await withFunctionHost(template: template) { host in
+            let result = try await probe(host, ["escapes": true])
+            let outcomes = try #require(result["escapes"] as? [String: String])
+            #expect(outcomes.count == 32, "every probe ran: \(outcomes.keys.sorted())")
+            let allowed: Set = ["AF_NETLINK_ROUTE", "thread", "personality_no_randomize"]
+            for (name, outcome) in outcomes where !allowed.contains(name) {
+                #expect(outcome == "EPERM", "\(name) must be refused with EPERM")
+            }
+            #expect(outcomes["personality_no_randomize"] == "ENOSYS", "only harmless personalities are allowed")
+            #expect(outcomes["AF_NETLINK_ROUTE"] == "ok", "getifaddrs still works")
+            #expect(outcomes["thread"] == "ok", "threads still start")
+        }
+    }
+
+    @Test(.enabled(if: filtersSyscalls, Comment(rawValue: "needs seccomp: \(sandbox?.warning ?? "")")))
+    func aWorkerHasNoTerminalAndCannotPushKeystrokes() async throws {
+        try await withFunctionHost(template: template) { host in
+            let result = try await probe(host, ["terminal": true])
+            let terminal = try #require(result["terminal"] as? [String: Any])
+            #expect(terminal["sid"] as? Int != Int(getsid(0)), "the worker runs in a session of its own")
+            #expect(terminal["dev_tty"] as? String != "ok", "the worker has no controlling terminal")
+            #expect(terminal["tiocsti"] as? [String: String] == ["0": "EPERM", "1": "EPERM", "2": "EPERM"])
+            #expect(terminal["tioclinux"] as? [String: String] == ["0": "EPERM", "1": "EPERM", "2": "EPERM"])
+        }
+    }
+
     @Test(.enabled(if: fullSandbox, Comment(rawValue: reason)))
     func theHostsFilesAreNotVisible() async throws {
         let checkout = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
@@ -112,7 +183,7 @@ private func probe(_ host: TestHost, _ event: [String: Any], function: String = 
         }
     }
 
-    @Test(.enabled(if: sandbox?.filtersSyscalls == true, Comment(rawValue: "needs seccomp: \(sandbox?.warning ?? "")")))
+    @Test(.enabled(if: filtersSyscalls, Comment(rawValue: "needs seccomp: \(sandbox?.warning ?? "")")))
     func mountPtraceAndUnshareFailWithEPERM() async throws {
         try await withFunctionHost(template: template) { host in
             let result = try await probe(host, ["syscalls": true])

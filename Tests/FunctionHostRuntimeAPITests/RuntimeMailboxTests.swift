@@ -10,21 +10,31 @@ private func request(_ id: String = "req-1") -> InvocationRequest {
         invokedFunctionARN: "arn:aws:lambda:us-east-1:123456789012:function:f", traceID: "Root=1-0-0")
 }
 
+extension RuntimeMailbox {
+    /// `/next` as a runtime's connection sees it: the event, or the error it is answered with.
+    func runtimeNext() async throws(RuntimeAPIError) -> Delivery {
+        let result = await withCheckedContinuation { waiter in
+            _ = runtimeNext { waiter.resume(returning: $0) }
+        }
+        return try result.get()
+    }
+}
+
 /// Drives a mailbox through `/next` on behalf of a runtime.
 private func nextEvent(_ mailbox: RuntimeMailbox) async throws -> RuntimeMailbox.Delivery {
-    try #require(try await mailbox.runtimeNext())
+    try await mailbox.runtimeNext()
 }
 
 @Suite struct RuntimeMailboxTests {
     @Test func firstNextMakesTheEnvironmentReady() async throws {
         let mailbox = RuntimeMailbox()
-        async let next = mailbox.runtimeNext()
+        let next = Task { try await mailbox.runtimeNext() }
         guard case .ready = await mailbox.waitUntilReady() else {
             Issue.record("expected ready")
             return
         }
         mailbox.close()
-        #expect(try await next == nil)
+        await #expect(throws: RuntimeAPIError.environmentClosed) { try await next.value }
     }
 
     @Test func deliversAnInvocationAndReturnsItsResponse() async throws {
@@ -89,7 +99,7 @@ private func nextEvent(_ mailbox: RuntimeMailbox) async throws -> RuntimeMailbox
             try ready.runtimeInitError(payload: ByteBuffer(), errorType: nil)
         }
         ready.close()
-        #expect(try await parked.value == nil)
+        await #expect(throws: RuntimeAPIError.environmentClosed) { try await parked.value }
     }
 
     @Test func aDeadlineEndsTheInvocationAndLateAnswersAreRefused() async throws {
@@ -142,6 +152,59 @@ private func nextEvent(_ mailbox: RuntimeMailbox) async throws -> RuntimeMailbox
             Issue.record("expected closed")
             return
         }
+    }
+}
+
+@Suite struct RuntimeMailboxConnectionLossTests {
+    @Test func aWithdrawnNextLetsTheRuntimeAskAgain() async throws {
+        let mailbox = RuntimeMailbox()
+        let lost = try #require(mailbox.runtimeNext { _ in Issue.record("a withdrawn /next must not be answered") })
+        _ = await mailbox.waitUntilReady()
+        mailbox.withdrawNext(lost)
+        let runtime = Task {
+            let delivery = try await nextEvent(mailbox)
+            try mailbox.runtimeResponse(
+                requestID: delivery.request.requestID, payload: ByteBuffer(string: "ok"), contentType: "application/json")
+        }
+        guard case .response(let payload, _) = await mailbox.invoke(request(), timeout: .seconds(5)).kind else {
+            Issue.record("expected the invocation to reach the second /next")
+            return
+        }
+        #expect(String(buffer: payload) == "ok")
+        try await runtime.value
+    }
+
+    @Test func anUndeliveredEventGoesToTheNextNext() async throws {
+        let mailbox = RuntimeMailbox()
+        let runtime = Task {
+            let first = try await nextEvent(mailbox)
+            mailbox.returnUndelivered(requestID: first.request.requestID)
+            let second = try await nextEvent(mailbox)
+            #expect(second.request.requestID == first.request.requestID)
+            try mailbox.runtimeResponse(
+                requestID: second.request.requestID, payload: ByteBuffer(string: "2"), contentType: "application/json")
+        }
+        _ = await mailbox.waitUntilReady()
+        guard case .response(let payload, _) = await mailbox.invoke(request(), timeout: .seconds(5)).kind else {
+            Issue.record("expected the event to be delivered again")
+            return
+        }
+        #expect(String(buffer: payload) == "2")
+        try await runtime.value
+    }
+
+    @Test func aTruncatedAnswerFailsTheInvocation() async throws {
+        let mailbox = RuntimeMailbox()
+        let runtime = Task {
+            let delivery = try await nextEvent(mailbox)
+            mailbox.runtimeAnswerTruncated(requestID: delivery.request.requestID)
+        }
+        _ = await mailbox.waitUntilReady()
+        guard case .truncated = await mailbox.invoke(request(), timeout: .seconds(5)).kind else {
+            Issue.record("expected a truncated outcome")
+            return
+        }
+        try await runtime.value
     }
 }
 

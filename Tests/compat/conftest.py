@@ -120,6 +120,7 @@ class Host:
     port: int = 0
     function_count: int = 0
     extra_args: tuple[str, ...] = ()
+    extra_env: dict[str, str] = field(default_factory=dict)
     _stdout_path: Path = field(init=False)
     _stderr_path: Path = field(init=False)
 
@@ -131,6 +132,7 @@ class Host:
         env = dict(os.environ)
         env.update(AWS_ACCESS_KEY_ID="test", AWS_SECRET_ACCESS_KEY="test", AWS_REGION=REGION,
                    FNHOST_TEST_LEAK="must-not-reach-functions")
+        env.update(self.extra_env)
         with open(self._stdout_path, "wb") as out, open(self._stderr_path, "wb") as err:
             self.process = subprocess.Popen(
                 [str(FNHOST_BIN), "serve", "--template", str(self.template), "--port", "0",
@@ -195,9 +197,9 @@ def lambda_client(endpoint: str):
     )
 
 
-def start_host(template: Path, state_dir: Path, *extra_args: str) -> Host:
-    """Starts ``fnhost serve`` on ``template``; ``extra_args`` are more ``serve`` flags."""
-    return Host(template=template, state_dir=state_dir, extra_args=tuple(extra_args)).start()
+def start_host(template: Path, state_dir: Path, *extra_args: str, env: dict[str, str] | None = None) -> Host:
+    """Starts ``fnhost serve`` on ``template``; ``extra_args`` are more ``serve`` flags, ``env`` more variables."""
+    return Host(template=template, state_dir=state_dir, extra_args=tuple(extra_args), extra_env=env or {}).start()
 
 
 def _session_host(tmp_path_factory, template: Path, name: str):
