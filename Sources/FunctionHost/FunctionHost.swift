@@ -103,7 +103,7 @@ public struct FunctionHost: Sendable {
         SQSEndpoint(engine: queueEngine, fallbackEndpoint: "http://\(configuration.host):\(configuration.port)")
             .addRoutes(to: router)
         let app = Application(
-            router: router,
+            router: router, server: .http1(limits: configuration.servePort),
             configuration: ApplicationConfiguration(address: .hostname(configuration.host, port: configuration.port)),
             onServerRunning: { channel in await onReady(channel.localAddress?.port ?? 0) },
             logger: logger)
@@ -127,10 +127,12 @@ public struct FunctionHost: Sendable {
             throw FunctionHostError(
                 "no function named \(name) in \(configuration.templatePath) (have: \(catalog.functions.map(\.functionName).joined(separator: ", ")))")
         }
-        if payload.readableBytes > 0,
-            (try? JSONSerialization.jsonObject(with: Data(payload.readableBytesView), options: .fragmentsAllowed)) == nil
-        {
-            throw FunctionHostError("the event is not JSON; Lambda only hands functions JSON payloads")
+        if payload.readableBytes > 0 {
+            do {
+                try StrictJSON.validate(payload)
+            } catch {
+                throw FunctionHostError("the event is not JSON (\(error)); Lambda only hands functions JSON payloads")
+            }
         }
         let supervisor = try makeSupervisor(logger: logger)
         let function = entry.configuration

@@ -1,4 +1,5 @@
 import FunctionHostCore
+import FunctionHostInvokeAPI
 import FunctionHostSupervisor
 import Prometheus
 
@@ -14,6 +15,8 @@ public struct HostConfiguration: Sendable {
     public var consoleDescriptor: Int32
     /// Account-wide concurrency limit and idle timeout (`--max-concurrency`, `--idle-timeout`).
     public var limits = HostLimits()
+    /// How long and how many clients may hold the serve port (`--client-timeout`, `--max-connections`).
+    public var servePort = ServePortLimits()
     /// Memory enforcement to use (`--memory-enforcement`); `nil` picks the strongest available.
     public var memoryEnforcement: MemoryEnforcement.Kind?
     /// Seconds before the first retry of a failed `Event` invocation (`--async-retry-delay`); the second waits twice as long.

@@ -106,35 +106,26 @@ extension InvokeAPI {
     static func readPayload(_ request: Request, limit: Int, invocationType: String) async throws(LambdaAPIError)
         -> ByteBuffer
     {
-        var payload = ByteBuffer()
-        var size = 0
+        let payload: ByteBuffer
         do {
-            for try await var part in request.body {
-                size += part.readableBytes
-                if size <= limit { payload.writeBuffer(&part) }
+            let declared = request.headers[.contentLength].flatMap { Int($0) }
+            switch try await BoundedBody.read(request.body, declaredLength: declared, limit: limit) {
+            case .complete(let body):
+                payload = body
+            case .tooLarge(let received, let drained):
+                throw LambdaAPIError.payloadTooLarge(
+                    size: drained || declared != nil ? received : nil, limit: limit, invocationType: invocationType)
             }
+        } catch let error as LambdaAPIError {
+            throw error
         } catch {
             throw .invalidContent("Could not read the request body: \(error)")
         }
-        guard size <= limit else {
-            if invocationType == "Event" {
-                throw LambdaAPIError(
-                    status: .contentTooLarge, code: "RequestEntityTooLargeException",
-                    message: "\(size) byte payload is too large for the Event invocation type (limit \(limit) bytes)",
-                    messageKey: "Message")
-            }
-            throw LambdaAPIError(
-                status: .contentTooLarge, code: "RequestEntityTooLargeException",
-                message: "Request must be smaller than \(limit) bytes for the InvokeFunction operation",
-                messageKey: "Message")
-        }
         guard payload.readableBytes > 0 else { return ByteBuffer(string: "{}") }
         do {
-            _ = try JSONSerialization.jsonObject(with: Data(payload.readableBytesView), options: .fragmentsAllowed)
+            try StrictJSON.validate(payload)
         } catch {
-            // Foundation keeps the parser's explanation ("Invalid value around line 1, column 0.") in the debug description.
-            let detail = (error as NSError).userInfo[NSDebugDescriptionErrorKey] as? String ?? "\(error)"
-            throw .invalidContent("Could not parse request body into json: Could not parse payload into json: \(detail)")
+            throw .invalidContent("Could not parse request body into json: Could not parse payload into json: \(error)")
         }
         return payload
     }

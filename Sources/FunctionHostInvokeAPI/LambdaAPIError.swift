@@ -15,6 +15,8 @@ struct LambdaAPIError: Error {
     var reason: String?
     /// `Retry-After` seconds (throttles).
     var retryAfter: Int?
+    /// The request was not read to its end (an oversized body): the connection is closed after the answer.
+    var closesConnection = false
 
     func response(requestID: String) -> Response {
         // AWS writes `Reason` first: {"Reason":…,"Type":"User","message":"Rate Exceeded."}.
@@ -23,6 +25,7 @@ struct LambdaAPIError: Error {
         body += "\"Type\":\(JSONText.quote(type)),\"\(messageKey)\":\(JSONText.quote(message))}"
         var headers = HTTPFields()
         if let retryAfter { headers[.retryAfter] = String(retryAfter) }
+        if closesConnection { headers[.connection] = "close" }
         headers[.contentType] = "application/json"
         headers[HTTPField.Name("x-amzn-ErrorType")!] = code
         headers[HTTPField.Name("x-amzn-RequestId")!] = requestID
@@ -53,6 +56,18 @@ struct LambdaAPIError: Error {
         Self(
             status: .tooManyRequests, code: "TooManyRequestsException", message: "Rate Exceeded.",
             reason: reason.rawValue, retryAfter: 1)
+    }
+
+    /// 413 with Lambda's messages; `size` when it is known. The connection is closed after it, so
+    /// the rest of an oversized body is never read.
+    static func payloadTooLarge(size: Int?, limit: Int, invocationType: String) -> Self {
+        let message =
+            invocationType == "Event"
+            ? "\(size.map { "\($0) byte payload" } ?? "Payload") is too large for the Event invocation type (limit \(limit) bytes)"
+            : "Request must be smaller than \(limit) bytes for the InvokeFunction operation"
+        return Self(
+            status: .contentTooLarge, code: "RequestEntityTooLargeException", message: message, messageKey: "Message",
+            closesConnection: true)
     }
 
     static func service(_ message: String) -> Self {

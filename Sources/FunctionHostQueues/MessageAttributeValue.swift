@@ -78,8 +78,7 @@ public enum MessageDigest {
             withUnsafeBytes(of: &length) { bytes.append(contentsOf: $0) }
             bytes.append(contentsOf: data)
         }
-        for name in attributes.keys.sorted() {
-            let value = attributes[name]!
+        for (name, value) in attributes.sorted(by: { $0.key < $1.key }) {
             append(Array(name.utf8))
             append(Array(value.dataType.utf8))
             if value.baseType == "Binary" {

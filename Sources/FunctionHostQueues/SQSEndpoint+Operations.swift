@@ -48,6 +48,8 @@ extension SQSEndpoint {
             return [:]
         case "ChangeMessageVisibilityBatch":
             let name = try call.queueName()
+            // A missing queue fails the whole call, as SQS does, not each entry.
+            _ = try await engine.queue(named: name)
             return try await batch(call) { entry in
                 guard let handle = entry["ReceiptHandle"] as? String else { throw QueueError.missing("ReceiptHandle") }
                 guard let timeout = entry["VisibilityTimeout"] as? Int else {
@@ -71,7 +73,13 @@ extension SQSEndpoint {
         let prefix = try call.string("QueueNamePrefix")
         let names = try await engine.queueNames(prefix: prefix)
         let limit = try call.integer("MaxResults", 1...1000, "Must be between 1 and 1000, if provided.")
-        let start = try call.string("NextToken").flatMap { Int($0) } ?? 0
+        let start = try call.string("NextToken").map { token throws(QueueError) in
+            // A token is an index this endpoint handed out: anything else is refused, never used as one.
+            guard let index = Int(token), (0...names.count).contains(index) else {
+                throw QueueError.invalidValue(token, "NextToken", "Invalid NextToken value.")
+            }
+            return index
+        } ?? 0
         guard !names.isEmpty, start < names.count else { return [:] }
         let end = limit.map { min(names.count, start + $0) } ?? min(names.count, start + 1000)
         var answer: [String: Any] = ["QueueUrls": names[start..<end].map(call.url)]
@@ -86,8 +94,7 @@ extension SQSEndpoint {
         let entries = try Self.batchEntries(call)
         var successful: [[String: Any]] = []
         var failed: [[String: Any]] = []
-        for entry in entries {
-            let id = entry["Id"] as! String
+        for (id, entry) in entries {
             do {
                 var answer = try await run(entry)
                 answer["Id"] = id
@@ -106,7 +113,8 @@ extension SQSEndpoint {
         return ["Id": id, "SenderFault": error.code != .internalError, "Code": code, "Message": error.message]
     }
 
-    static func batchEntries(_ call: SQSCall) throws(QueueError) -> [[String: Any]] {
+    /// The entries with their validated ids.
+    static func batchEntries(_ call: SQSCall) throws(QueueError) -> [(id: String, entry: [String: Any])] {
         guard let raw = call.parameters["Entries"] else { throw QueueError.missing("Entries") }
         guard let entries = raw as? [[String: Any]] else {
             throw QueueError.invalidValue(raw, "Entries", "Must be a list.")
@@ -121,6 +129,7 @@ extension SQSEndpoint {
                 "Maximum number of entries per request are 10. You have sent \(entries.count).")
         }
         var seen: Set<String> = []
+        var identified: [(id: String, entry: [String: Any])] = []
         for entry in entries {
             guard let id = entry["Id"] as? String else { throw QueueError.missing("Id") }
             guard !id.isEmpty, id.count <= 80,
@@ -134,14 +143,15 @@ extension SQSEndpoint {
             guard seen.insert(id).inserted else {
                 throw QueueError(.batchEntryIdsNotDistinct, "Id \(id) repeated.")
             }
+            identified.append((id, entry))
         }
-        return entries
+        return identified
     }
 
     private func sendBatch(_ call: SQSCall) async throws -> [String: Any] {
         let name = try call.queueName()
         let entries = try Self.batchEntries(call)
-        let total = entries.reduce(0) { sum, entry in
+        let total = entries.map(\.entry).reduce(0) { sum, entry in
             sum + ((entry["MessageBody"] as? String)?.utf8.count ?? 0)
                 + ((entry["MessageAttributes"] as? [String: Any]).map { attributes in
                     attributes.reduce(0) { $0 + $1.key.utf8.count + "\($1.value)".utf8.count }
@@ -155,8 +165,7 @@ extension SQSEndpoint {
         var successful: [[String: Any]] = []
         var failed: [[String: Any]] = []
         var valid: [(String, OutgoingMessage)] = []
-        for entry in entries {
-            let id = entry["Id"] as! String
+        for (id, entry) in entries {
             do throws(QueueError) {
                 valid.append((id, try Self.outgoing(entry)))
             } catch {
@@ -183,8 +192,7 @@ extension SQSEndpoint {
         var successful: [[String: Any]] = []
         var failed: [[String: Any]] = []
         var pending: [(id: String, handle: String)] = []
-        for entry in entries {
-            let id = entry["Id"] as! String
+        for (id, entry) in entries {
             if let handle = entry["ReceiptHandle"] as? String {
                 pending.append((id, handle))
             } else {

@@ -40,7 +40,15 @@ public struct SQSEndpoint: Sendable {
                 )
             }
             let operation = String(target.dropFirst(Self.targetPrefix.count))
-            let bytes = try await request.body.collect(upTo: Self.maximumRequestBody)
+            guard let bytes = await Self.readBody(request) else {
+                // Not read to its end: answered, then the connection closes so the rest is never drained.
+                var response = Self.errorResponse(
+                    QueueError(
+                        .invalidParameterValue, "The request body is larger than \(Self.maximumRequestBody) bytes."),
+                    requestID: requestID)
+                response.headers[.connection] = "close"
+                return response
+            }
             let object: Any =
                 bytes.readableBytes == 0
                 ? [String: Any]() : try JSONSerialization.jsonObject(with: Data(bytes.readableBytesView))
@@ -63,6 +71,14 @@ public struct SQSEndpoint: Sendable {
         } catch {
             return Self.errorResponse(QueueError(.internalError, "\(error)"), requestID: requestID)
         }
+    }
+
+    /// The whole body, or `nil` when it is larger than ``maximumRequestBody`` bytes (or broke off).
+    static func readBody(_ request: Request) async -> ByteBuffer? {
+        let declared = request.headers[.contentLength].flatMap { Int($0) }
+        guard case .complete(let body) = try? await BoundedBody.read(request.body, declaredLength: declared, limit: maximumRequestBody)
+        else { return nil }
+        return body
     }
 
     static func response(

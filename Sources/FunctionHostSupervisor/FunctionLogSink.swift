@@ -3,38 +3,70 @@ import Glibc
 import Synchronization
 
 /// Where one function's log lines go: the console, prefixed with the function's logical id,
-/// and `STATE_DIR/logs/FUNCTION.log`. Safe to call from any thread; lines are never interleaved.
+/// and `STATE_DIR/logs/FUNCTION.log`, rotated at a size (`FUNCTION.log.1` is the previous file,
+/// and so on) so a chatty function cannot fill the disk. Safe to call from any thread; lines are
+/// never interleaved.
 public final class FunctionLogSink: Sendable {
+    private struct File {
+        var descriptor: Int32
+        var size: Int
+    }
+
     private let prefix: String
     private let console: Int32
-    private let file: Int32
-    private let lock = Mutex(())
+    private let path: String
+    private let rotation: (size: Int, files: Int)
+    private let file: Mutex<File>
 
     /// - Parameters:
     ///   - console: descriptor for console output (1 for `serve`, 2 for `invoke`), or -1 for none.
-    init(logicalID: String, logDirectory: String, console: Int32) throws {
+    ///   - rotation: the size in bytes past which the file is rotated, and how many files to keep in all.
+    init(logicalID: String, logDirectory: String, console: Int32, rotation: (size: Int, files: Int)) throws {
         try FileManager.default.createDirectory(atPath: logDirectory, withIntermediateDirectories: true)
-        let path = (logDirectory as NSString).appendingPathComponent("\(logicalID).log")
-        let file = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
-        guard file >= 0 else {
-            throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: path])
-        }
-        self.prefix = "[\(logicalID)] "
+        path = (logDirectory as NSString).appendingPathComponent("\(logicalID).log")
+        prefix = "[\(logicalID)] "
         self.console = console
-        self.file = file
+        self.rotation = (max(1, rotation.size), max(1, rotation.files))
+        file = Mutex(try Self.open(path))
     }
 
-    deinit { close(file) }
+    deinit { file.withLock { close($0.descriptor) } }
 
     func write(_ line: String) {
         let record = line + "\n"
-        lock.withLock { _ in
-            Self.writeAll(file, record)
+        file.withLock { file in
+            if file.size > 0, file.size + record.utf8.count > rotation.size { rotate(&file) }
+            Self.writeAll(file.descriptor, record)
+            file.size += record.utf8.count
             if console >= 0 { Self.writeAll(console, prefix + record) }
         }
     }
 
+    /// `FUNCTION.log.N-1` → `.N` … `FUNCTION.log` → `.1`, dropping the oldest; then a fresh file.
+    private func rotate(_ file: inout File) {
+        close(file.descriptor)
+        if rotation.files > 1 {
+            for index in stride(from: rotation.files - 1, to: 0, by: -1) {
+                Glibc.rename(index == 1 ? path : "\(path).\(index - 1)", "\(path).\(index)")
+            }
+        } else {
+            unlink(path)
+        }
+        // Should the new file fail to open, lines go nowhere rather than to a closed descriptor's successor.
+        file = (try? Self.open(path)) ?? File(descriptor: -1, size: 0)
+    }
+
+    private static func open(_ path: String) throws -> File {
+        let descriptor = Glibc.open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else {
+            throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: path])
+        }
+        var status = stat()
+        return File(descriptor: descriptor, size: fstat(descriptor, &status) == 0 ? Int(status.st_size) : 0)
+    }
+
     private static func writeAll(_ descriptor: Int32, _ text: String) {
+        guard descriptor >= 0 else { return }
         var text = text
         text.withUTF8 { bytes in
             var offset = 0

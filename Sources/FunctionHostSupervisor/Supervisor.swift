@@ -33,7 +33,9 @@ public final class Supervisor: Invoker, ConcurrencyControl, Service {
         let metrics = SupervisorMetrics(functionNames: functions.map(\.functionName), factory: metricsFactory)
         var pools: [String: FunctionPool] = [:]
         for function in functions {
-            let sink = try FunctionLogSink(logicalID: function.logicalID, logDirectory: logDirectory, console: console)
+            let sink = try FunctionLogSink(
+                logicalID: function.logicalID, logDirectory: logDirectory, console: console,
+                rotation: (limits.logFileSize, limits.logFiles))
             pools[function.functionName] = FunctionPool(
                 function: function, settings: settings, sink: sink, logger: logger,
                 metrics: metrics[function.functionName]!, memory: memory, idleTimeout: limits.idleTimeout)
@@ -121,6 +123,19 @@ public final class Supervisor: Invoker, ConcurrencyControl, Service {
         if let value, let reserved = reservedConcurrency(of: functionName), value > reserved {
             throw ConcurrencyConfigurationError(
                 "Requested Provisioned Concurrency should not be greater than the reservedConcurrentExecution for function")
+        }
+        if let value, reservedConcurrency(of: functionName) == nil {
+            // Without a reservation provisioned workers come out of the unreserved pool, which must keep its minimum.
+            var provisionedElsewhere = 0
+            for (name, other) in pools where name != functionName && reservedConcurrency(of: name) == nil {
+                provisionedElsewhere += await other.provisionedStatus()?.requested ?? 0
+            }
+            let minimum = gate.snapshot.minimumUnreserved
+            guard value + provisionedElsewhere <= unreservedConcurrency() - minimum else {
+                throw ConcurrencyConfigurationError(
+                    "Specified ConcurrentExecutions for function decreases account's UnreservedConcurrentExecution below its minimum value of [\(minimum)]."
+                )
+            }
         }
         return await pool.setProvisioned(value, qualifier: qualifier)
     }

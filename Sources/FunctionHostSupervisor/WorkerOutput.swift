@@ -6,7 +6,8 @@ import Synchronization
 final class WorkerOutput: Sendable {
     let sink: FunctionLogSink
     private struct State {
-        var capture: [String]?
+        /// The tail of the invocation's log while it asked for `Tail`: at most twice ``tailSize`` bytes.
+        var capture: [UInt8]?
         var exitReason: ExitReason?
         var launchFailure: String?
     }
@@ -22,7 +23,12 @@ final class WorkerOutput: Sendable {
     func emit(_ line: String) {
         sink.write(line)
         state.withLock { state in
-            state.capture?.append(line)
+            state.capture?.append(contentsOf: line.utf8)
+            state.capture?.append(UInt8(ascii: "\n"))
+            // Trimmed in steps, so a chatty invocation costs neither memory nor a shift per line.
+            if let count = state.capture?.count, count > 2 * Self.tailSize {
+                state.capture?.removeFirst(count - Self.tailSize)
+            }
             if line.hasPrefix("fnhost-launch: ") { state.launchFailure = String(line.dropFirst("fnhost-launch: ".count)) }
         }
     }
@@ -33,13 +39,11 @@ final class WorkerOutput: Sendable {
 
     /// Ends the capture and returns its last 4 KB.
     func endCapture() -> String? {
-        guard let lines = state.withLock({ state in
+        guard let bytes = state.withLock({ state in
             defer { state.capture = nil }
             return state.capture
         }) else { return nil }
-        let text = lines.map { $0 + "\n" }.joined()
-        let bytes = Array(text.utf8.suffix(Self.tailSize))
-        return String(decoding: bytes, as: UTF8.self)
+        return String(decoding: bytes.suffix(Self.tailSize), as: UTF8.self)
     }
 
     func recordExit(_ reason: ExitReason) {
