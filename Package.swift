@@ -28,6 +28,8 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
     ],
     targets: [
         .target(
@@ -137,12 +139,25 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .target(
+            name: "FunctionHostLoad",
+            dependencies: [
+                "FunctionHostCore",
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "fnhost",
             dependencies: [
                 "FunctionHost",
                 "FunctionHostCore",
                 "FunctionHostInvokeAPI",
+                "FunctionHostLoad",
                 "FunctionHostQueues",
                 "FunctionHostSupervisor",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -198,6 +213,11 @@ let package = Package(
         .testTarget(
             name: "FunctionHostCoreTests",
             dependencies: ["FunctionHostCore"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "FunctionHostLoadTests",
+            dependencies: ["FunctionHostLoad", "FunctionHostCore"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

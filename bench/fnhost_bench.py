@@ -185,6 +185,10 @@ def main():
                         help="skip the second cold-start series with the worker sandbox off (FNHOST_SANDBOX=off)")
     parser.add_argument("--only-cold", action="store_true", help="skip the warm and echo runs")
     parser.add_argument("--cpus", help="pin servers, functions and client to these CPUs, e.g. 0 or 0,1 (default: no pinning)")
+    parser.add_argument("--throughput-duration", type=float, default=10,
+                        help="seconds of each throughput run (default 10; 0 skips throughput)")
+    parser.add_argument("--throughput-concurrency", type=int, default=16,
+                        help="closed-loop clients of `fnhost load` in the throughput runs (default 16)")
     options = parser.parse_args()
     if options.runs < 1 or options.count < 5000 or options.warmup < 0 or options.cold < 0:
         parser.error("need --runs >= 1, --count >= 5000, --warmup >= 0, --cold >= 0")
@@ -196,6 +200,8 @@ def main():
             parser.error(f"--cpus {options.cpus}: {error}")
 
     fnhost = os.path.join(options.bin_dir, "fnhost")
+    floor_binary = os.path.join(HERE, "floor", "build", "floor")
+    spawn_binary = os.path.join(HERE, "floor", "build", "spawn")
     bench = os.path.join(options.bin_dir, "fnhost-bench")
     template = os.path.join(HERE, "template.yaml")
     invoke_path = "/2015-03-31/functions/CNoop/invocations"
@@ -224,14 +230,47 @@ def main():
     def start_echo(label):
         return Server(f"echo-{label}", [bench, "echo", "--port", "0"], "echo listening on", workdir)
 
-    warm_samples, echo_samples = [], []
+    def start_floor(label):
+        return Server(f"floor-{label}", [floor_binary, "0"], "floor listening on", workdir)
+
+    def start_side(side, run):
+        if side == "fnhost":
+            return start_fnhost(f"warm{run}")
+        return start_echo(f"{run}") if side == "echo" else start_floor(f"{run}")
+
+    def load_run(label, server, warmup):
+        """`fnhost load` as a closed-loop client against `server`; its --json summary."""
+        argv = [fnhost, "load", "CNoop", "--endpoint", f"http://127.0.0.1:{server.port}",
+                "--concurrency", str(options.throughput_concurrency),
+                "--duration", f"{options.throughput_duration}s", "--warmup", str(warmup), "--json"]
+        env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+        env.update(AWS_SHARED_CREDENTIALS_FILE="/dev/null", AWS_CONFIG_FILE="/dev/null")
+        log(f"throughput: {label}, {options.throughput_concurrency} clients for {options.throughput_duration:g} s")
+        try:
+            done = subprocess.run(argv, capture_output=True, timeout=options.throughput_duration + 120, cwd=ROOT, env=env)
+        except subprocess.TimeoutExpired:
+            raise BenchFailure(f"fnhost load against {label} did not finish")
+        if done.returncode != 0:
+            raise BenchFailure(f"fnhost load against {label} failed ({done.returncode}): {done.stderr.decode(errors='replace')}")
+        summary = json.loads(done.stdout)
+        return {
+            "requests": summary["requests"], "completed": summary["completed"],
+            "failed": summary["requests"] - summary["completed"], "rps": summary["throughput_rps"],
+            "latency_ms": {k: summary["latency_ms"][k] for k in ("p50", "p99", "max")},
+            "warnings": summary["warnings"],
+        }
+
+    warm_samples, echo_samples, floor_samples = [], [], []
+    throughput = None
+    fork_exec = None
     try:
         for run in range(0 if options.only_cold else options.runs):
-            # Alternate the order so slow drift of the machine does not favour one side.
-            order = ["fnhost", "echo"] if run % 2 == 0 else ["echo", "fnhost"]
+            # Rotate the order so slow drift of the machine does not favour one side.
+            sides = ["fnhost", "floor", "echo"]
+            order = sides[run % 3:] + sides[:run % 3]
             for side in order:
                 log(f"run {run + 1}/{options.runs}: {side}, {options.warmup} warm-up + {options.count} timed invokes")
-                server = start_fnhost(f"warm{run}") if side == "fnhost" else start_echo(f"{run}")
+                server = start_side(side, run)
                 try:
                     args = ["warm", "--port", str(server.port), "--path", invoke_path,
                             "--warmup", str(options.warmup), "--count", str(options.count)]
@@ -243,10 +282,32 @@ def main():
                 if side == "fnhost":
                     log_path = os.path.join(workdir, f"warm{run}", "logs", "CNoop.log")
                     sample["report_durations_ms"] = report_durations(log_path)[-options.count:]
-                (warm_samples if side == "fnhost" else echo_samples).append(sample)
+                {"fnhost": warm_samples, "echo": echo_samples, "floor": floor_samples}[side].append(sample)
+
+        if options.throughput_duration > 0 and not options.only_cold:
+            server = start_floor("throughput")
+            try:
+                floor_throughput = load_run("floor", server, warmup=1000)
+            finally:
+                server.stop()
+            server = start_fnhost("throughput")
+            try:
+                fnhost_throughput = load_run("fnhost", server, warmup=1000)
+            finally:
+                server.stop()
+            throughput = (fnhost_throughput, floor_throughput)
 
         cold = unsandboxed = None
         if options.cold:
+            log(f"cold: {options.cold} bare fork+exec of CExit's bootstrap (the reference)")
+            try:
+                done = subprocess.run([spawn_binary, os.path.join(HERE, "functions", "c-exit", "build", "bootstrap"),
+                                       str(options.cold)], capture_output=True, timeout=STEP_TIMEOUT, cwd=ROOT)
+            except subprocess.TimeoutExpired:
+                raise BenchFailure("the fork+exec reference took too long")
+            if done.returncode != 0:
+                raise BenchFailure(f"the fork+exec reference failed: {done.stderr.decode(errors='replace')}")
+            fork_exec = json.loads(done.stdout)
             log(f"cold: {options.cold} forced cold starts of CExit")
             cold = cold_series("cold")
             if not options.no_sandbox_cost:
@@ -258,7 +319,7 @@ def main():
 
     machine["loadavg_end"] = list(os.getloadavg())
     report = {
-        "benchmark": "fnhost warm invoke latency, loopback echo reference, cold start",
+        "benchmark": "fnhost warm invoke latency, cold start and throughput, each beside its reference",
         "machine": machine,
         "config": {
             "build": "release",
@@ -268,7 +329,7 @@ def main():
             "cold_starts": options.cold,
             "cpus": sorted(os.sched_getaffinity(0)) if options.cpus else "not pinned",
             "percentiles": "nearest-rank over one run's samples; 'median' is the median of each figure across runs",
-            "units": "warm/echo in microseconds, cold_start in milliseconds",
+            "units": "warm/echo/floor in microseconds, cold_start in milliseconds, throughput in requests/s",
         },
     }
     if warm_samples:
@@ -297,12 +358,32 @@ def main():
             "median": echo_median,
             "runs": echo_runs,
         }
+        floor_runs = [warm_run_figures(s) for s in floor_samples]
+        floor_median = median_of_runs(floor_runs)
+        report["floor"] = {
+            "target": "bench/floor/floor.c: one-thread epoll HTTP/1.1 server in C, answers the body back; the kernel's floor",
+            "response_bytes": floor_samples[0]["response_bytes"],
+            "median": floor_median,
+            "runs": floor_runs,
+        }
         report["ratio"] = {
-            "definition": "fnhost / echo, from the medians across runs; per_run pairs adjacent runs",
-            "p50": round(warm_median["p50"] / echo_median["p50"], 2),
-            "p99": round(warm_median["p99"] / echo_median["p99"], 2),
-            "per_run_p50": [round(w["p50"] / e["p50"], 2) for w, e in zip(warm_runs, echo_runs)],
-            "per_run_p99": [round(w["p99"] / e["p99"], 2) for w, e in zip(warm_runs, echo_runs)],
+            "definition": "fnhost / floor (the C server), from the medians across runs; per_run pairs runs of the same round",
+            "p50": round(warm_median["p50"] / floor_median["p50"], 2),
+            "p99": round(warm_median["p99"] / floor_median["p99"], 2),
+            "per_run_p50": [round(w["p50"] / f["p50"], 2) for w, f in zip(warm_runs, floor_runs)],
+            "per_run_p99": [round(w["p99"] / f["p99"], 2) for w, f in zip(warm_runs, floor_runs)],
+            "echo_over_floor_p50": round(echo_median["p50"] / floor_median["p50"], 2),
+            "fnhost_over_echo_p50": round(warm_median["p50"] / echo_median["p50"], 2),
+        }
+    if throughput:
+        fnhost_throughput, floor_throughput = throughput
+        report["throughput"] = {
+            "client": f"fnhost load, {options.throughput_concurrency} closed-loop keep-alive clients, "
+                      f"{options.throughput_duration:g} s after 1000 warm-up requests",
+            "fnhost": fnhost_throughput,
+            "floor": floor_throughput,
+            "ratio_rps": round(fnhost_throughput["rps"] / floor_throughput["rps"], 4),
+            "definition": "floor.rps is also what the generator itself sustains: client and C server share the machine",
         }
     if cold:
         report["cold_start"] = {
@@ -312,8 +393,12 @@ def main():
             "init_duration_ms": {k: v for k, v in summarize(cold["init_ms"], 1.0, 2).items() if k != "p99.9"},
             "cold_invoke_latency_ms": {k: v for k, v in summarize(cold["cold_ns"], 1e6, 2).items() if k != "p99.9"},
             "discarding_exit_invoke_ms": {k: v for k, v in summarize(cold["exit_ns"], 1e6, 2).items() if k != "p99.9"},
+            "reference_fork_exec_ms": {k: v for k, v in summarize(fork_exec["init_ms"], 1.0, 2).items() if k != "p99.9"},
+            "ratio_init_p50": round(summarize(cold["init_ms"], 1.0, 2)["p50"] / summarize(fork_exec["init_ms"], 1.0, 2)["p50"], 2),
             "definitions": {
                 "init_duration_ms": "host-measured, spawn of fnhost-launch to the runtime's first GET /next (REPORT 'Init Duration')",
+                "reference_fork_exec_ms": "bench/floor/spawn.c: posix_spawn of the same bootstrap (no launcher, sandbox or "
+                                          "cgroup) until its first GET /next reaches a bare socket",
                 "cold_invoke_latency_ms": "client-observed: Runtime API listener bind + spawn + init + invoke + response",
             },
         }
