@@ -12,6 +12,7 @@ import hashlib
 import json
 import subprocess
 import threading
+import urllib.error
 import urllib.request
 import uuid
 
@@ -245,3 +246,108 @@ def test_throttled_batches_go_back_to_the_queue_and_are_not_lost(host, sqs):
              what="every throttled message delivered")
     assert len(records(host, "Narrow", tag)) == 5, "each delivered exactly once"
     wait_for(lambda: counts(sqs, url) == (0, 0), 30, what="the queue to be empty")
+
+
+# --- the mapping API (boto3 and the aws CLI) ---------------------------------------------------
+
+
+def test_template_mappings_are_listed_and_read_through_boto3(host, sqs):
+    client = lambda_client(host.endpoint)
+    tag = uuid.uuid4().hex
+    send(sqs, queue_url(sqs, "BatchQueue"), [{"tag": tag}])
+    wait_for(lambda: records(host, "Batches", tag), 60, what="a processed batch")
+    listed = client.list_event_source_mappings()["EventSourceMappings"]
+    assert len(listed) == 6
+    batches = client.list_event_source_mappings(FunctionName="Batches")["EventSourceMappings"]
+    assert [m["EventSourceArn"] for m in batches] == [f"arn:aws:sqs:us-east-1:{ACCOUNT}:BatchQueue"]
+    mapping = client.get_event_source_mapping(UUID=batches[0]["UUID"])
+    assert mapping["State"] == "Enabled"
+    assert mapping["BatchSize"] == 10
+    assert mapping["FunctionArn"] == f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:Batches"
+    wait_for(lambda: client.get_event_source_mapping(UUID=batches[0]["UUID"])["LastProcessingResult"] == "OK", 30,
+             what="LastProcessingResult OK")
+    assert mapping["EventSourceMappingArn"].endswith(":event-source-mapping:" + mapping["UUID"])
+    windowed = client.list_event_source_mappings(
+        EventSourceArn=f"arn:aws:sqs:us-east-1:{ACCOUNT}:WindowedQueue")["EventSourceMappings"]
+    assert windowed[0]["MaximumBatchingWindowInSeconds"] == 30 and windowed[0]["BatchSize"] == 50
+    filtered = client.list_event_source_mappings(FunctionName="Filtered")["EventSourceMappings"][0]
+    assert len(filtered["FilterCriteria"]["Filters"]) == 2
+    page = client.list_event_source_mappings(MaxItems=4)
+    rest = client.list_event_source_mappings(Marker=page["NextMarker"])
+    assert len(page["EventSourceMappings"]) == 4 and len(rest["EventSourceMappings"]) == 2
+    assert "NextMarker" not in rest
+
+
+def test_mappings_are_created_updated_disabled_and_deleted_at_run_time(host, sqs):
+    client = lambda_client(host.endpoint)
+    name = "runtime-" + uuid.uuid4().hex[:8]
+    url = sqs.create_queue(QueueName=name, Attributes={"VisibilityTimeout": "30"})["QueueUrl"]
+    arn = f"arn:aws:sqs:us-east-1:{ACCOUNT}:{name}"
+    created = client.create_event_source_mapping(FunctionName="Batches", EventSourceArn=arn, BatchSize=5,
+                                                 FunctionResponseTypes=["ReportBatchItemFailures"])
+    assert created["ResponseMetadata"]["HTTPStatusCode"] == 202
+    assert created["State"] == "Creating" and created["BatchSize"] == 5
+    tag = uuid.uuid4().hex
+    send(sqs, url, [{"tag": tag, "n": 1}])
+    wait_for(lambda: records(host, "Batches", tag), 60, what="delivery through the created mapping")
+
+    updated = client.update_event_source_mapping(UUID=created["UUID"], Enabled=False, BatchSize=7)
+    assert updated["State"] == "Updating" and updated["BatchSize"] == 7
+    assert client.get_event_source_mapping(UUID=created["UUID"])["State"] == "Disabled"
+    tag2 = uuid.uuid4().hex
+    send(sqs, url, [{"tag": tag2, "n": 2}])
+    # Disabled: the message stays visible on the queue.
+    assert wait_for(lambda: counts(sqs, url) == (1, 0), 30, what="the message to wait on the queue")
+    assert records(host, "Batches", tag2) == []
+    client.update_event_source_mapping(UUID=created["UUID"], Enabled=True)
+    wait_for(lambda: records(host, "Batches", tag2), 60, what="delivery after enabling")
+
+    deleted = client.delete_event_source_mapping(UUID=created["UUID"])
+    assert deleted["State"] == "Deleting"
+    with pytest.raises(client.exceptions.ResourceNotFoundException):
+        client.get_event_source_mapping(UUID=created["UUID"])
+
+
+def test_invalid_mapping_requests_get_lambdas_errors(host, sqs):
+    client = lambda_client(host.endpoint)
+    arn = f"arn:aws:sqs:us-east-1:{ACCOUNT}:BatchQueue"
+    fifo = f"arn:aws:sqs:us-east-1:{ACCOUNT}:OrderedQueue.fifo"
+    for kwargs, fragment in [
+        (dict(EventSourceArn=fifo, BatchSize=20), "FIFO"),
+        (dict(BatchSize=11), "Maximum batch window"),
+        (dict(StartingPosition="LATEST"), "StartingPosition"),
+        (dict(EventSourceArn=fifo, MaximumBatchingWindowInSeconds=5), "FIFO"),
+        (dict(EventSourceArn=f"arn:aws:sqs:us-east-1:{ACCOUNT}:missing"), "does not exist"),
+        (dict(FilterCriteria={"Filters": [{"Pattern": "not json"}]}), "Invalid filter pattern definition"),
+    ]:
+        arguments = {"FunctionName": "Batches", "EventSourceArn": arn, **kwargs}
+        with pytest.raises(client.exceptions.InvalidParameterValueException) as excinfo:
+            client.create_event_source_mapping(**arguments)
+        assert fragment in str(excinfo.value), (kwargs, str(excinfo.value))
+    with pytest.raises(client.exceptions.ResourceNotFoundException):
+        client.create_event_source_mapping(FunctionName="Nope", EventSourceArn=arn)
+    with pytest.raises(client.exceptions.ResourceNotFoundException):
+        client.get_event_source_mapping(UUID=str(uuid.uuid4()))
+    # What boto3 would refuse to send: raw requests get AWS-shaped errors, never a crash.
+    for body in [b'{"FunctionName": "Batches", "EventSourceArn": "%s", "BatchSize": 0}' % arn.encode(),
+                 b'{"FunctionName": "Batches", "EventSourceArn": "%s", "BatchSize": "ten"}' % arn.encode(),
+                 b'{"FunctionName": "Batches", "EventSourceArn": "%s", "ScalingConfig": {"MaximumConcurrency": 1}}'
+                 % arn.encode(), b"[1, 2", b'{"FunctionName": 7}']:
+        request = urllib.request.Request(host.endpoint + "/2015-03-31/event-source-mappings/", data=body,
+                                         method="POST")
+        with pytest.raises(urllib.error.HTTPError) as excinfo:
+            urllib.request.urlopen(request)
+        assert excinfo.value.code == 400, body
+        assert excinfo.value.headers["x-amzn-ErrorType"] in (
+            "InvalidParameterValueException", "ValidationException", "InvalidRequestContentException"), body
+    assert lambda_client(host.endpoint).list_functions()["Functions"], "the host still serves"
+
+
+def test_the_aws_cli_lists_and_reads_mappings(host, aws_cli):
+    listed = aws_cli(host.endpoint, "list-event-source-mappings", "--function-name", "Ordered")
+    assert listed.returncode == 0, listed.stderr
+    mappings = json.loads(listed.stdout)["EventSourceMappings"]
+    assert [m["EventSourceArn"] for m in mappings] == [f"arn:aws:sqs:us-east-1:{ACCOUNT}:OrderedQueue.fifo"]
+    got = aws_cli(host.endpoint, "get-event-source-mapping", "--uuid", mappings[0]["UUID"])
+    assert got.returncode == 0, got.stderr
+    assert json.loads(got.stdout)["BatchSize"] == 3

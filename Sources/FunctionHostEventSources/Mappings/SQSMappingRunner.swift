@@ -155,7 +155,8 @@ final class SQSMappingRunner: Sendable {
                     queueARN: arn, maximum: wanted, waitSeconds: current.pending.isEmpty ? Self.longPollSeconds : 0,
                     visibilityTimeout: visibility)
                 metrics.received.increment(by: messages.count)
-                if isRemoved {
+                if isRemoved || !self.mapping.enabled {
+                    // Disabled or deleted during the long poll: what it brought goes back.
                     try? await consumer.release(queueARN: arn, receiptHandles: messages.map(\.receiptHandle))
                     continue
                 }
