@@ -19,6 +19,8 @@ public struct FunctionHost: Sendable {
     public let catalog: FunctionCatalog
     /// The template's `AWS::SQS::Queue` resources, created in the embedded queue engine at start-up.
     public let queues: [QueueDefinition]
+    /// The template's event-source mappings, started with the host.
+    public let eventSourceMappings: [EventSourceMapping]
     /// One line each, to print at start-up: skipped resources, interpreter fallbacks, missing protections.
     public let warnings: [String]
     /// How workers are held to their `MemorySize` (probed once; see ``MemoryEnforcement``).
@@ -33,6 +35,7 @@ public struct FunctionHost: Sendable {
         let template = try loader.load(path: configuration.templatePath)
         catalog = FunctionCatalog(template.functions)
         queues = template.queues
+        eventSourceMappings = template.eventSourceMappings
         try Supervisor.checkReservations(template.functions, limits: configuration.limits)
         guard let launcher = LauncherLocation.path() else {
             throw FunctionHostError(
@@ -68,7 +71,7 @@ public struct FunctionHost: Sendable {
         try Supervisor(
             functions: catalog.functions, settings: settings, limits: configuration.limits, memory: memory,
             metricsFactory: configuration.metricsFactory, logDirectory: configuration.stateDirectory + "/logs",
-            console: configuration.consoleDescriptor, logger: logger)
+            console: configuration.consoleDescriptor, clock: configuration.clock, logger: logger)
     }
 
     /// Serves the Invoke API until one of `shutdownSignals` arrives or the task is cancelled;
@@ -81,13 +84,18 @@ public struct FunctionHost: Sendable {
         let store = try Store.open(
             stateDirectory: configuration.stateDirectory, migrations: [AsyncInvocationMigrations.self, QueueMigrations.self])
         let queueEngine = QueueEngine(
-            writer: store.writer, account: configuration.account, metricsFactory: configuration.metricsFactory)
+            writer: store.writer, account: configuration.account, clock: configuration.clock,
+            metricsFactory: configuration.metricsFactory)
         try await queueEngine.ensure(queues)
         let eventInvokeConfigs = EventInvokeConfigRegistry(catalog.functions)
         let queue = AsyncInvocationQueue(
             writer: store.writer, catalog: catalog, invoker: supervisor, configs: eventInvokeConfigs,
             account: configuration.account, concurrency: supervisor, queueSender: configuration.queueSender ?? queueEngine,
-            clock: ScaledWallClock(scale: configuration.asyncClockScale), firstRetryDelay: configuration.asyncRetryDelay,
+            clock: configuration.clock, firstRetryDelay: configuration.asyncRetryDelay,
+            metricsFactory: configuration.metricsFactory, logger: logger)
+        let mappings = EventSourceMappingService(
+            mappings: eventSourceMappings, catalog: catalog, consumer: queueEngine, invoker: supervisor,
+            concurrency: supervisor, clock: configuration.clock, account: configuration.account,
             metricsFactory: configuration.metricsFactory, logger: logger)
         let api = InvokeAPI(
             catalog: catalog, invoker: supervisor, asyncQueue: queue, account: configuration.account,
@@ -102,6 +110,8 @@ public struct FunctionHost: Sendable {
         let router = api.makeRouter()
         SQSEndpoint(engine: queueEngine, fallbackEndpoint: "http://\(configuration.host):\(configuration.port)")
             .addRoutes(to: router)
+        HostClockEndpoint(clock: configuration.clock).addRoutes(to: router)
+        EventSourceMappingAPI(api: api, control: mappings, queues: queueEngine).addRoutes(to: router)
         let app = Application(
             router: router, server: .http1(limits: configuration.servePort),
             configuration: ApplicationConfiguration(address: .hostname(configuration.host, port: configuration.port)),
@@ -111,11 +121,12 @@ public struct FunctionHost: Sendable {
         // in-flight requests end with the runtime's exit error instead of holding shutdown open.
         // The queue's sentinel goes first of all, so those cut-short attempts are not counted as failures.
         // The SQS queue engine sits after the server so it stops before it: parked long polls end at once.
+        // Event-source mappings stop before the supervisor: pollers end before workers do.
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(
                 services: [
                     .init(service: queue), .init(service: app), .init(service: queueEngine), .init(service: supervisor),
-                    .init(service: queue.shutdownSentinel),
+                    .init(service: mappings), .init(service: queue.shutdownSentinel),
                 ],
                 gracefulShutdownSignals: shutdownSignals, logger: logger))
         try await group.run()

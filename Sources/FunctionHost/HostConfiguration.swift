@@ -21,8 +21,9 @@ public struct HostConfiguration: Sendable {
     public var memoryEnforcement: MemoryEnforcement.Kind?
     /// Seconds before the first retry of a failed `Event` invocation (`--async-retry-delay`); the second waits twice as long.
     public var asyncRetryDelay: Double = 60
-    /// Speed of the async queue's clock (`--async-clock-scale`, a test hook): event ages and retry delays run this many times faster.
-    public var asyncClockScale: Double = 1
+    /// The host's one clock (``HostClock``): real time, or a ``VirtualClock`` (`--virtual-clock`) that
+    /// moves only through the clock control route. A running function's own timeout ignores it.
+    public var clock: any HostClock = WallClock()
     /// Where SQS destinations and dead-letter queues of async invocations are sent; `nil` until a queue engine is wired in.
     public var queueSender: (any QueueSender)? = nil
     /// The registry `GET /metrics` renders; the host's own metrics are made in it.

@@ -1,3 +1,4 @@
+import FunctionHostCore
 import Synchronization
 
 /// One function's dispatch state: which of its events are running, and a wake-up signal the
@@ -38,11 +39,13 @@ final class AsyncDispatchLane: Sendable {
         waiter?.resume()
     }
 
-    /// Returns on a signal, after `seconds` of `clock`, or on cancellation, whichever is first.
-    func wait(upTo seconds: Double, clock: any AsyncQueueClock) async {
+    /// Returns on a signal, when `clock` reaches `deadline` (epoch milliseconds), after `recheck`
+    /// of real time (so changed settings are seen), or on cancellation, whichever is first.
+    func wait(until deadline: Int64?, on clock: any HostClock, recheckAfter recheck: Duration) async {
         await withTaskGroup(of: Void.self) { group in
             group.addTask { await self.waitForSignal() }
-            group.addTask { try? await clock.sleep(seconds: seconds) }
+            if let deadline { group.addTask { try? await clock.sleep(until: deadline) } }
+            group.addTask { try? await Task.sleep(for: recheck) }
             await group.next()
             group.cancelAll()
         }

@@ -28,7 +28,7 @@ public final class AsyncInvocationQueue: AsyncInvocationSink, Service {
     private let account: AccountContext
     private let concurrency: (any ConcurrencyControl)?
     private let queueSender: (any QueueSender)?
-    private let clock: any AsyncQueueClock
+    private let clock: any HostClock
     private let firstRetryDelay: Double
     private let logger: Logger
     private let lanes: [String: AsyncDispatchLane]
@@ -41,7 +41,7 @@ public final class AsyncInvocationQueue: AsyncInvocationSink, Service {
     public init(
         writer: any DatabaseWriter, catalog: FunctionCatalog, invoker: any Invoker, configs: EventInvokeConfigRegistry,
         account: AccountContext, concurrency: (any ConcurrencyControl)? = nil, queueSender: (any QueueSender)? = nil,
-        clock: any AsyncQueueClock = ScaledWallClock(), firstRetryDelay: Double = 60,
+        clock: any HostClock = WallClock(), firstRetryDelay: Double = 60,
         metricsFactory: (any MetricsFactory)? = nil, logger: Logger
     ) {
         self.writer = writer
@@ -64,7 +64,7 @@ public final class AsyncInvocationQueue: AsyncInvocationSink, Service {
 
     public func enqueue(_ function: FunctionConfiguration, _ request: InvocationRequest) async throws {
         guard !stopping.load(ordering: .relaxed) else { throw InvokeError(.shuttingDown, "the host is shutting down") }
-        let now = clock.now()
+        let now = clock.seconds()
         let record = AsyncInvocationRecord(
             requestID: request.requestID, functionName: function.functionName,
             invokedFunctionARN: request.invokedFunctionARN, traceID: request.traceID,
@@ -117,7 +117,7 @@ public final class AsyncInvocationQueue: AsyncInvocationSink, Service {
                 // Once the host is stopping nothing new starts; unfinished events stay for the next start.
                 let limit = stopping.load(ordering: .relaxed) ? 0 : parallelism(of: name)
                 let running = lane.running
-                let now = clock.now()
+                let now = clock.seconds()
                 var nextDue: Double?
                 do {
                     let (due, next, depth, oldest) = try await writer.read { db in
@@ -146,7 +146,7 @@ public final class AsyncInvocationQueue: AsyncInvocationSink, Service {
                     }
                     nextDue = next
                     metrics[name]?.depth.set(depth)
-                    metrics[name]?.oldestAge.set(oldest.map { max(0, (now - $0) / clockScale) } ?? 0)
+                    metrics[name]?.oldestAge.set(oldest.map { max(0, now - $0) } ?? 0)
                     var started = running.count
                     for record in due where started < limit {
                         guard let id = record.id, !running.contains(id) else { continue }
@@ -161,14 +161,10 @@ public final class AsyncInvocationQueue: AsyncInvocationSink, Service {
                     logger.error(
                         "async queue could not be read", metadata: ["function.name": "\(name)", "error": "\(error)"])
                 }
-                let wait = min(nextDue.map { $0 - clock.now() } ?? .infinity, clockScale)
-                await lane.wait(upTo: max(wait, 0.001), clock: clock)
+                await lane.wait(until: nextDue.map { Int64(($0 * 1000).rounded(.up)) }, on: clock, recheckAfter: .seconds(1))
             }
         }
     }
-
-    /// Queue-clock seconds per real second (for the age gauge, which is in real seconds).
-    private var clockScale: Double { (clock as? ScaledWallClock)?.scale ?? 1 }
 
     private func policy(for functionName: String) -> (AsyncRetryPolicy, EventInvokeConfig) {
         let config = configs.config(of: functionName) ?? EventInvokeConfig()
@@ -182,7 +178,7 @@ public final class AsyncInvocationQueue: AsyncInvocationSink, Service {
 
     private func attempt(_ record: AsyncInvocationRecord, of function: FunctionConfiguration) async {
         let (policy, _) = policy(for: function.functionName)
-        if policy.isExpired(age: clock.now() - record.enqueuedAt) {
+        if policy.isExpired(age: clock.seconds() - record.enqueuedAt) {
             await finish(record, attempts: record.attempts, failure: .eventAgeExceeded, response: nil, of: function)
             return
         }
@@ -200,7 +196,9 @@ public final class AsyncInvocationQueue: AsyncInvocationSink, Service {
             logger.error(
                 "async invocation could not run",
                 metadata: ["function.name": "\(function.functionName)", "invocation.id": "\(record.requestID)", "error": "\(error)"])
-            await reschedule(record, attempts: record.attempts, after: AsyncRetryPolicy.systemRetryDelay(consecutiveFailures: 0))
+            await reschedule(
+                record, attempts: record.attempts,
+                notBefore: clock.seconds() + AsyncRetryPolicy.systemRetryDelay(consecutiveFailures: 0))
             return
         }
         // A worker killed because the host is stopping is not the function's failure: the event runs again after a restart.
@@ -209,10 +207,13 @@ public final class AsyncInvocationQueue: AsyncInvocationSink, Service {
         // The configuration may have changed while the attempt ran.
         let (current, _) = self.policy(for: function.functionName)
         let response = (Data(result.payload.readableBytesView), result.functionError)
-        switch current.decide(functionFailed: result.functionError != nil, attempts: attempts, age: clock.now() - record.enqueuedAt) {
+        switch current.decide(functionFailed: result.functionError != nil, attempts: attempts, age: clock.seconds() - record.enqueuedAt) {
         case .succeeded:
             await finish(record, attempts: attempts, failure: nil, response: response, of: function)
         case .retry(let delay):
+            // The due time is fixed when the decision is made, before it is logged: a virtual clock
+            // advanced on seeing the log line still finds the retry due at decision time + delay.
+            let notBefore = clock.seconds() + delay
             logger.info(
                 "async invocation failed, retrying",
                 metadata: [
@@ -220,14 +221,14 @@ public final class AsyncInvocationQueue: AsyncInvocationSink, Service {
                     "invocation.attempts": "\(attempts)", "retry.delay": "\(delay)",
                 ])
             metrics[function.functionName]?.retries.increment()
-            await reschedule(record, attempts: attempts, after: delay)
+            await reschedule(record, attempts: attempts, notBefore: notBefore)
         case .failed(let condition):
             await finish(record, attempts: attempts, failure: condition, response: response, of: function)
         }
     }
 
-    private func reschedule(_ record: AsyncInvocationRecord, attempts: Int, after delay: Double) async {
-        let notBefore = clock.now() + delay
+    /// Records the attempt and when (host-clock epoch seconds) the event may run again.
+    private func reschedule(_ record: AsyncInvocationRecord, attempts: Int, notBefore: Double) async {
         do {
             try await writer.write { db in
                 try db.execute(
@@ -283,7 +284,7 @@ public final class AsyncInvocationQueue: AsyncInvocationSink, Service {
                 metadata: metadata)
             (sent ? metrics[name]?.deadLettersSent : metrics[name]?.deadLettersFailed)?.increment()
         }
-        let now = clock.now()
+        let now = clock.seconds()
         let followUp = functionTarget.map { target in
             AsyncInvocationRecord(
                 requestID: InvocationIdentifiers.requestID(), functionName: target.functionName,

@@ -38,7 +38,10 @@ public struct AsyncRetryPolicy: Sendable, Hashable {
         guard functionFailed else { return .succeeded }
         if attempts > maximumRetryAttempts { return .failed(.retriesExhausted) }
         let delay = retryDelay(afterAttempt: attempts)
-        if age + delay > maximumEventAge { return .failed(.eventAgeExceeded) }
+        // A retry that would land at the maximum age itself is not waited for either: on Lambda an
+        // attempt always takes some time, so a 60 s maximum fails after attempt 1 even when the
+        // clock stood still during it (a virtual clock).
+        if age + delay >= maximumEventAge { return .failed(.eventAgeExceeded) }
         return .retry(after: delay)
     }
 

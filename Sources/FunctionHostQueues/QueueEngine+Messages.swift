@@ -191,11 +191,8 @@ extension QueueEngine {
             if !messages.isEmpty { return messages }
             let remaining = ContinuousClock.now.duration(to: deadline)
             if wait == 0 || remaining <= .zero || Task.isCancelled || signals.isClosed { return [] }
-            var timeout = remaining
-            if let nextVisible {
-                timeout = min(timeout, .milliseconds(max(1, nextVisible - clock.now())))
-            }
-            await signals.wait(queue: name, after: generation, timeout: timeout)
+            // The poll's own wait is real time (it is the client's), a hidden message's return is host-clock time.
+            await signals.wait(queue: name, after: generation, timeout: remaining, orUntil: nextVisible, on: clock)
         }
     }
 

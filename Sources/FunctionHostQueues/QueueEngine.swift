@@ -8,12 +8,12 @@ import GRDB
 /// deduplication, and long polls woken in-process when a message arrives.
 ///
 /// Every accepted message is committed before the call returns. Time comes from the injected
-/// ``QueueClock``. Thread-safe; throws ``QueueError`` (or a database error, which the SQS
+/// host clock (``HostClock``). Thread-safe; throws ``QueueError`` (or a database error, which the SQS
 /// endpoint reports as `InternalError`).
 public final class QueueEngine: QueueSender, Sendable {
     let writer: any DatabaseWriter
     public let account: AccountContext
-    let clock: QueueClock
+    let clock: any HostClock
     let signals = QueueSignals()
     let metrics: QueueMetrics?
 
@@ -23,7 +23,7 @@ public final class QueueEngine: QueueSender, Sendable {
     static let purgeInterval: Int64 = 60_000
 
     public init(
-        writer: any DatabaseWriter, account: AccountContext, clock: QueueClock = .system,
+        writer: any DatabaseWriter, account: AccountContext, clock: any HostClock = WallClock(),
         metricsFactory: (any MetricsFactory)? = nil
     ) {
         self.writer = writer

@@ -1,3 +1,4 @@
+import FunctionHostCore
 import Foundation
 import GRDB
 
@@ -5,7 +6,7 @@ import GRDB
 /// so it works beside a running host (WAL lets readers in) and after one has stopped.
 public enum QueueInventory {
     /// Every embedded queue with its counts, or `nil` when the state directory has no queue state yet.
-    public static func depths(stateDirectory: String, now: Int64 = QueueClock.system.now()) throws
+    public static func depths(stateDirectory: String, now: Int64 = WallClock().now()) throws
         -> [QueueDepthReport]?
     {
         let path = stateDirectory + "/fnhost.sqlite"

@@ -3,7 +3,7 @@ import GRDB
 
 /// The embedded queue's tables: queues, their messages, and FIFO deduplication ids.
 ///
-/// Times are epoch milliseconds from the engine's ``QueueClock``. A shipped migration is never edited.
+/// Times are epoch milliseconds from the engine's ``HostClock``. A shipped migration is never edited.
 public enum QueueMigrations: StoreMigrations {
     public static func register(in migrator: inout DatabaseMigrator) {
         migrator.registerMigration("queues.v1") { db in

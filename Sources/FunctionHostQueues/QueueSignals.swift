@@ -1,3 +1,4 @@
+import FunctionHostCore
 import Synchronization
 
 /// In-process wake-ups for long polls: a generation counter per queue, bumped whenever a message
@@ -41,8 +42,12 @@ final class QueueSignals: Sendable {
 
     var isClosed: Bool { state.withLock { $0.closed } }
 
-    /// Returns when `queue` is signalled after `generation`, when `timeout` passes, on ``close()``, or on cancellation.
-    func wait(queue: String, after generation: UInt64, timeout: Duration) async {
+    /// Returns when `queue` is signalled after `generation`, when `timeout` (real time) passes, when
+    /// `clock` reaches `deadline`, on ``close()``, or on cancellation.
+    func wait(
+        queue: String, after generation: UInt64, timeout: Duration, orUntil deadline: Int64? = nil,
+        on clock: (any HostClock)? = nil
+    ) async {
         let id = state.withLock { state in
             state.nextID += 1
             return state.nextID
@@ -66,6 +71,7 @@ final class QueueSignals: Sendable {
                 }
             }
             group.addTask { try? await Task.sleep(for: timeout) }
+            if let deadline, let clock { group.addTask { try? await clock.sleep(until: deadline) } }
             await group.next()
             group.cancelAll()
         }

@@ -19,10 +19,12 @@ actor FunctionPool {
     private let metrics: FunctionMetrics
     private let memory: MemoryEnforcement
     private let idleTimeout: Duration
+    private let clock: any HostClock
 
     private struct IdleWorker {
         var worker: Worker
-        var since: ContinuousClock.Instant
+        /// Host-clock epoch milliseconds.
+        var since: Int64
     }
     /// Idle on-demand workers; the last is the most recently used.
     private var idle: [IdleWorker] = []
@@ -39,8 +41,9 @@ actor FunctionPool {
 
     init(
         function: FunctionConfiguration, settings: WorkerSettings, sink: FunctionLogSink, logger: Logger,
-        metrics: FunctionMetrics, memory: MemoryEnforcement, idleTimeout: Duration
+        metrics: FunctionMetrics, memory: MemoryEnforcement, idleTimeout: Duration, clock: any HostClock
     ) {
+        self.clock = clock
         self.function = function
         self.settings = settings
         self.sink = sink
@@ -81,7 +84,7 @@ actor FunctionPool {
                 idleProvisioned.append(worker)
             } else {
                 if isProvisioned { provisionedAlive -= 1 }
-                idle.append(IdleWorker(worker: worker, since: .now))
+                idle.append(IdleWorker(worker: worker, since: clock.now()))
             }
         } else {
             if isProvisioned {
@@ -136,12 +139,13 @@ actor FunctionPool {
 
     // MARK: Idle eviction
 
-    /// Stops on-demand workers idle since before `now - idleTimeout`; returns how many.
+    /// Stops on-demand workers idle since before `now - idleTimeout` (host clock); returns how many.
     @discardableResult
-    func evictIdle(now: ContinuousClock.Instant = .now) async -> Int {
-        let expired = idle.filter { $0.since.advanced(by: idleTimeout) <= now }
+    func evictIdle() async -> Int {
+        let cutoff = clock.now() - Int64(idleTimeout.milliseconds)
+        let expired = idle.filter { $0.since <= cutoff }
         guard !expired.isEmpty else { return 0 }
-        idle.removeAll { $0.since.advanced(by: idleTimeout) <= now }
+        idle.removeAll { $0.since <= cutoff }
         updateGauges()
         for entry in expired {
             logger.debug(

@@ -16,17 +16,20 @@ public final class Supervisor: Invoker, ConcurrencyControl, Service {
     private let metrics: SupervisorMetrics
     private let memory: MemoryEnforcement
     private let limits: HostLimits
+    private let clock: any HostClock
 
     /// - Parameters:
     ///   - memory: how workers are held to their `MemorySize`; probe it once per host.
     ///   - metricsFactory: where metrics go (the CLI passes the bootstrapped factory, tests a registry's).
+    ///   - clock: the host clock idle eviction runs on (a function's own timeout stays on real time).
     /// - Throws: ``ConcurrencyConfigurationError`` when the template's reservations leave too
     ///   little of `limits.accountLimit` unreserved; errors creating log files.
     public init(
         functions: [FunctionConfiguration], settings: WorkerSettings, limits: HostLimits = HostLimits(),
         memory: MemoryEnforcement, metricsFactory: any MetricsFactory = MetricsSystem.factory,
-        logDirectory: String, console: Int32, logger: Logger
+        logDirectory: String, console: Int32, clock: any HostClock = WallClock(), logger: Logger
     ) throws {
+        self.clock = clock
         var reserved: [String: Int] = [:]
         for function in functions { reserved[function.functionName] = function.reservedConcurrency }
         gate = ConcurrencyGate(try ConcurrencyLedger(accountLimit: limits.accountLimit, reserved: reserved))
@@ -38,7 +41,7 @@ public final class Supervisor: Invoker, ConcurrencyControl, Service {
                 rotation: (limits.logFileSize, limits.logFiles))
             pools[function.functionName] = FunctionPool(
                 function: function, settings: settings, sink: sink, logger: logger,
-                metrics: metrics[function.functionName]!, memory: memory, idleTimeout: limits.idleTimeout)
+                metrics: metrics[function.functionName]!, memory: memory, idleTimeout: limits.idleTimeout, clock: clock)
         }
         self.pools = pools
         self.metrics = metrics
@@ -86,7 +89,7 @@ public final class Supervisor: Invoker, ConcurrencyControl, Service {
         let interval = min(max(limits.idleTimeout / 4, .milliseconds(10)), .seconds(5))
         await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
-                try? await Task.sleep(for: interval)
+                try? await self.clock.sleep(milliseconds: Int64(interval.milliseconds))
                 for pool in self.pools.values { await pool.evictIdle() }
             }
         }

@@ -46,8 +46,10 @@ public struct TestHost: Sendable {
 
 /// Runs `body` against a host serving `template` on a free port, then shuts the host down
 /// (stopping every worker) whether `body` returned or threw.
+///
+/// Pass a ``VirtualClock`` as `clock` to drive the host's time-based behaviour by hand.
 public func withFunctionHost<T: Sendable>(
-    template: String, _ body: @Sendable (TestHost) async throws -> T
+    template: String, clock: any HostClock = WallClock(), _ body: @Sendable (TestHost) async throws -> T
 ) async throws -> T {
     let stateDirectory = FileManager.default.temporaryDirectory
         .appendingPathComponent("fnhost-test-\(UUID().uuidString)").path
@@ -57,9 +59,10 @@ public func withFunctionHost<T: Sendable>(
         logger.logLevel = .critical
         return logger
     }()
-    let host = try FunctionHost(
-        configuration: HostConfiguration(
-            templatePath: template, port: 0, stateDirectory: stateDirectory, consoleDescriptor: -1))
+    var configuration = HostConfiguration(
+        templatePath: template, port: 0, stateDirectory: stateDirectory, consoleDescriptor: -1)
+    configuration.clock = clock
+    let host = try FunctionHost(configuration: configuration)
     let (ports, portContinuation) = AsyncStream<Int>.makeStream()
     return try await withThrowingTaskGroup(of: T?.self) { group in
         group.addTask {

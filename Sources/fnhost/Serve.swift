@@ -23,6 +23,10 @@ struct Serve: AsyncParsableCommand {
 
     @OptionGroup var asyncOptions: AsyncOptions
 
+    @Flag(help: ArgumentHelp(
+        "Start the host clock at the real time but move it only with `fnhost clock advance` (schedules, retries, visibility timeouts, windows, idle eviction; not a running function's timeout)."))
+    var virtualClock = false
+
     func run() async throws {
         let logger = FnHost.bootstrap()
         let host: FunctionHost
@@ -30,6 +34,7 @@ struct Serve: AsyncParsableCommand {
             var configuration = try options.hostConfiguration(host: self.host, port: port, console: 1)
             limits.apply(to: &configuration)
             asyncOptions.apply(to: &configuration)
+            if virtualClock { configuration.clock = VirtualClock(startingAt: WallClock().now()) }
             host = try FunctionHost(configuration: configuration)
         } catch {
             Self.exitWithStartupFailure("\(error)")

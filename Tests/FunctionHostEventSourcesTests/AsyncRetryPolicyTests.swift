@@ -30,6 +30,7 @@ import Testing
     @Test func eventAgeLooksAheadAtTheNextDelay() {
         let sixty = AsyncRetryPolicy(maximumRetryAttempts: 2, maximumEventAge: 60)
         #expect(sixty.decide(functionFailed: true, attempts: 1, age: 0.05) == .failed(.eventAgeExceeded))
+        #expect(sixty.decide(functionFailed: true, attempts: 1, age: 0) == .failed(.eventAgeExceeded))
         let ninety = AsyncRetryPolicy(maximumRetryAttempts: 2, maximumEventAge: 90)
         #expect(ninety.decide(functionFailed: true, attempts: 1, age: 0.05) == .retry(after: 60))
         #expect(ninety.decide(functionFailed: true, attempts: 2, age: 60.1) == .failed(.eventAgeExceeded))

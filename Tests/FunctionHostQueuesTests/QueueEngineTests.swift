@@ -1,25 +1,17 @@
 import FunctionHostCore
 import FunctionHostStore
 import GRDB
-import Synchronization
 import Testing
 
 @testable import FunctionHostQueues
 
-/// A clock the test moves by hand (epoch milliseconds).
-final class ManualClock: Sendable {
-    private let value = Mutex<Int64>(1_700_000_000_000)
-    var clock: QueueClock { QueueClock { self.value.withLock { $0 } } }
-    func advance(seconds: Int64) { value.withLock { $0 += seconds * 1000 } }
-}
-
 @Suite struct QueueEngineTests {
-    let time = ManualClock()
+    let time = VirtualClock(startingAt: 1_700_000_000_000)
     let account = AccountContext()
 
     func makeEngine(_ queues: [QueueDefinition]) async throws -> QueueEngine {
         let store = try Store(writer: try DatabaseQueue(), migrations: [QueueMigrations.self])
-        let engine = QueueEngine(writer: store.writer, account: account, clock: time.clock)
+        let engine = QueueEngine(writer: store.writer, account: account, clock: time)
         try await engine.ensure(queues)
         return engine
     }
@@ -32,9 +24,9 @@ final class ManualClock: Sendable {
         let first = try await engine.receive(from: "q", ReceiveRequest())
         #expect(first.map(\.body) == ["hi"])
         #expect(try await engine.receive(from: "q", ReceiveRequest()).isEmpty)
-        time.advance(seconds: 29)
+        await time.advance(by: 29_000)
         #expect(try await engine.receive(from: "q", ReceiveRequest()).isEmpty)
-        time.advance(seconds: 1)
+        await time.advance(by: 1_000)
         let again = try await engine.receive(from: "q", ReceiveRequest())
         #expect(again.first?.systemAttributes["ApproximateReceiveCount"] == "2")
         #expect(again.first?.receiptHandle != first.first?.receiptHandle)
@@ -63,9 +55,9 @@ final class ManualClock: Sendable {
         var message = OutgoingMessage(body: "same")
         message.groupID = "g"
         let first = try await engine.send(to: "f.fifo", message)
-        time.advance(seconds: 299)
+        await time.advance(by: 299_000)
         #expect(try await engine.send(to: "f.fifo", message).messageID == first.messageID)
-        time.advance(seconds: 1)
+        await time.advance(by: 1_000)
         #expect(try await engine.send(to: "f.fifo", message).messageID != first.messageID)
     }
 
@@ -81,7 +73,7 @@ final class ManualClock: Sendable {
         queue.messageRetentionPeriod = 60
         let engine = try await makeEngine([queue])
         _ = try await engine.send(to: "short", OutgoingMessage(body: "old"))
-        time.advance(seconds: 60)
+        await time.advance(by: 60_000)
         #expect(try await engine.receive(from: "short", ReceiveRequest()).isEmpty)
     }
 

@@ -2,21 +2,23 @@
 
 Hosts serve Tests/Fixtures/async/template.yaml.  ``Recorder`` prints every event it receives as
 ``RECORDED <json>`` in its log, so destination records are read back from its log file (polled).
-Retry delays are shortened with ``--async-retry-delay 0.2``; event-age tests speed the queue's clock
-up with the hidden test flag ``--async-clock-scale 50`` (MaximumEventAgeInSeconds cannot go below 60).
+Retry delays are shortened with ``--async-retry-delay 0.2``; event-age tests run the host on its
+virtual clock (``--virtual-clock``) and move it with ``fnhost clock advance`` (MaximumEventAgeInSeconds
+cannot go below 60).
 """
 
 from __future__ import annotations
 
 import json
 import signal
+import subprocess
 import uuid
 from pathlib import Path
 
 import boto3
 import pytest
 
-from conftest import REPO, lambda_client, start_host, wait_for
+from conftest import FNHOST_BIN, REPO, lambda_client, start_host, wait_for
 
 ASYNC_TEMPLATE = REPO / "Tests" / "Fixtures" / "async" / "template.yaml"
 ARN = "arn:aws:lambda:us-east-1:123456789012:function:"
@@ -156,8 +158,8 @@ def test_metrics_report_the_async_queue(async_host, async_lambda):
 
 
 def test_maximum_event_age_looks_ahead_at_the_next_retry(tmp_path):
-    # The queue clock runs 50x: a 60 s retry delay takes 1.2 s.
-    host = start_host(ASYNC_TEMPLATE, tmp_path, "--async-clock-scale", "50")
+    # The host clock is virtual: the 60 s retry delay passes when the test advances it.
+    host = start_host(ASYNC_TEMPLATE, tmp_path, "--virtual-clock")
     try:
         client = lambda_client(host.endpoint)
         client.invoke(FunctionName="Configurable", Payload=b"{}")  # warm: a cold start would age the event
@@ -178,7 +180,14 @@ def test_maximum_event_age_looks_ahead_at_the_next_retry(tmp_path):
         client.put_function_event_invoke_config(FunctionName="Configurable", MaximumEventAgeInSeconds=90,
                                                 DestinationConfig=destination)
         marker = f"age90-{uuid.uuid4()}"
-        send_event(client, "Configurable", {"error": marker})
+        request_id = send_event(client, "Configurable", {"error": marker})
+        # The first attempt failed and its retry is scheduled 60 s (of the host clock) later.
+        wait_for(lambda: any("async invocation failed, retrying" in line and request_id in line
+                             for line in host.stderr().splitlines()), 30, what="the first attempt's retry")
+        assert not any(marker in json.dumps(r.get("requestPayload")) for r in records(host))
+        advanced = subprocess.run([str(FNHOST_BIN), "clock", "advance", "61s", "--endpoint", host.endpoint],
+                                  capture_output=True, text=True, timeout=60)
+        assert advanced.returncode == 0, advanced.stderr
         record = wait_for(record_for(host, marker), 30, what="the EventAgeExceeded record (90 s)")
         assert record["requestContext"]["condition"] == "EventAgeExceeded"
         assert record["requestContext"]["approximateInvokeCount"] == 2

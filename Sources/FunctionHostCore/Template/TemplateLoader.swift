@@ -22,6 +22,8 @@ public struct TemplateLoader: Sendable {
         public var warnings: [String]
         /// `AWS::SQS::Queue` resources, in template order.
         public var queues: [QueueDefinition] = []
+        /// SQS `Events` and `AWS::Lambda::EventSourceMapping` resources.
+        public var eventSourceMappings: [EventSourceMapping] = []
     }
 
     static let functionType = "AWS::Serverless::Function"
@@ -84,7 +86,7 @@ public struct TemplateLoader: Sendable {
                 continue
             }
             guard type == Self.functionType else {
-                if Self.layerTypes.contains(type) { continue }
+                if Self.layerTypes.contains(type) || type == Self.eventSourceMappingType { continue }
                 warnings.append("\(file): skipping resource \(logicalID): type \(type) is not simulated by fnhost yet")
                 continue
             }
@@ -104,7 +106,9 @@ public struct TemplateLoader: Sendable {
             functions.append(function)
         }
         try checkRedriveTargets(queues, file: file)
-        return Result(functions: functions, warnings: warnings, queues: queues)
+        let mappings = try loadEventSourceMappings(
+            resources, functions: functions, queues: queues, resolver: resolver, file: file, warnings: &warnings)
+        return Result(functions: functions, warnings: warnings, queues: queues, eventSourceMappings: mappings)
     }
 
     private func makeResolver(

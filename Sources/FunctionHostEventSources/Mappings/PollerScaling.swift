@@ -1,0 +1,49 @@
+/// How many pollers an SQS mapping runs (spec 2.7): one to start; another whenever a receive
+/// comes back full (a backlog remains), up to the ceiling (`MaximumConcurrency` within the
+/// function's reserved or the account's concurrency); a poller whose receive comes back empty
+/// retires unless it is the last.
+///
+/// Pure; the mapping runner feeds it events and starts or ends pollers as it says.
+struct PollerScaling: Sendable, Hashable {
+    private(set) var active = 0
+    var ceiling: Int
+
+    enum Event: Sendable, Hashable {
+        /// A receive returned as many messages as it asked for.
+        case receivedFull
+        /// A receive returned nothing.
+        case receivedEmpty
+    }
+
+    enum Action: Sendable, Hashable {
+        case none
+        case startPoller
+        /// The poller that reported the event ends.
+        case retire
+    }
+
+    init(ceiling: Int) { self.ceiling = max(1, ceiling) }
+
+    /// The first poller; call once when the mapping starts.
+    mutating func start() -> Action {
+        guard active == 0 else { return .none }
+        active = 1
+        return .startPoller
+    }
+
+    mutating func on(_ event: Event) -> Action {
+        switch event {
+        case .receivedFull:
+            guard active < ceiling else { return .none }
+            active += 1
+            return .startPoller
+        case .receivedEmpty:
+            guard active > 1 else { return .none }
+            active -= 1
+            return .retire
+        }
+    }
+
+    /// A poller ended for another reason (the mapping was disabled or the host is stopping).
+    mutating func stopped() { active = max(0, active - 1) }
+}

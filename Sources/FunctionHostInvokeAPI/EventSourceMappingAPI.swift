@@ -1,0 +1,267 @@
+import Foundation
+import FunctionHostCore
+import HTTPTypes
+import Hummingbird
+import NIOCore
+
+/// `Create/Get/Update/Delete/ListEventSourceMapping(s)` on the Invoke API's port, as Lambda
+/// serves them under `/2015-03-31/event-source-mappings/`: validation of the request (the same
+/// limits the template loader applies, from ``EventSourceMapping``) and AWS-shaped errors here,
+/// execution through ``EventSourceMappingControl``.
+///
+/// Mappings created or changed here last until the host stops (the template is the source of truth).
+public struct EventSourceMappingAPI: Sendable {
+    let api: InvokeAPI
+    let control: any EventSourceMappingControl
+    let queues: any QueueConsumer
+
+    public init(api: InvokeAPI, control: any EventSourceMappingControl, queues: any QueueConsumer) {
+        self.api = api
+        self.control = control
+        self.queues = queues
+    }
+
+    static let path = "/2015-03-31/event-source-mappings"
+    /// `ListEventSourceMappings` `MaxItems` (Lambda: 1–10,000; 100 when absent).
+    static let maxItemsRange = 1...10_000
+    static let defaultMaxItems = 100
+
+    public func addRoutes(to router: Router<BasicRequestContext>) {
+        router.post(RouterPath(Self.path)) { request, _ in
+            await api.answer { requestID throws(LambdaAPIError) in try await self.create(request, requestID) }
+        }
+        router.get(RouterPath(Self.path)) { request, _ in
+            await api.answer { requestID throws(LambdaAPIError) in try self.list(request, requestID) }
+        }
+        router.get(RouterPath(Self.path + "/:uuid")) { _, context in
+            await api.answer { requestID throws(LambdaAPIError) in
+                let status = try self.existing(context)
+                return InvokeAPI.json(self.document(status), requestID: requestID)
+            }
+        }
+        router.put(RouterPath(Self.path + "/:uuid")) { request, context in
+            await api.answer { requestID throws(LambdaAPIError) in try await self.update(request, context, requestID) }
+        }
+        router.delete(RouterPath(Self.path + "/:uuid")) { _, context in
+            await api.answer { requestID throws(LambdaAPIError) in
+                let status = try self.existing(context)
+                guard let deleted = control.delete(uuid: status.mapping.uuid) else { throw Self.notFound }
+                return InvokeAPI.json(self.document(deleted), status: .accepted, requestID: requestID)
+            }
+        }
+    }
+
+    // MARK: Operations
+
+    private func create(_ request: Request, _ requestID: String) async throws(LambdaAPIError) -> Response {
+        let body = try await InvokeAPI.readObject(request)
+        guard let functionText = body["FunctionName"] as? String else {
+            throw .invalidParameter("FunctionName is required.")
+        }
+        let function = try function(named: functionText)
+        guard let sourceARN = body["EventSourceArn"] as? String, !sourceARN.isEmpty else {
+            throw .invalidParameter("EventSourceArn is required for an SQS event source.")
+        }
+        guard sourceARN.hasPrefix("arn:aws:sqs:") else {
+            throw .invalidParameter(
+                "Unsupported event source type: fnhost serves SQS event sources now (Kinesis and DynamoDB streams come later).")
+        }
+        var mapping = EventSourceMapping(functionName: function.functionName, source: .sqs(queueARN: sourceARN))
+        let queue = try await queueInfo(sourceARN)
+        try apply(body, to: &mapping, queue: queue, function: function)
+        if queue.visibilityTimeout < function.timeout {
+            throw .invalidParameter(
+                "Queue visibility timeout: \(queue.visibilityTimeout) seconds is less than Function timeout: \(function.timeout) seconds")
+        }
+        guard var status = control.create(mapping) else { throw .functionNotFound(api.account.functionARN(functionText)) }
+        status.state = mapping.enabled ? "Creating" : "Disabled"
+        return InvokeAPI.json(document(status), status: .accepted, requestID: requestID)
+    }
+
+    private func update(_ request: Request, _ context: BasicRequestContext, _ requestID: String) async throws(
+        LambdaAPIError
+    ) -> Response {
+        let current = try existing(context)
+        let body = try await InvokeAPI.readObject(request)
+        var mapping = current.mapping
+        if let functionText = body["FunctionName"] as? String {
+            let function = try function(named: functionText)
+            guard function.functionName == mapping.functionName else {
+                throw .invalidParameter("fnhost cannot move a mapping to another function; delete it and create a new one.")
+            }
+        }
+        guard let function = api.catalog.entry(named: mapping.functionName)?.configuration else {
+            throw .functionNotFound(api.account.functionARN(mapping.functionName))
+        }
+        let queue = try await queueInfo(mapping.source.arn)
+        try apply(body, to: &mapping, queue: queue, function: function)
+        mapping.lastModified = Date().timeIntervalSince1970
+        guard var status = control.update(uuid: mapping.uuid, to: mapping) else { throw Self.notFound }
+        status.state = "Updating"
+        return InvokeAPI.json(document(status), status: .accepted, requestID: requestID)
+    }
+
+    private func list(_ request: Request, _ requestID: String) throws(LambdaAPIError) -> Response {
+        let query = request.uri.queryParameters
+        func parameter(_ name: String) -> String? { query.get(name).map { $0.removingPercentEncoding ?? $0 } }
+        var items = control.list()
+        if let source = parameter("EventSourceArn") { items = items.filter { $0.mapping.source.arn == source } }
+        if let functionText = parameter("FunctionName") {
+            guard let reference = FunctionReference(parsing: functionText) else {
+                throw .validation(
+                    value: functionText, field: "functionName",
+                    constraint: "Member must satisfy regular expression pattern: (arn:(aws[a-zA-Z-]*)?:lambda:)?([a-z]{2}(-gov)?-[a-z]+-\\d{1}:)?(\\d{12}:)?(function:)?([a-zA-Z0-9-_]+)(:(\\$LATEST|[a-zA-Z0-9-_]+))?")
+            }
+            items = items.filter { $0.mapping.functionName == reference.name }
+        }
+        var start = 0
+        if let marker = parameter("Marker") {
+            guard let index = Int(marker), (0...items.count).contains(index) else {
+                throw .invalidParameter("Invalid marker: \(marker)")
+            }
+            start = index
+        }
+        var maxItems = Self.defaultMaxItems
+        if let text = parameter("MaxItems") {
+            guard let value = Int(text), Self.maxItemsRange.contains(value) else {
+                throw .validation(
+                    value: text, field: "maxItems", constraint: "Member must have value between 1 and 10000")
+            }
+            maxItems = value
+        }
+        let end = min(items.count, start + maxItems)
+        let page = items[start..<end].map(document)
+        return InvokeAPI.json(
+            MappingList(EventSourceMappings: Array(page), NextMarker: end < items.count ? String(end) : nil),
+            requestID: requestID)
+    }
+
+    // MARK: Helpers
+
+    static let notFound = LambdaAPIError(
+        status: .notFound, code: "ResourceNotFoundException", message: "The resource you requested does not exist.",
+        messageKey: "Message")
+
+    private func existing(_ context: BasicRequestContext) throws(LambdaAPIError) -> EventSourceMappingStatus {
+        let uuid = context.parameters.get("uuid").map { $0.removingPercentEncoding ?? $0 } ?? ""
+        guard let status = control.get(uuid: uuid.lowercased()) else { throw Self.notFound }
+        return status
+    }
+
+    private func function(named text: String) throws(LambdaAPIError) -> FunctionConfiguration {
+        guard let reference = FunctionReference(parsing: text), reference.accountID ?? api.account.accountID == api.account.accountID,
+            let entry = api.catalog.entry(named: reference.name)
+        else { throw .functionNotFound(api.account.functionARN(text)) }
+        return entry.configuration
+    }
+
+    private func queueInfo(_ arn: String) async throws(LambdaAPIError) -> ConsumedQueueInfo {
+        do {
+            return try await queues.consumerInfo(queueARN: arn)
+        } catch {
+            throw .invalidParameter(
+                "Error occurred while ReceiveMessage. SQS Error Code: AWS.SimpleQueueService.NonExistentQueue. The queue \(arn) does not exist (fnhost reads its embedded queues now).")
+        }
+    }
+
+    /// Applies the request's settings, then checks the whole mapping against Lambda's rules.
+    private func apply(
+        _ body: [String: Any], to mapping: inout EventSourceMapping, queue: ConsumedQueueInfo,
+        function: FunctionConfiguration
+    ) throws(LambdaAPIError) {
+        for key in ["StartingPosition", "StartingPositionTimestamp", "ParallelizationFactor", "BisectBatchOnFunctionError",
+            "MaximumRetryAttempts", "MaximumRecordAgeInSeconds", "TumblingWindowInSeconds", "DestinationConfig"]
+        where body[key] != nil {
+            throw .invalidParameter("Unsupported \(key) parameter for given event source mapping type.")
+        }
+        func integer(_ key: String) throws(LambdaAPIError) -> Int? {
+            guard let raw = body[key] else { return nil }
+            guard let value = raw as? Int else {
+                throw .validation(value: "\(raw)", field: key.prefix(1).lowercased() + key.dropFirst(), constraint: "Member must be an integer")
+            }
+            return value
+        }
+        if let value = try integer("BatchSize") { mapping.batchSize = value }
+        if let value = try integer("MaximumBatchingWindowInSeconds") { mapping.maximumBatchingWindowInSeconds = value }
+        if let raw = body["Enabled"] {
+            guard let value = raw as? Bool else { throw .invalidParameter("Enabled must be true or false.") }
+            mapping.enabled = value
+        }
+        if let raw = body["FunctionResponseTypes"] {
+            guard let types = raw as? [String], types.allSatisfy({ $0 == "ReportBatchItemFailures" }) else {
+                throw .validation(
+                    value: "\(raw)", field: "functionResponseTypes",
+                    constraint: "Member must satisfy enum value set: [ReportBatchItemFailures]")
+            }
+            mapping.reportBatchItemFailures = !types.isEmpty
+        }
+        if let raw = body["ScalingConfig"] {
+            guard let config = raw as? [String: Any] else { throw .invalidParameter("ScalingConfig must be an object.") }
+            if let value = config["MaximumConcurrency"] {
+                guard let number = value as? Int else { throw .invalidParameter("MaximumConcurrency must be an integer.") }
+                mapping.maximumConcurrency = number
+            } else {
+                mapping.maximumConcurrency = nil
+            }
+        }
+        if let raw = body["FilterCriteria"] {
+            guard let criteria = raw as? [String: Any] else { throw .invalidParameter("Invalid filter pattern definition.") }
+            var filters: [EventFilterPattern] = []
+            for entry in criteria["Filters"] as? [Any] ?? [] {
+                guard let text = (entry as? [String: Any])?["Pattern"] as? String else {
+                    throw .invalidParameter("Invalid filter pattern definition.")
+                }
+                do {
+                    filters.append(try EventFilterPattern(parsing: text))
+                } catch {
+                    throw .invalidParameter(error.description)
+                }
+            }
+            mapping.filters = filters
+        }
+        if let (property, message) = mapping.violation(fifo: queue.fifo) {
+            throw .invalidParameter("\(property): \(message)")
+        }
+    }
+
+    func document(_ status: EventSourceMappingStatus) -> MappingDocument {
+        let mapping = status.mapping
+        return MappingDocument(
+            UUID: mapping.uuid, BatchSize: mapping.batchSize,
+            MaximumBatchingWindowInSeconds: mapping.maximumBatchingWindowInSeconds, EventSourceArn: mapping.source.arn,
+            FunctionArn: api.account.functionARN(mapping.functionName), LastModified: mapping.lastModified,
+            LastProcessingResult: status.lastProcessingResult, State: status.state,
+            StateTransitionReason: status.stateTransitionReason,
+            FunctionResponseTypes: mapping.reportBatchItemFailures ? ["ReportBatchItemFailures"] : [],
+            ScalingConfig: mapping.maximumConcurrency.map { .init(MaximumConcurrency: $0) },
+            FilterCriteria: mapping.filters.isEmpty ? nil : .init(Filters: mapping.filters.map { .init(Pattern: $0.text) }),
+            EventSourceMappingArn: mapping.arn(in: api.account))
+    }
+}
+
+/// `EventSourceMappingConfiguration` as Lambda returns it (`LastModified` in epoch seconds).
+struct MappingDocument: Encodable {
+    var UUID: String
+    var BatchSize: Int
+    var MaximumBatchingWindowInSeconds: Int
+    var EventSourceArn: String
+    var FunctionArn: String
+    var LastModified: Double
+    var LastProcessingResult: String
+    var State: String
+    var StateTransitionReason: String
+    var FunctionResponseTypes: [String]
+    var ScalingConfig: Scaling?
+    var FilterCriteria: Criteria?
+    var EventSourceMappingArn: String
+
+    struct Scaling: Encodable { var MaximumConcurrency: Int }
+    struct Criteria: Encodable { var Filters: [Filter] }
+    struct Filter: Encodable { var Pattern: String }
+}
+
+/// `ListEventSourceMappingsResponse`.
+struct MappingList: Encodable {
+    var EventSourceMappings: [MappingDocument]
+    var NextMarker: String?
+}
