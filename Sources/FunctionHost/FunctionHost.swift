@@ -24,12 +24,17 @@ public struct FunctionHost: Sendable {
     /// How workers are held to their `MemorySize` (probed once; see ``MemoryEnforcement``).
     public let memory: MemoryEnforcement
     private let settings: WorkerSettings
+    /// Where merged layers are kept, when the sandbox merges them (hot reload merges changed ones again).
+    private let layerCache: LayerCache?
 
     /// Loads and validates the template and probes the machine. Throws ``TemplateError`` or ``FunctionHostError``.
     public init(configuration: HostConfiguration) throws {
         self.configuration = configuration
         var loader = TemplateLoader(account: configuration.account, parameterOverrides: configuration.parameterOverrides)
         loader.queueEndpoint = "http://\(configuration.host):\(configuration.port)"
+        loader.stackName = configuration.stackName
+        loader.stateDirectory = configuration.stateDirectory
+        loader.environmentOverrides = configuration.environmentOverrides
         let template = try loader.load(path: configuration.templatePath)
         catalog = FunctionCatalog(template.functions)
         queues = template.queues
@@ -48,10 +53,10 @@ public struct FunctionHost: Sendable {
         if let warning = sandboxCapabilities.warning { warnings.append(warning) }
         var sandbox = WorkerSandbox(
             level: sandboxCapabilities.level, exposedDirectories: WorkerSandbox.interpreterPrefixes(interpreters))
-        if sandbox.level == .full {
+        layerCache = sandbox.level == .full ? LayerCache(directory: configuration.stateDirectory + "/layers") : nil
+        if let layerCache {
             do {
-                sandbox.layerRoots = try LayerCache(directory: configuration.stateDirectory + "/layers")
-                    .prepare(template.functions.map(\.layers))
+                sandbox.layerRoots = try layerCache.prepare(template.functions.map(\.layers))
             } catch {
                 throw FunctionHostError(error.description)
             }
@@ -72,11 +77,31 @@ public struct FunctionHost: Sendable {
     }
 
     /// Serves the Invoke API until one of `shutdownSignals` arrives or the task is cancelled;
-    /// `onReady` gets the bound port.
+    /// `onReady` gets the bound port (again after each template reload).
+    ///
+    /// With ``HostConfiguration/watch``, a changed template that loads replaces the running host
+    /// in place: the services stop (in-flight invocations end as at shutdown) and start again on
+    /// the same port with the new catalog; one that does not load is logged and changes nothing.
     public func serve(
         logger: Logger, shutdownSignals: [UnixSignal] = [.sigterm, .sigint],
         onReady: @escaping @Sendable (Int) async -> Void
     ) async throws {
+        let restart = HostRestart(port: configuration.port)
+        var host = self
+        while let next = try await host.serveUntilReload(
+            logger: logger, shutdownSignals: shutdownSignals, restart: restart, onReady: onReady)
+        {
+            host = next
+        }
+    }
+
+    /// Runs the services until shutdown (`nil`) or until the template changed into one that loads (the next host).
+    private func serveUntilReload(
+        logger: Logger, shutdownSignals: [UnixSignal], restart: HostRestart,
+        onReady: @escaping @Sendable (Int) async -> Void
+    ) async throws -> FunctionHost? {
+        var configuration = configuration
+        configuration.port = restart.port
         let supervisor = try makeSupervisor(logger: logger)
         let store = try Store.open(
             stateDirectory: configuration.stateDirectory, migrations: [AsyncInvocationMigrations.self, QueueMigrations.self])
@@ -105,20 +130,44 @@ public struct FunctionHost: Sendable {
         let app = Application(
             router: router,
             configuration: ApplicationConfiguration(address: .hostname(configuration.host, port: configuration.port)),
-            onServerRunning: { channel in await onReady(channel.localAddress?.port ?? 0) },
+            onServerRunning: { channel in
+                let port = channel.localAddress?.port ?? 0
+                restart.port = port
+                await onReady(port)
+            },
             logger: logger)
         // The supervisor is listed last so it is shut down first: Ctrl-C kills workers at once and
         // in-flight requests end with the runtime's exit error instead of holding shutdown open.
         // The queue's sentinel goes first of all, so those cut-short attempts are not counted as failures.
         // The SQS queue engine sits after the server so it stops before it: parked long polls end at once.
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+            .init(service: queue), .init(service: app), .init(service: queueEngine), .init(service: supervisor),
+            .init(service: queue.shutdownSentinel),
+        ]
+        if configuration.watch {
+            let plan = ReloadPlan(
+                templates: [URL(fileURLWithPath: configuration.templatePath).standardizedFileURL.path],
+                functions: catalog.functions)
+            let reloader = HotReloader(
+                plan: plan, supervisor: supervisor, layerCache: layerCache,
+                layerLists: catalog.functions.map(\.layers), logger: logger,
+                loadTemplate: { [configuration] in
+                    var next = configuration
+                    next.port = restart.port
+                    let host = try FunctionHost(configuration: next)
+                    restart.restart(with: host)
+                    return host.warnings
+                })
+            // After the supervisor: stopped before it, so no drain races the shutdown. When it
+            // returns (the template changed and loads), the group shuts down for the restart.
+            services.append(.init(service: reloader, successTerminationBehavior: .gracefullyShutdownGroup))
+        }
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(
-                services: [
-                    .init(service: queue), .init(service: app), .init(service: queueEngine), .init(service: supervisor),
-                    .init(service: queue.shutdownSentinel),
-                ],
+                services: services,
                 gracefulShutdownSignals: shutdownSignals, logger: logger))
         try await group.run()
+        return restart.takeNext()
     }
 
     /// Runs one invocation of `name` in a fresh worker and stops it again (`fnhost invoke` without `--endpoint`).

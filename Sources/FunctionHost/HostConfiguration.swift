@@ -10,6 +10,12 @@ public struct HostConfiguration: Sendable {
     public var stateDirectory: String
     public var account: AccountContext
     public var parameterOverrides: [String: String]
+    /// `AWS::StackName` (`--stack-name`).
+    public var stackName = "local"
+    /// Hot reload: watch code, layers and the template while serving (`--no-watch` turns it off).
+    public var watch = false
+    /// `--env-vars FILE.json`, read.
+    public var environmentOverrides = EnvironmentOverrides()
     /// Where function logs are echoed: 1 (stdout) for `serve`, 2 (stderr) for a local `invoke`.
     public var consoleDescriptor: Int32
     /// Account-wide concurrency limit and idle timeout (`--max-concurrency`, `--idle-timeout`).

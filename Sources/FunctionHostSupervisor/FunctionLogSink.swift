@@ -12,9 +12,11 @@ public final class FunctionLogSink: Sendable {
 
     /// - Parameters:
     ///   - console: descriptor for console output (1 for `serve`, 2 for `invoke`), or -1 for none.
+    /// A nested stack's function (`Child/Function`) logs to `logs/Child/Function.log`.
     init(logicalID: String, logDirectory: String, console: Int32) throws {
-        try FileManager.default.createDirectory(atPath: logDirectory, withIntermediateDirectories: true)
         let path = (logDirectory as NSString).appendingPathComponent("\(logicalID).log")
+        try FileManager.default.createDirectory(
+            atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
         let file = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
         guard file >= 0 else {
             throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: path])

@@ -114,6 +114,7 @@ final class Worker: Sendable {
             (ending, reusable) = (.failure(PlatformFailure(.exited(requestID: request.requestID, reason: reason))), false)
         }
         if reusable { await process.drainOutput() }
+        process.flushPartialLine()
         let result = finish(request, ending, duration: duration, initDuration: initDuration, maxMemory: maxMemory)
         return (result, reusable)
     }

@@ -19,6 +19,9 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Port to listen on (0 picks a free one).")
     var port: Int = 3001
 
+    @Flag(inversion: .prefixedNo, help: "Reload a function when its code or layers change (inotify).")
+    var watch = true
+
     @OptionGroup var limits: LimitOptions
 
     @OptionGroup var asyncOptions: AsyncOptions
@@ -28,6 +31,7 @@ struct Serve: AsyncParsableCommand {
         let host: FunctionHost
         do {
             var configuration = try options.hostConfiguration(host: self.host, port: port, console: 1)
+            configuration.watch = watch
             limits.apply(to: &configuration)
             asyncOptions.apply(to: &configuration)
             host = try FunctionHost(configuration: configuration)
@@ -40,8 +44,11 @@ struct Serve: AsyncParsableCommand {
         let listening = Atomic<Bool>(false)
         do {
             try await host.serve(logger: logger) { port in
-                listening.store(true, ordering: .relaxed)
-                FileHandle.standardOutput.write(Data("fnhost listening on http://\(address):\(port) (\(count) functions)\n".utf8))
+                // Called again after a hot reload of the template, which may change the functions.
+                let line = listening.exchange(true, ordering: .relaxed)
+                    ? "fnhost listening on http://\(address):\(port) again, with the reloaded template\n"
+                    : "fnhost listening on http://\(address):\(port) (\(count) functions)\n"
+                FileHandle.standardOutput.write(Data(line.utf8))
             }
         } catch where !listening.load(ordering: .relaxed) {
             Self.exitWithStartupFailure("cannot listen on \(address):\(port): \(error)")

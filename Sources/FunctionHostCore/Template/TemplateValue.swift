@@ -95,3 +95,20 @@ public indirect enum TemplateValue: Sendable, Hashable {
         }
     }
 }
+
+extension TemplateValue {
+    /// The names of the intrinsic functions used anywhere in this value (`Ref`, `Fn::ImportValue`, ...).
+    func intrinsicNames() -> Set<String> {
+        switch self {
+        case .string, .null:
+            return []
+        case .list(let items):
+            return items.reduce(into: []) { $0.formUnion($1.intrinsicNames()) }
+        case .map(let entries):
+            var names: Set<String> = []
+            if entries.count == 1, let name = entries.first?.0, name == "Ref" || name.hasPrefix("Fn::") { names.insert(name) }
+            for (_, value) in entries { names.formUnion(value.intrinsicNames()) }
+            return names
+        }
+    }
+}
