@@ -35,7 +35,14 @@ public struct FunctionHost: Sendable {
         loader.stackName = configuration.stackName
         loader.stateDirectory = configuration.stateDirectory
         loader.environmentOverrides = configuration.environmentOverrides
-        let template = try loader.load(path: configuration.templatePath)
+        var template = try loader.load(path: configuration.templatePath)
+        let interpreters = RuntimeInterpreters(
+            resolving: template.functions.map(\.runtime),
+            searchPath: ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin")
+        var debugging: String?
+        if let debug = configuration.debug {
+            debugging = try Self.attachDebugger(debug, to: &template.functions, interpreters: interpreters)
+        }
         catalog = FunctionCatalog(template.functions)
         queues = template.queues
         try Supervisor.checkReservations(template.functions, limits: configuration.limits)
@@ -43,11 +50,8 @@ public struct FunctionHost: Sendable {
             throw FunctionHostError(
                 "fnhost-launch was not found beside the fnhost executable; build it with `swift build` (or set FNHOST_LAUNCHER)")
         }
-        let interpreters = RuntimeInterpreters(
-            resolving: template.functions.map(\.runtime),
-            searchPath: ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin")
         let sandboxCapabilities = SandboxCapabilities.probe(launcher: launcher)
-        var warnings = template.warnings + interpreters.warnings
+        var warnings = template.warnings + interpreters.warnings + (debugging.map { [$0] } ?? [])
         memory = MemoryEnforcement.probe(preferred: configuration.memoryEnforcement, logger: Logger(label: "fnhost"))
         if let warning = memory.warning { warnings.append(warning) }
         if let warning = sandboxCapabilities.warning { warnings.append(warning) }
@@ -67,6 +71,33 @@ public struct FunctionHost: Sendable {
             launcher: launcher, lifeline: Lifeline.readDescriptor, sandbox: sandbox,
             account: configuration.account, interpreters: interpreters,
             credentials: environment.filter { ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"].contains($0.key) })
+    }
+
+    /// Marks the function `debug` names to run under its runtime's debugger, one worker at a time
+    /// (the port is the debugger's); returns the line saying where to attach.
+    /// Throws when the function is unknown, its runtime has no debugger, or `debugpy` is missing.
+    static func attachDebugger(
+        _ debug: HostConfiguration.Debugging, to functions: inout [FunctionConfiguration], interpreters: RuntimeInterpreters
+    ) throws -> String {
+        guard let index = functions.firstIndex(where: { $0.functionName == debug.function || $0.logicalID == debug.function })
+        else {
+            throw FunctionHostError(
+                "--debug: no function named \(debug.function) (have: \(functions.map(\.functionName).joined(separator: ", ")))")
+        }
+        let function = functions[index]
+        switch function.runtime {
+        case .provided:
+            throw FunctionHostError(
+                "--debug-port: \(function.functionName) runs \(function.runtime), which has no debugger fnhost can start; python and nodejs functions can be debugged")
+        case .python where !interpreters.canImport("debugpy", runtime: function.runtime):
+            throw FunctionHostError(
+                "--debug-port: debugging \(function.runtime) needs debugpy, which \(interpreters.interpreter(for: function.runtime) ?? "python3") cannot import; install it with `\(interpreters.interpreter(for: function.runtime) ?? "python3") -m pip install debugpy`")
+        case .python, .nodejs:
+            break
+        }
+        functions[index].debugPort = debug.port
+        functions[index].reservedConcurrency = 1
+        return "\(function.functionName) starts under the debugger: attach to 127.0.0.1:\(debug.port) (\(function.runtime)); its timeout is suspended and it runs one worker at a time"
     }
 
     func makeSupervisor(logger: Logger) throws -> Supervisor {

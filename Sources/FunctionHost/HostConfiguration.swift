@@ -12,6 +12,16 @@ public struct HostConfiguration: Sendable {
     public var parameterOverrides: [String: String]
     /// `AWS::StackName` (`--stack-name`).
     public var stackName = "local"
+    /// A function to run under its runtime's debugger (`--debug FUNCTION --debug-port PORT`).
+    public struct Debugging: Sendable {
+        public var function: String
+        public var port: Int
+        public init(function: String, port: Int) {
+            self.function = function
+            self.port = port
+        }
+    }
+    public var debug: Debugging?
     /// Hot reload: watch code, layers and the template while serving (`--no-watch` turns it off).
     public var watch = false
     /// `--env-vars FILE.json`, read.

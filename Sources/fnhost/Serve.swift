@@ -22,7 +22,18 @@ struct Serve: AsyncParsableCommand {
     @Flag(inversion: .prefixedNo, help: "Reload a function when its code or layers change (inotify).")
     var watch = true
 
+    @Option(help: ArgumentHelp("Run this function's workers under its runtime's debugger (with --debug-port).", valueName: "FUNCTION"))
+    var debug: String?
+
+    @Option(help: ArgumentHelp("Port the debugger listens on (node --inspect-brk, debugpy) on 127.0.0.1.", valueName: "PORT"))
+    var debugPort: Int?
+
     @OptionGroup var limits: LimitOptions
+
+    func validate() throws {
+        guard (debug == nil) == (debugPort == nil) else { throw ValidationError("--debug and --debug-port go together") }
+        if let debugPort, !(1...65535).contains(debugPort) { throw ValidationError("--debug-port must be a port number") }
+    }
 
     @OptionGroup var asyncOptions: AsyncOptions
 
@@ -32,6 +43,7 @@ struct Serve: AsyncParsableCommand {
         do {
             var configuration = try options.hostConfiguration(host: self.host, port: port, console: 1)
             configuration.watch = watch
+            if let debug, let debugPort { configuration.debug = .init(function: debug, port: debugPort) }
             limits.apply(to: &configuration)
             asyncOptions.apply(to: &configuration)
             host = try FunctionHost(configuration: configuration)
