@@ -19,6 +19,8 @@ public struct FunctionHost: Sendable {
     public let catalog: FunctionCatalog
     /// The template's `AWS::SQS::Queue` resources, created in the embedded queue engine at start-up.
     public let queues: [QueueDefinition]
+    /// The template and its nested templates, as absolute paths.
+    public let templateFiles: [String]
     /// One line each, to print at start-up: skipped resources, interpreter fallbacks, missing protections.
     public let warnings: [String]
     /// How workers are held to their `MemorySize` (probed once; see ``MemoryEnforcement``).
@@ -45,6 +47,7 @@ public struct FunctionHost: Sendable {
         }
         catalog = FunctionCatalog(template.functions)
         queues = template.queues
+        templateFiles = template.templateFiles
         try Supervisor.checkReservations(template.functions, limits: configuration.limits)
         guard let launcher = LauncherLocation.path() else {
             throw FunctionHostError(
@@ -176,9 +179,7 @@ public struct FunctionHost: Sendable {
             .init(service: queue.shutdownSentinel),
         ]
         if configuration.watch {
-            let plan = ReloadPlan(
-                templates: [URL(fileURLWithPath: configuration.templatePath).standardizedFileURL.path],
-                functions: catalog.functions)
+            let plan = ReloadPlan(templates: templateFiles, functions: catalog.functions)
             let reloader = HotReloader(
                 plan: plan, supervisor: supervisor, layerCache: layerCache,
                 layerLists: catalog.functions.map(\.layers), logger: logger,

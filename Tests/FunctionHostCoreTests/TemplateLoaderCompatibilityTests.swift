@@ -67,6 +67,7 @@ import Testing
         #expect(orders.codeDirectory == Self.fixtures + "/nested/orders/src")
         #expect(orders.environment == ["STAGE": "prod", "TABLE_NAME": "orders-prod", "STACK": "local-OrdersApp"])
         #expect(result.functions[2].functionName == "named-orders-prod")
+        #expect(result.templateFiles == [Self.fixtures + "/nested/template.yaml", Self.fixtures + "/nested/orders/template.yaml"])
 
         let catalog = FunctionCatalog(result.functions)
         #expect(catalog.entry(named: "OrdersApp/OrdersFunction")?.configuration.codeDirectory == orders.codeDirectory)
@@ -238,7 +239,7 @@ import Testing
         #expect(mapping.properties["FunctionName"]?.string == "orders-handler")
         #expect(mapping.properties["EventSourceArn"]?.string == "arn:aws:sqs:us-east-1:123456789012:OrdersQueue")
         #expect(mapping.resolutionFailure == nil)
-        #expect(result.deferredResources[1].resolutionFailure?.contains("PlainLambdaVersion") == true)
+        #expect(result.deferredResources[1].properties["FunctionVersion"]?.string == "PlainLambdaVersion.Version")
         #expect(!result.warnings.contains { $0.contains("not simulated") }, "\(result.warnings)")
     }
 
@@ -324,5 +325,67 @@ import Testing
         #expect(try ParameterOverrides.parse(sam: "  A=1\tB='x=y' ") == ["A": "1", "B": "x=y"])
         #expect(throws: ParameterOverrides.Malformed.self) { try ParameterOverrides.parse(sam: "novalue") }
         #expect(throws: ParameterOverrides.Malformed.self) { try ParameterOverrides.parse(sam: "=v") }
+    }
+}
+
+extension TemplateLoaderCompatibilityTests {
+    @Test func attributesOfResourcesFnhostDoesNotSimulateGetPlaceholders() throws {
+        let fixture = try TemplateFixture()
+        let result = try fixture.load(
+            """
+            Resources:
+              Table:
+                Type: AWS::DynamoDB::Table
+              Role:
+                Type: AWS::IAM::Role
+              Fn:
+                Type: AWS::Serverless::Function
+                Properties:
+                  CodeUri: src
+                  Handler: a.b
+                  Runtime: provided.al2023
+                  Role: !GetAtt Role.Arn
+                  Environment:
+                    Variables:
+                      TABLE_ARN: !GetAtt Table.Arn
+                      STREAM: !GetAtt [Table, StreamArn]
+                      TABLE_NAME: !Ref Table
+                      SUB: !Sub "${Table.Arn}/index/*"
+            """)
+        let environment = try #require(result.functions.first).environment
+        #expect(environment["TABLE_ARN"] == "arn:aws:dynamodb:us-east-1:123456789012:Table")
+        #expect(environment["STREAM"] == "arn:aws:dynamodb:us-east-1:123456789012:Table")
+        #expect(environment["TABLE_NAME"] == "Table")
+        #expect(environment["SUB"] == "arn:aws:dynamodb:us-east-1:123456789012:Table/index/*")
+        // One warning for the table (the IAM role is silent), besides the skipped Table resource itself.
+        #expect(result.warnings.filter { $0.contains("Fn::GetAtt of Table (AWS::DynamoDB::Table)") }.count == 1)
+        #expect(!result.warnings.contains { $0.contains("Fn::GetAtt of Role") })
+        let unknown = fixture.loadError(
+            """
+            Resources:
+              Fn:
+                Type: AWS::Serverless::Function
+                Properties: {CodeUri: src, Handler: a.b, Runtime: provided.al2023, Description: !GetAtt Nowhere.Arn}
+            """)
+        #expect(unknown?.message.contains("unknown resource Nowhere") == true)
+    }
+}
+
+extension TemplateLoaderCompatibilityTests {
+    @Test func aDeferredResourceThatDoesNotResolveKeepsItsPropertiesAsWritten() throws {
+        let fixture = try TemplateFixture()
+        let result = try fixture.load(
+            """
+            Resources:
+              Fn: {Type: AWS::Serverless::Function, Properties: {CodeUri: src, Handler: a.b, Runtime: provided.al2023}}
+              Mapping:
+                Type: AWS::Lambda::EventSourceMapping
+                Properties: {FunctionName: !Ref Fn, EventSourceArn: !Ref Elsewhere}
+            """)
+        let mapping = try #require(result.deferredResources.first)
+        #expect(mapping.logicalID == "Mapping")
+        #expect(mapping.resolutionFailure?.contains("Elsewhere") == true)
+        #expect(mapping.properties["EventSourceArn"] == .map([("Ref", .string("Elsewhere"))]))
+        #expect(result.functions.count == 1)
     }
 }

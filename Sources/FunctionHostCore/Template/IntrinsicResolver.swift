@@ -20,6 +20,9 @@ struct IntrinsicResolver {
     var missingParameters: Set<String> = []
     /// The region `Fn::GetAZs` answers for.
     var region = "us-east-1"
+    /// Resources fnhost does not simulate, by logical id, with their type: `Fn::GetAtt` of one gets a placeholder.
+    var unsimulated: [String: String] = [:]
+    var accountID = "123456789012"
 
     struct Failure: Error {
         var message: String
@@ -79,6 +82,7 @@ struct IntrinsicResolver {
             }
             guard parts.count == 2 else { throw Failure(message: "Fn::GetAtt takes [Resource, Attribute]") }
             guard let resource = attributes[parts[0]] else {
+                if let type = unsimulated[parts[0]] { return .string(placeholder(parts[0], type: type, attribute: parts[1])) }
                 throw Failure(message: "Fn::GetAtt of unknown resource \(parts[0])")
             }
             guard let attribute = resource[parts[1]] else {
@@ -128,6 +132,14 @@ struct IntrinsicResolver {
         default:
             throw Failure(message: "intrinsic function \(name) is not supported by fnhost")
         }
+    }
+
+    /// What `Fn::GetAtt` of a resource fnhost does not simulate answers: an ARN of the resource's
+    /// service for `…Arn` attributes (`arn:aws:dynamodb:REGION:ACCOUNT:Table`), else `Resource.Attribute`.
+    func placeholder(_ logicalID: String, type: String, attribute: String) -> String {
+        let parts = type.components(separatedBy: "::")
+        guard attribute.hasSuffix("Arn"), parts.count == 3 else { return "\(logicalID).\(attribute)" }
+        return "arn:aws:\(parts[1].lowercased()):\(region):\(accountID):\(logicalID)"
     }
 
     /// `Fn::FindInMap: [Map, TopKey, SecondKey]`, with the optional `{DefaultValue: v}` fourth argument.

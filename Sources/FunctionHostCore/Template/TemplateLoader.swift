@@ -37,6 +37,8 @@ public struct TemplateLoader: Sendable {
         public var skipped: [SkippedFunction] = []
         /// Resources accepted for later parsers (event-source mappings, invoke configs, versions, aliases).
         public var deferredResources: [DeferredResource] = []
+        /// The template files read, as absolute paths: the template, then its nested stacks' (hot reload watches them).
+        public var templateFiles: [String] = []
         /// The template's `Outputs`, resolved: what `!GetAtt Child.Outputs.X` gives a parent stack.
         var outputs: [String: String] = [:]
     }
@@ -102,7 +104,9 @@ public struct TemplateLoader: Sendable {
             throw TemplateError(file: path, message: "YAML does not parse: \(error)")
         }
         let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
-        return try load(root, file: path, baseDirectory: directory, scope: scope)
+        var result = try load(root, file: path, baseDirectory: directory, scope: scope)
+        result.templateFiles.insert(URL(fileURLWithPath: path).standardizedFileURL.path, at: 0)
+        return result
     }
 
     func load(_ root: TemplateValue, file: String, baseDirectory: String) throws(TemplateError) -> Result {
@@ -175,6 +179,7 @@ public struct TemplateLoader: Sendable {
             result.queues += child.queues
             result.skipped += child.skipped
             result.deferredResources += child.deferredResources
+            result.templateFiles += child.templateFiles
         }
         result.outputs = Self.outputs(root, resolver: resolver)
         return result
@@ -214,12 +219,20 @@ public struct TemplateLoader: Sendable {
         return .map(entries)
     }
 
-    /// One warning per resource that uses an intrinsic fnhost answers with a placeholder.
+    /// One warning per resource that uses an intrinsic fnhost answers with a placeholder, or reads
+    /// an attribute of a resource fnhost does not simulate (IAM roles and policies aside).
     static func placeholderWarnings(_ resources: [(String, TemplateValue)], file: String) -> [String] {
-        resources.flatMap { logicalID, resource in
-            (resource["Properties"]?.intrinsicNames() ?? []).intersection(IntrinsicResolver.placeholderFunctions).sorted().map {
+        let types = Dictionary(resources.map { ($0.0, $0.1["Type"]?.string ?? "") }, uniquingKeysWith: { first, _ in first })
+        let simulated = functionTypes.union(layerTypes).union(nestedStackTypes).union(silentTypes).union([queueType])
+        return resources.flatMap { logicalID, resource in
+            let properties = resource["Properties"] ?? .null
+            let intrinsics = properties.intrinsicNames().intersection(IntrinsicResolver.placeholderFunctions).sorted().map {
                 "\(file): resource \(logicalID): \($0) is answered with a placeholder (\($0 == "Fn::GetAZs" ? "three zones of the region" : "the export's name"))"
             }
+            let attributes = properties.getAttTargets().filter { types[$0].map { !simulated.contains($0) } ?? false }.sorted().map {
+                "\(file): resource \(logicalID): Fn::GetAtt of \($0) (\(types[$0] ?? "")) is answered with a placeholder; fnhost does not simulate that type"
+            }
+            return intrinsics + attributes
         }
     }
 
@@ -249,6 +262,7 @@ public struct TemplateLoader: Sendable {
         var resolver = IntrinsicResolver(references: references, attributes: [:])
         resolver.missingParameters = missing
         resolver.region = account.region
+        resolver.accountID = account.accountID
         resolver.mappings = root["Mappings"] ?? .map([])
         do {
             try resolver.evaluateConditions(root["Conditions"]?.entries ?? [])
@@ -276,6 +290,7 @@ public struct TemplateLoader: Sendable {
                 resolver.attributes[logicalID] = ["Arn": account.functionARN(name)]
             } else {
                 resolver.references[logicalID] = .string(logicalID)
+                if !Self.nestedStackTypes.contains(type) { resolver.unsimulated[logicalID] = type }
             }
         }
     }
