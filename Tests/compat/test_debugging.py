@@ -2,7 +2,8 @@
 it to attach, and runs without its timeout.
 
 The Node.js test attaches with a small inspector client (``inspector_client.mjs``, on Node's own
-WebSocket) the way VS Code's attach configuration does.
+WebSocket), the Python test with a Debug Adapter Protocol client, the way VS Code's attach
+configurations do.
 """
 
 from __future__ import annotations
@@ -76,12 +77,81 @@ def test_node_waits_for_the_debugger_and_runs_past_its_timeout(tmp_path):
             process.wait(timeout=5)
 
 
+def python_can_import_debugpy(minor: int) -> bool:
+    python = shutil.which(f"python3.{minor}")
+    return bool(python) and subprocess.run([python, "-c", "import debugpy"], capture_output=True).returncode == 0
+
+
+class DapClient:
+    """The Debug Adapter Protocol as VS Code's debugpy "attach" configuration speaks it."""
+
+    def __init__(self, port: int):
+        self.port = port
+        self.sock = wait_for(lambda: self._connect(), 30, what="debugpy to listen")
+        self.seq = 0
+        self.buffer = b""
+
+    def _connect(self):
+        try:
+            return socket.create_connection(("127.0.0.1", self.port), timeout=30)
+        except OSError:
+            return None
+
+    def send(self, command, arguments=None):
+        self.seq += 1
+        body = json.dumps({"seq": self.seq, "type": "request", "command": command, "arguments": arguments or {}})
+        self.sock.sendall(b"Content-Length: %d\r\n\r\n" % len(body) + body.encode())
+
+    def read(self):
+        while b"\r\n\r\n" not in self.buffer:
+            self.buffer += self.sock.recv(65536)
+        head, self.buffer = self.buffer.split(b"\r\n\r\n", 1)
+        length = int(head.split(b":")[1])
+        while len(self.buffer) < length:
+            self.buffer += self.sock.recv(65536)
+        message, self.buffer = self.buffer[:length], self.buffer[length:]
+        return json.loads(message)
+
+    def attach(self):
+        """initialize, attach, then configurationDone once the adapter says it is initialized."""
+        self.send("initialize", {"adapterID": "debugpy", "clientID": "fnhost-compat"})
+        seen = []
+        while True:
+            message = self.read()
+            seen.append(message.get("command") or message.get("event"))
+            if message.get("command") == "initialize":
+                self.send("attach", {"connect": {"host": "127.0.0.1", "port": self.port}, "justMyCode": False})
+            elif message.get("event") == "initialized":
+                self.send("configurationDone")
+            elif message.get("command") == "configurationDone":
+                return seen
+
+
+def test_python_waits_for_debugpy_and_runs_past_its_timeout(tmp_path):
+    if not python_can_import_debugpy(11):
+        pytest.skip("debugpy is not installed for python3.11 (scripts/install-python-deps installs it)")
+    port = free_port()
+    process, stderr = start_invoke(tmp_path, "PythonSlow", port)
+    try:
+        wait_for(lambda: f"attach to 127.0.0.1:{port}" in stderr.read_text(), 30, what="the attach line")
+        client = DapClient(port)
+        # --wait-for-client: the runtime has not asked for its event before the debugger attached.
+        assert "START RequestId" not in stderr.read_text()
+        assert "initialized" in client.attach()
+        out, _ = process.communicate(timeout=60)
+        assert process.returncode == 0, stderr.read_text()
+        assert json.loads(out) == {"debugged": True}
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(timeout=5)
+
+
 def test_python_without_debugpy_is_refused_with_a_clear_message(tmp_path):
-    python = "/root/.pyenv/versions/3.12.1/bin/python3.12"
-    if subprocess.run([python, "-c", "import debugpy"], capture_output=True).returncode == 0:
-        pytest.skip("debugpy is installed here; the missing-debugpy message cannot be shown")
+    if python_can_import_debugpy(13):
+        pytest.skip("debugpy is installed for python3.13 here; the missing-debugpy message cannot be shown")
     result = subprocess.run(
-        [str(FNHOST_BIN), "invoke", "PythonSlow", "--template", str(TEMPLATE), "--state-dir", str(tmp_path),
+        [str(FNHOST_BIN), "invoke", "PythonWithoutDebugpy", "--template", str(TEMPLATE), "--state-dir", str(tmp_path),
          "--debug-port", str(free_port())], capture_output=True, text=True, timeout=60, cwd=str(REPO))
     assert result.returncode == 2
     assert "needs debugpy" in result.stderr and "pip install debugpy" in result.stderr
