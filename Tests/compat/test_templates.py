@@ -70,6 +70,9 @@ def test_nested_child_is_invoked_as_child_slash_function(hosts):
     assert body == {"orders_function": "OrdersApp/OrdersFunction", "orders_table": "orders-prod"}
     wait_for(lambda: "END RequestId" in host.log_text("OrdersApp/OrdersFunction"), 5,
              what="the child's log file under logs/OrdersApp/")
+    client.put_function_concurrency(FunctionName="OrdersApp/OrdersFunction", ReservedConcurrentExecutions=2)
+    assert client.get_function_concurrency(FunctionName="OrdersApp/OrdersFunction")["ReservedConcurrentExecutions"] == 2
+    assert client.get_function(FunctionName="OrdersApp/OrdersFunction")["Configuration"]["Handler"] == "orders.handler"
     names = {function["FunctionName"] for function in client.list_functions()["Functions"]}
     assert {"HelloWorldFunction", "OrdersApp/OrdersFunction", "named-orders-prod"} <= names
 
