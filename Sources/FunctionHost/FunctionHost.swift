@@ -21,40 +21,52 @@ public struct FunctionHost: Sendable {
     public let queues: [QueueDefinition]
     /// The template's event-source mappings, started with the host.
     public let eventSourceMappings: [EventSourceMapping]
+    /// The template and its nested templates, as absolute paths.
+    public let templateFiles: [String]
     /// One line each, to print at start-up: skipped resources, interpreter fallbacks, missing protections.
     public let warnings: [String]
     /// How workers are held to their `MemorySize` (probed once; see ``MemoryEnforcement``).
     public let memory: MemoryEnforcement
     private let settings: WorkerSettings
+    /// Where merged layers are kept, when the sandbox merges them (hot reload merges changed ones again).
+    private let layerCache: LayerCache?
 
     /// Loads and validates the template and probes the machine. Throws ``TemplateError`` or ``FunctionHostError``.
     public init(configuration: HostConfiguration) throws {
         self.configuration = configuration
         var loader = TemplateLoader(account: configuration.account, parameterOverrides: configuration.parameterOverrides)
         loader.queueEndpoint = "http://\(configuration.host):\(configuration.port)"
-        let template = try loader.load(path: configuration.templatePath)
+        loader.stackName = configuration.stackName
+        loader.stateDirectory = configuration.stateDirectory
+        loader.environmentOverrides = configuration.environmentOverrides
+        var template = try loader.load(path: configuration.templatePath)
+        let interpreters = RuntimeInterpreters(
+            resolving: template.functions.map(\.runtime),
+            searchPath: ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin")
+        var debugging: String?
+        if let debug = configuration.debug {
+            debugging = try Self.attachDebugger(debug, to: &template.functions, interpreters: interpreters)
+        }
         catalog = FunctionCatalog(template.functions)
         queues = template.queues
         eventSourceMappings = template.eventSourceMappings
+        templateFiles = template.templateFiles
         try Supervisor.checkReservations(template.functions, limits: configuration.limits)
         guard let launcher = LauncherLocation.path() else {
             throw FunctionHostError(
                 "fnhost-launch was not found beside the fnhost executable; build it with `swift build` (or set FNHOST_LAUNCHER)")
         }
-        let interpreters = RuntimeInterpreters(
-            resolving: template.functions.map(\.runtime),
-            searchPath: ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin")
         let sandboxCapabilities = SandboxCapabilities.probe(launcher: launcher)
-        var warnings = template.warnings + interpreters.warnings
+        var warnings = template.warnings + interpreters.warnings + (debugging.map { [$0] } ?? [])
         memory = MemoryEnforcement.probe(preferred: configuration.memoryEnforcement, logger: Logger(label: "fnhost"))
         if let warning = memory.warning { warnings.append(warning) }
         if let warning = sandboxCapabilities.warning { warnings.append(warning) }
         var sandbox = WorkerSandbox(
             level: sandboxCapabilities.level, exposedDirectories: WorkerSandbox.interpreterPrefixes(interpreters))
-        if sandbox.level == .full {
+        layerCache = sandbox.level == .full ? LayerCache(directory: configuration.stateDirectory + "/layers") : nil
+        if let layerCache {
             do {
-                sandbox.layerRoots = try LayerCache(directory: configuration.stateDirectory + "/layers")
-                    .prepare(template.functions.map(\.layers))
+                sandbox.layerRoots = try layerCache.prepare(template.functions.map(\.layers))
             } catch {
                 throw FunctionHostError(error.description)
             }
@@ -67,6 +79,33 @@ public struct FunctionHost: Sendable {
             credentials: environment.filter { ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"].contains($0.key) })
     }
 
+    /// Marks the function `debug` names to run under its runtime's debugger, one worker at a time
+    /// (the port is the debugger's); returns the line saying where to attach.
+    /// Throws when the function is unknown, its runtime has no debugger, or `debugpy` is missing.
+    static func attachDebugger(
+        _ debug: HostConfiguration.Debugging, to functions: inout [FunctionConfiguration], interpreters: RuntimeInterpreters
+    ) throws -> String {
+        guard let index = functions.firstIndex(where: { $0.functionName == debug.function || $0.logicalID == debug.function })
+        else {
+            throw FunctionHostError(
+                "--debug: no function named \(debug.function) (have: \(functions.map(\.functionName).joined(separator: ", ")))")
+        }
+        let function = functions[index]
+        switch function.runtime {
+        case .provided:
+            throw FunctionHostError(
+                "--debug-port: \(function.functionName) runs \(function.runtime), which has no debugger fnhost can start; python and nodejs functions can be debugged")
+        case .python where !interpreters.canImport("debugpy", runtime: function.runtime):
+            throw FunctionHostError(
+                "--debug-port: debugging \(function.runtime) needs debugpy, which \(interpreters.interpreter(for: function.runtime) ?? "python3") cannot import; install it with `\(interpreters.interpreter(for: function.runtime) ?? "python3") -m pip install debugpy`")
+        case .python, .nodejs:
+            break
+        }
+        functions[index].debugPort = debug.port
+        functions[index].reservedConcurrency = 1
+        return "\(function.functionName) starts under the debugger: attach to 127.0.0.1:\(debug.port) (\(function.runtime)); its timeout is suspended and it runs one worker at a time"
+    }
+
     func makeSupervisor(logger: Logger) throws -> Supervisor {
         try Supervisor(
             functions: catalog.functions, settings: settings, limits: configuration.limits, memory: memory,
@@ -75,11 +114,31 @@ public struct FunctionHost: Sendable {
     }
 
     /// Serves the Invoke API until one of `shutdownSignals` arrives or the task is cancelled;
-    /// `onReady` gets the bound port.
+    /// `onReady` gets the bound port (again after each template reload).
+    ///
+    /// With ``HostConfiguration/watch``, a changed template that loads replaces the running host
+    /// in place: the services stop (in-flight invocations end as at shutdown) and start again on
+    /// the same port with the new catalog; one that does not load is logged and changes nothing.
     public func serve(
         logger: Logger, shutdownSignals: [UnixSignal] = [.sigterm, .sigint],
         onReady: @escaping @Sendable (Int) async -> Void
     ) async throws {
+        let restart = HostRestart(port: configuration.port)
+        var host = self
+        while let next = try await host.serveUntilReload(
+            logger: logger, shutdownSignals: shutdownSignals, restart: restart, onReady: onReady)
+        {
+            host = next
+        }
+    }
+
+    /// Runs the services until shutdown (`nil`) or until the template changed into one that loads (the next host).
+    private func serveUntilReload(
+        logger: Logger, shutdownSignals: [UnixSignal], restart: HostRestart,
+        onReady: @escaping @Sendable (Int) async -> Void
+    ) async throws -> FunctionHost? {
+        var configuration = configuration
+        configuration.port = restart.port
         let supervisor = try makeSupervisor(logger: logger)
         let store = try Store.open(
             stateDirectory: configuration.stateDirectory, migrations: [AsyncInvocationMigrations.self, QueueMigrations.self])
@@ -115,21 +174,43 @@ public struct FunctionHost: Sendable {
         let app = Application(
             router: router, server: .http1(limits: configuration.servePort),
             configuration: ApplicationConfiguration(address: .hostname(configuration.host, port: configuration.port)),
-            onServerRunning: { channel in await onReady(channel.localAddress?.port ?? 0) },
+            onServerRunning: { channel in
+                let port = channel.localAddress?.port ?? 0
+                restart.port = port
+                await onReady(port)
+            },
             logger: logger)
         // The supervisor is listed last so it is shut down first: Ctrl-C kills workers at once and
         // in-flight requests end with the runtime's exit error instead of holding shutdown open.
         // The queue's sentinel goes first of all, so those cut-short attempts are not counted as failures.
         // The SQS queue engine sits after the server so it stops before it: parked long polls end at once.
         // Event-source mappings stop before the supervisor: pollers end before workers do.
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+            .init(service: queue), .init(service: app), .init(service: queueEngine), .init(service: supervisor),
+            .init(service: mappings), .init(service: queue.shutdownSentinel),
+        ]
+        if configuration.watch {
+            let plan = ReloadPlan(templates: templateFiles, functions: catalog.functions)
+            let reloader = HotReloader(
+                plan: plan, supervisor: supervisor, layerCache: layerCache,
+                layerLists: catalog.functions.map(\.layers), logger: logger,
+                loadTemplate: { [configuration] in
+                    var next = configuration
+                    next.port = restart.port
+                    let host = try FunctionHost(configuration: next)
+                    restart.restart(with: host)
+                    return host.warnings
+                })
+            // After the supervisor: stopped before it, so no drain races the shutdown. When it
+            // returns (the template changed and loads), the group shuts down for the restart.
+            services.append(.init(service: reloader, successTerminationBehavior: .gracefullyShutdownGroup))
+        }
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(
-                services: [
-                    .init(service: queue), .init(service: app), .init(service: queueEngine), .init(service: supervisor),
-                    .init(service: mappings), .init(service: queue.shutdownSentinel),
-                ],
+                services: services,
                 gracefulShutdownSignals: shutdownSignals, logger: logger))
         try await group.run()
+        return restart.takeNext()
     }
 
     /// Runs one invocation of `name` in a fresh worker and stops it again (`fnhost invoke` without `--endpoint`).

@@ -11,6 +11,22 @@ public struct HostConfiguration: Sendable {
     public var stateDirectory: String
     public var account: AccountContext
     public var parameterOverrides: [String: String]
+    /// `AWS::StackName` (`--stack-name`).
+    public var stackName = "local"
+    /// A function to run under its runtime's debugger (`--debug FUNCTION --debug-port PORT`).
+    public struct Debugging: Sendable {
+        public var function: String
+        public var port: Int
+        public init(function: String, port: Int) {
+            self.function = function
+            self.port = port
+        }
+    }
+    public var debug: Debugging?
+    /// Hot reload: watch code, layers and the template while serving (`--no-watch` turns it off).
+    public var watch = false
+    /// `--env-vars FILE.json`, read.
+    public var environmentOverrides = EnvironmentOverrides()
     /// Where function logs are echoed: 1 (stdout) for `serve`, 2 (stderr) for a local `invoke`.
     public var consoleDescriptor: Int32
     /// Account-wide concurrency limit and idle timeout (`--max-concurrency`, `--idle-timeout`).

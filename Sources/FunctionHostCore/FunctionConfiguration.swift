@@ -19,6 +19,11 @@ public struct FunctionConfiguration: Sendable, Hashable {
     public var deferredProperties: [String]
     /// `Layers`, resolved to local sources (directories or .zip files), lowest first; at most 5.
     public var layers: [String] = []
+    /// Published layer ARNs in `Layers`: fnhost cannot fetch them, so an invoke fails naming them.
+    public var publishedLayers: [String] = []
+    /// Set by `--debug-port`: workers start under the runtime's debugger on `127.0.0.1:PORT`,
+    /// wait for it to attach, and run without the function's timeout.
+    public var debugPort: Int? = nil
     /// `EphemeralStorage.Size`: MB of private `/tmp`, 512–10240.
     public var ephemeralStorage: Int = 512
     /// `ReservedConcurrentExecutions`: `nil` draws from the account's unreserved pool; 0 throttles every invoke.

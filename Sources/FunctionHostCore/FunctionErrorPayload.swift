@@ -40,6 +40,15 @@ public struct FunctionErrorPayload: Sendable, Hashable {
             errorMessage: "RequestId: \(requestID) Error: the runtime closed its connection before its response was complete")
     }
 
+    /// `Runtime.LayerUnavailable`: `Layers` names published layers the host cannot fetch, so the
+    /// function never starts (fnhost's own error type; deployed, Lambda would have the layer).
+    public static func unavailableLayers(_ arns: [String]) -> Self {
+        Self(
+            errorType: "Runtime.LayerUnavailable",
+            errorMessage:
+                "fnhost cannot fetch the published layer \(arns.joined(separator: ", ")); give Layers a local directory or .zip instead")
+    }
+
     /// `Function.ResponseSizeTooLarge`: the runtime posted more than 6 MiB + 100 bytes.
     public static let responseTooLarge = Self(
         errorType: "Function.ResponseSizeTooLarge",

@@ -100,6 +100,8 @@ extension InvokeAPI {
     func resolveUnqualified(_ context: BasicRequestContext) throws(LambdaAPIError) -> FunctionConfiguration {
         let raw = context.parameters.get("name") ?? ""
         let text = raw.removingPercentEncoding ?? raw
+        // A nested stack's function (`Child/Function`), which Lambda's name syntax does not allow.
+        if text.contains("/"), let entry = catalog.entry(named: text) { return entry.configuration }
         guard let reference = FunctionReference(parsing: text),
             reference.region == nil || reference.region == account.region,
             reference.accountID == nil || reference.accountID == account.accountID,

@@ -70,6 +70,14 @@ public struct InvokeAPI: Sendable {
     ) {
         let raw = context.parameters.get("name") ?? ""
         let text = raw.removingPercentEncoding ?? raw
+        // A nested stack's function, `Child/Function` (`Child%2FFunction` in the path), as `sam local` names it.
+        if text.contains("/"), let entry = catalog.entry(named: text) {
+            let qualifier = request.uri.queryParameters.get("Qualifier").map { $0.removingPercentEncoding ?? $0 }
+            guard qualifier == nil || qualifier == "$LATEST" else {
+                throw .functionNotFound(account.functionARN(text, qualifier: qualifier))
+            }
+            return (entry, qualifier)
+        }
         guard let reference = FunctionReference(parsing: text) else {
             throw .validation(
                 value: text, field: "functionName",

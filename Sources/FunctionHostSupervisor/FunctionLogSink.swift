@@ -21,9 +21,11 @@ public final class FunctionLogSink: Sendable {
     /// - Parameters:
     ///   - console: descriptor for console output (1 for `serve`, 2 for `invoke`), or -1 for none.
     ///   - rotation: the size in bytes past which the file is rotated, and how many files to keep in all.
+    /// A nested stack's function (`Child/Function`) logs to `logs/Child/Function.log`.
     init(logicalID: String, logDirectory: String, console: Int32, rotation: (size: Int, files: Int)) throws {
-        try FileManager.default.createDirectory(atPath: logDirectory, withIntermediateDirectories: true)
         path = (logDirectory as NSString).appendingPathComponent("\(logicalID).log")
+        try FileManager.default.createDirectory(
+            atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
         prefix = "[\(logicalID)] "
         self.console = console
         self.rotation = (max(1, rotation.size), max(1, rotation.files))

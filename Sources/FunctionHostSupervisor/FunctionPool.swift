@@ -13,7 +13,7 @@ import Metrics
 /// How many run at once is the concurrency ledger's business, not the pool's.
 actor FunctionPool {
     let function: FunctionConfiguration
-    private let settings: WorkerSettings
+    private var settings: WorkerSettings
     private let sink: FunctionLogSink
     private let logger: Logger
     private let metrics: FunctionMetrics
@@ -31,6 +31,8 @@ actor FunctionPool {
     private var idleProvisioned: [Worker] = []
     private var busy: [ObjectIdentifier: (worker: Worker, provisioned: Bool)] = [:]
     private var stopped = false
+    /// Bumped by ``drain(layerRoots:)``: a worker of an older generation is not reused.
+    private var generation = 0
 
     /// Provisioned concurrency as configured, and how much of it exists.
     private var provisioned: ProvisionedConcurrencyStatus?
@@ -59,6 +61,7 @@ actor FunctionPool {
 
     func invoke(_ request: InvocationRequest) async throws -> InvocationResult {
         guard !stopped else { throw InvokeError(.shuttingDown, "the host is shutting down") }
+        let generation = self.generation
         let worker: Worker
         let isProvisioned: Bool
         if let warm = takeIdleProvisioned() {
@@ -79,7 +82,7 @@ actor FunctionPool {
         let (result, reusable) = await worker.invoke(request)
         busy[ObjectIdentifier(worker)] = nil
         record(worker.lastReport, failed: result.functionError != nil, outOfMemory: !worker.isAlive && worker.exitedOutOfMemory)
-        if reusable && !stopped {
+        if reusable && !stopped && generation == self.generation {
             if isProvisioned && provisionedAlive <= (provisioned?.requested ?? 0) {
                 idleProvisioned.append(worker)
             } else {
@@ -232,6 +235,25 @@ actor FunctionPool {
         updateGauges()
         replenishProvisioned()
         return provisionedStatus()
+    }
+
+    // MARK: Hot reload
+
+    /// The function's code or layers changed: idle workers stop now, busy ones once their
+    /// invocation (running the old code) ends, provisioned ones are replaced; later invocations
+    /// get fresh workers. `layerRoots` replaces the merged layer directories when layers changed.
+    func drain(layerRoots: [[String]: String]? = nil) async {
+        generation += 1
+        if let layerRoots { settings.sandbox.layerRoots = layerRoots }
+        let stale = idle.map(\.worker) + idleProvisioned
+        provisionedAlive -= idleProvisioned.count
+        idle.removeAll()
+        idleProvisioned.removeAll()
+        updateGauges()
+        await withDiscardingTaskGroup { group in
+            for worker in stale { group.addTask { await worker.stop() } }
+        }
+        await provision()
     }
 
     /// Stops every worker; invocations in flight end as their workers die.

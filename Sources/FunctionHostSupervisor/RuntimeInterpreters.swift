@@ -45,6 +45,14 @@ public struct RuntimeInterpreters: Sendable {
         paths[runtime]
     }
 
+    /// Whether `runtime`'s interpreter can import the Python module `name` (`debugpy`).
+    public func canImport(_ name: String, runtime: FunctionRuntime) -> Bool {
+        guard case .python = runtime, let interpreter = paths[runtime] else { return false }
+        return ProcessSpawner.capture(
+            [interpreter, "-c", "import \(name); print('ok')"], environment: ProcessInfo.processInfo.environment)?
+            .contains("ok") == true
+    }
+
     private static func ask(_ name: String, _ arguments: [String], _ searchPath: String) -> String? {
         guard let executable = findExecutable(name, in: searchPath),
             let output = ProcessSpawner.capture(

@@ -61,6 +61,9 @@ public final class Supervisor: Invoker, ConcurrencyControl, Service {
         guard let pool = pools[function.functionName], let functionMetrics = metrics[function.functionName] else {
             throw InvokeError(.spawnFailed, "no pool for function \(function.functionName)")
         }
+        if !function.publishedLayers.isEmpty {
+            return InvocationResult(payload: FunctionErrorPayload.unavailableLayers(function.publishedLayers).buffer, functionError: "Unhandled")
+        }
         do {
             try await gate.acquire(function.functionName, admission: admission)
         } catch let error as InvokeError where error.throttleReason != nil {
@@ -94,6 +97,11 @@ public final class Supervisor: Invoker, ConcurrencyControl, Service {
             }
         }
         await stop()
+    }
+
+    /// Replaces `functionName`'s workers after its code or layers changed (see ``FunctionPool/drain(layerRoots:)``).
+    public func drain(_ functionName: String, layerRoots: [[String]: String]? = nil) async {
+        await pools[functionName]?.drain(layerRoots: layerRoots)
     }
 
     public func stop() async {

@@ -23,6 +23,8 @@ final class Worker: Sendable {
 
     /// Lambda's limit for an on-demand init phase.
     static let initTimeout = Duration.seconds(10)
+    /// Init and invocation limit of a worker under a debugger: the function's timeout is suspended.
+    static let debuggingTimeout = Duration.seconds(24 * 3600)
 
     private init(
         function: FunctionConfiguration, server: RuntimeAPIServer, process: WorkerProcess, output: WorkerOutput,
@@ -93,7 +95,8 @@ final class Worker: Sendable {
         }
 
         output.emit(LambdaLogFormat.start(requestID: request.requestID))
-        let outcome = await server.mailbox.invoke(request, timeout: .seconds(function.timeout))
+        let timeout = function.debugPort == nil ? .seconds(function.timeout) : Self.debuggingTimeout
+        let outcome = await server.mailbox.invoke(request, timeout: timeout)
         // Sampled before a timeout kills the tree; after an exit there is nothing left to sample.
         let maxMemory = resources?.peakMegabytes() ?? process.peakMemoryMegabytes()
         let duration = outcome.deliveredAt.map { $0.duration(to: outcome.finishedAt).milliseconds } ?? 0
@@ -122,6 +125,7 @@ final class Worker: Sendable {
             (ending, reusable) = (.failure(PlatformFailure(.exited(requestID: request.requestID, reason: reason))), false)
         }
         if reusable { await process.drainOutput() }
+        process.flushPartialLine()
         let result = finish(request, ending, duration: duration, initDuration: initDuration, maxMemory: maxMemory)
         return (result, reusable)
     }
@@ -159,8 +163,9 @@ final class Worker: Sendable {
     /// `nil` once the runtime called `/next`; otherwise why it never will.
     private func waitUntilReady(requestID: String) async -> PlatformFailure? {
         let timedOut = Atomic<Bool>(false)
+        let limit = function.debugPort == nil ? Self.initTimeout : Self.debuggingTimeout
         let timer = Task { [process] in
-            try await Task.sleep(for: Self.initTimeout)
+            try await Task.sleep(for: limit)
             timedOut.store(true, ordering: .relaxed)
             process.kill()
         }

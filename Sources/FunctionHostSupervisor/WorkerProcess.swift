@@ -6,11 +6,16 @@ import Synchronization
 /// One worker's process tree, started through `fnhost-launch`, with its output captured.
 ///
 /// A dedicated thread reads the merged stdout/stderr line by line until every process of the
-/// tree has closed it, then reaps the launcher and reports how it ended. ``kill()`` kills the
-/// whole tree, including descendants that left the process group.
+/// tree has closed it, then reaps the launcher and reports how it ended. Output without a
+/// trailing newline waits for the rest of its line until ``flushPartialLine()`` (the end of an
+/// invocation) emits it. ``kill()`` kills the whole tree, including descendants that left the
+/// process group.
 final class WorkerProcess: Sendable {
     let pid: pid_t
     private let outputDescriptor: Int32
+    private let onLine: @Sendable (String) -> Void
+    /// Output after the last newline; the reader thread and ``flushPartialLine()`` take turns on it.
+    private let partial = Mutex<[UInt8]>([])
     /// Bytes of output the reader thread has taken from the pipe so far.
     private let received = Atomic<Int>(0)
     /// Bytes of output whose lines the reader thread has emitted so far.
@@ -26,9 +31,10 @@ final class WorkerProcess: Sendable {
     /// Status with which `fnhost-launch` reports its own failures.
     static let launchFailureStatus: Int32 = 121
 
-    private init(pid: pid_t, outputDescriptor: Int32) {
+    private init(pid: pid_t, outputDescriptor: Int32, onLine: @escaping @Sendable (String) -> Void) {
         self.pid = pid
         self.outputDescriptor = outputDescriptor
+        self.onLine = onLine
     }
 
     /// Spawns `launcher` with `arguments`; `onLine` gets each output line, `onExit` the reason once.
@@ -50,9 +56,9 @@ final class WorkerProcess: Sendable {
             throw error
         }
         close(pipe.write)
-        let process = WorkerProcess(pid: pid, outputDescriptor: pipe.read)
+        let process = WorkerProcess(pid: pid, outputDescriptor: pipe.read, onLine: onLine)
         let thread = Thread {
-            process.readOutput(onLine: onLine)
+            process.readOutput()
             onExit(process.reap())
         }
         thread.name = "fnhost-worker-\(pid)"
@@ -168,31 +174,42 @@ final class WorkerProcess: Sendable {
         return 0
     }
 
-    private func readOutput(onLine: (String) -> Void) {
+    /// Emits output the function wrote without a trailing newline, so that it belongs to the
+    /// invocation that wrote it (call after ``drainOutput()``) instead of being glued to the next one.
+    func flushPartialLine() {
+        partial.withLock { partial in
+            guard !partial.isEmpty else { return }
+            onLine(String(decoding: partial, as: UTF8.self))
+            partial.removeAll(keepingCapacity: true)
+        }
+    }
+
+    private func readOutput() {
         defer { close(outputDescriptor) }
         var buffer = [UInt8](repeating: 0, count: 64 * 1024)
-        var partial: [UInt8] = []
         while true {
             let count = buffer.withUnsafeMutableBytes { read(outputDescriptor, $0.baseAddress, $0.count) }
             if count < 0 && errno == EINTR { continue }
             guard count > 0 else { break }
             received.add(count, ordering: .releasing)
-            var start = 0
-            for index in 0..<count where buffer[index] == UInt8(ascii: "\n") {
-                partial.append(contentsOf: buffer[start..<index])
-                onLine(String(decoding: partial, as: UTF8.self))
-                partial.removeAll(keepingCapacity: true)
-                start = index + 1
-            }
-            partial.append(contentsOf: buffer[start..<count])
-            if partial.count >= Self.maximumLineLength {
-                // A function that never writes a newline must not grow the host's memory without bound.
-                onLine(String(decoding: partial, as: UTF8.self))
-                partial.removeAll(keepingCapacity: true)
+            partial.withLock { partial in
+                var start = 0
+                for index in 0..<count where buffer[index] == UInt8(ascii: "\n") {
+                    partial.append(contentsOf: buffer[start..<index])
+                    onLine(String(decoding: partial, as: UTF8.self))
+                    partial.removeAll(keepingCapacity: true)
+                    start = index + 1
+                }
+                partial.append(contentsOf: buffer[start..<count])
+                if partial.count >= Self.maximumLineLength {
+                    // A function that never writes a newline must not grow the host's memory without bound.
+                    onLine(String(decoding: partial, as: UTF8.self))
+                    partial.removeAll(keepingCapacity: true)
+                }
             }
             consumed.add(count, ordering: .releasing)
         }
-        if !partial.isEmpty { onLine(String(decoding: partial, as: UTF8.self)) }
+        flushPartialLine()
     }
 
     private func reap() -> ExitReason {

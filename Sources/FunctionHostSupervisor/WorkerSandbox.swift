@@ -92,9 +92,13 @@ public struct WorkerSandbox: Sendable {
             }
             return ["\(taskRoot)/bootstrap"]
         case .python:
-            return [interpreters.interpreter(for: function.runtime) ?? "python3", bootstrap(RuntimeBootstraps.python)]
+            let debugger = function.debugPort.map { ["-m", "debugpy", "--listen", "127.0.0.1:\($0)", "--wait-for-client"] }
+            return [interpreters.interpreter(for: function.runtime) ?? "python3"] + (debugger ?? [])
+                + [bootstrap(RuntimeBootstraps.python)]
         case .nodejs:
-            return [interpreters.interpreter(for: function.runtime) ?? "node", bootstrap(RuntimeBootstraps.node)]
+            let debugger = function.debugPort.map { ["--inspect-brk=127.0.0.1:\($0)"] }
+            return [interpreters.interpreter(for: function.runtime) ?? "node"] + (debugger ?? [])
+                + [bootstrap(RuntimeBootstraps.node)]
         }
     }
 

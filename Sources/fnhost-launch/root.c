@@ -5,6 +5,8 @@
 //   /var/runtime  fnhost's runtime bootstraps, read-only /dev      null, zero, full, random, urandom, fd links
 //   /var/lang/lib shared libraries of a language runtime (the host's Swift runtime), read-only
 //   /usr /bin /sbin /lib* /etc and each --expose DIR     read-only binds of the host's
+//   /bin/sh       bash, as on Amazon Linux (a host whose /bin/sh is dash gets bash bound over
+//                 the file /bin/sh resolves to, inside the worker's mount namespace only)
 //
 // Everything else of the host (the checkout, its /tmp, the state dir, home directories) is
 // simply absent: after pivot_root the old root is detached.
@@ -15,6 +17,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <sched.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mount.h>
@@ -115,6 +118,17 @@ static void mount_dev(void) {
     }
 }
 
+/// The file /bin/sh resolves to on the host, relative to the root (`usr/bin/dash`), when that
+/// is not bash and bash exists; else NULL. `bash` gets the open bash binary.
+static const char *shell_to_replace(char resolved[PATH_MAX], int *bash) {
+    char bash_path[PATH_MAX];
+    *bash = -1;
+    if (realpath("/bin/sh", resolved) == NULL || realpath("/bin/bash", bash_path) == NULL) return NULL;
+    if (strcmp(resolved, bash_path) == 0) return NULL;
+    *bash = open_source(bash_path);
+    return resolved + 1;
+}
+
 void build_root(const struct root_plan *plan) {
     if (unshare(CLONE_NEWNS) != 0) fail("cannot enter a mount namespace: %s", strerror(errno));
     // Nothing mounted from here on may propagate back to the host.
@@ -148,6 +162,10 @@ void build_root(const struct root_plan *plan) {
         }
     }
 
+    char shell_path[PATH_MAX];
+    int bash = -1;
+    const char *shell = shell_to_replace(shell_path, &bash);
+
     if (mount("fnhost-root", staging, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=1m") != 0) {
         fail("cannot mount the worker's root: %s", strerror(errno));
     }
@@ -162,6 +180,7 @@ void build_root(const struct root_plan *plan) {
             bind_read_only(system[index], name, name);
         }
     }
+    if (shell != NULL) bind_read_only(bash, "/bin/bash", shell);
     for (int index = 0; index < plan->expose_count; index++) {
         const char *relative = plan->expose[index] + strspn(plan->expose[index], "/");
         if (*relative == '\0') fail("--expose / would expose the whole host");
@@ -202,6 +221,7 @@ void build_root(const struct root_plan *plan) {
     if (opt >= 0) close(opt);
     if (runtime_dir >= 0) close(runtime_dir);
     if (lang_lib >= 0) close(lang_lib);
+    if (bash >= 0) close(bash);
     for (int index = 0; index < plan->expose_count; index++) close(exposed[index]);
     for (int index = 0; index < SYSTEM_ENTRY_COUNT; index++) {
         if (system[index] >= 0) close(system[index]);

@@ -23,7 +23,17 @@ struct Invoke: AsyncParsableCommand {
     @Option(help: "Invoke through a running host at this URL instead of running the function here.")
     var endpoint: String?
 
+    @Option(help: ArgumentHelp(
+        "Run the function under its runtime's debugger on 127.0.0.1:PORT (node --inspect-brk, debugpy); waits for it to attach.",
+        valueName: "PORT"))
+    var debugPort: Int?
+
     @OptionGroup var options: TemplateOptions
+
+    func validate() throws {
+        if let debugPort, !(1...65535).contains(debugPort) { throw ValidationError("--debug-port must be a port number") }
+        if debugPort != nil, endpoint != nil { throw ValidationError("--debug-port runs the function here; it cannot go with --endpoint") }
+    }
 
     func run() async throws {
         let logger = FnHost.bootstrap(level: .warning)
@@ -38,7 +48,9 @@ struct Invoke: AsyncParsableCommand {
             result = try await invokeRemotely(endpoint: endpoint, payload: payload)
         } else {
             do {
-                let host = try FunctionHost(configuration: try options.hostConfiguration(console: 2))
+                var configuration = try options.hostConfiguration(console: 2)
+                configuration.debug = debugPort.map { .init(function: name, port: $0) }
+                let host = try FunctionHost(configuration: configuration)
                 for warning in host.warnings { logger.warning("\(warning)") }
                 let outcome = try await host.invokeOnce(name, payload: payload, logger: logger)
                 result = (outcome.payload, outcome.functionError != nil)

@@ -1,7 +1,7 @@
 import ArgumentParser
 import FunctionHostCore
 
-/// `fnhost list`: the template's functions, one per line.
+/// `fnhost list`: the template's functions, one per line, including those fnhost skips.
 struct List: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "List the template's functions.")
 
@@ -10,15 +10,19 @@ struct List: ParsableCommand {
     func run() throws {
         let template: TemplateLoader.Result
         do {
-            template = try TemplateLoader(account: options.accountContext, parameterOverrides: try options.parameterOverrides)
-                .load(path: options.template)
+            template = try options.loader().load(path: options.template)
         } catch {
             Self.exitWithStartupFailure("\(error)")
         }
         for function in template.functions {
             let name = function.functionName == function.logicalID ? function.functionName : "\(function.functionName) (\(function.logicalID))"
-            print("\(name)\t\(function.runtime)\t\(function.handler)\t\(function.memorySize) MB\t\(function.timeout) s")
+            var line = "\(name)\t\(function.runtime)\t\(function.handler)\t\(function.memorySize) MB\t\(function.timeout) s"
+            if !function.publishedLayers.isEmpty {
+                line += "\tfails at invoke: published layer \(function.publishedLayers.joined(separator: ", ")) cannot be fetched"
+            }
+            print(line)
         }
+        for skipped in template.skipped { print("\(skipped.name)\tskipped: \(skipped.reason)") }
     }
 }
 
@@ -28,15 +32,27 @@ struct Validate: ParsableCommand {
 
     @OptionGroup var options: TemplateOptions
 
+    @Flag(help: "Fail (exit 2) when any function would be skipped or could not run, as CI wants.")
+    var strict = false
+
     func run() throws {
         let template: TemplateLoader.Result
         do {
-            template = try TemplateLoader(account: options.accountContext, parameterOverrides: try options.parameterOverrides)
-                .load(path: options.template)
+            template = try options.loader().load(path: options.template)
         } catch {
             Self.exitWithStartupFailure("\(error)")
         }
         for warning in template.warnings { print("warning: \(warning)") }
+        if strict {
+            let problems = template.skipped.map { "function \($0.name) is skipped: \($0.reason)" }
+                + template.functions.filter { !$0.publishedLayers.isEmpty }.map {
+                    "function \($0.logicalID) cannot run: published layer \($0.publishedLayers.joined(separator: ", ")) cannot be fetched"
+                }
+            if !problems.isEmpty {
+                Self.exitWithStartupFailure(
+                    "\(options.template): --strict: " + problems.joined(separator: "; "))
+            }
+        }
         print("\(options.template): OK, \(template.functions.count) functions")
     }
 }

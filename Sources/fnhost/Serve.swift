@@ -19,7 +19,21 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Port to listen on (0 picks a free one).")
     var port: Int = 3001
 
+    @Flag(inversion: .prefixedNo, help: "Reload a function when its code or layers change (inotify).")
+    var watch = true
+
+    @Option(help: ArgumentHelp("Run this function's workers under its runtime's debugger (with --debug-port).", valueName: "FUNCTION"))
+    var debug: String?
+
+    @Option(help: ArgumentHelp("Port the debugger listens on (node --inspect-brk, debugpy) on 127.0.0.1.", valueName: "PORT"))
+    var debugPort: Int?
+
     @OptionGroup var limits: LimitOptions
+
+    func validate() throws {
+        guard (debug == nil) == (debugPort == nil) else { throw ValidationError("--debug and --debug-port go together") }
+        if let debugPort, !(1...65535).contains(debugPort) { throw ValidationError("--debug-port must be a port number") }
+    }
 
     @OptionGroup var asyncOptions: AsyncOptions
 
@@ -32,6 +46,8 @@ struct Serve: AsyncParsableCommand {
         let host: FunctionHost
         do {
             var configuration = try options.hostConfiguration(host: self.host, port: port, console: 1)
+            configuration.watch = watch
+            if let debug, let debugPort { configuration.debug = .init(function: debug, port: debugPort) }
             limits.apply(to: &configuration)
             asyncOptions.apply(to: &configuration)
             if virtualClock { configuration.clock = VirtualClock(startingAt: WallClock().now()) }
@@ -45,8 +61,11 @@ struct Serve: AsyncParsableCommand {
         let listening = Atomic<Bool>(false)
         do {
             try await host.serve(logger: logger) { port in
-                listening.store(true, ordering: .relaxed)
-                FileHandle.standardOutput.write(Data("fnhost listening on http://\(address):\(port) (\(count) functions)\n".utf8))
+                // Called again after a hot reload of the template, which may change the functions.
+                let line = listening.exchange(true, ordering: .relaxed)
+                    ? "fnhost listening on http://\(address):\(port) again, with the reloaded template\n"
+                    : "fnhost listening on http://\(address):\(port) (\(count) functions)\n"
+                FileHandle.standardOutput.write(Data(line.utf8))
             }
         } catch where !listening.load(ordering: .relaxed) {
             Self.exitWithStartupFailure("cannot listen on \(address):\(port): \(error)")

@@ -83,14 +83,11 @@ private func sparseFile(_ path: String, size: Int) throws {
         #expect(loaded.warnings.isEmpty, "layer resources are understood, not skipped")
     }
 
-    @Test func refusesMoreThanFiveLayersAndPublishedLayers() throws {
+    @Test func refusesMoreThanFiveLayersAndMissingOnes() throws {
         let fixture = try TemplateFixture(codeDirectories: ["src", "l"])
         let six = fixture.loadError(function("Layers: [l, l, l, l, l, l]"))
         #expect(six?.property == "Layers")
         #expect(six?.message.contains("at most 5") == true)
-        let published = fixture.loadError(
-            function("Layers: [arn:aws:lambda:us-east-1:123456789012:layer:x:1]"))
-        #expect(published?.message.contains("does not download") == true)
         let missing = fixture.loadError(function("Layers: [nowhere]"))
         #expect(missing?.message.contains("is not a directory or .zip file") == true)
     }

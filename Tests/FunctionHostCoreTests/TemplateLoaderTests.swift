@@ -175,7 +175,6 @@ struct TemplateFixture {
         ("Timeout: 901", "Timeout", "between 1 and 900"),
         ("MemorySize: 64", "MemorySize", "between 128 and 10240"),
         ("MemorySize: lots", "MemorySize", "must be an integer"),
-        ("Runtime: python2.7", "Runtime", "python2.7 is not a runtime"),
         ("CodeUri: missing-dir", "CodeUri", "is not a directory"),
         ("Handler: ''", "Handler", "is missing"),
     ])

@@ -174,10 +174,17 @@ class _ResultEncoder(json.JSONEncoder):
         return json.JSONEncoder.default(self, o)
 
 
+def _keeps_non_ascii(execution_env):
+    """Whether results keep non-ASCII characters unescaped: on python3.12 and later, as awslambdaric does."""
+    prefix = "AWS_Lambda_python3."
+    if not execution_env or not execution_env.startswith(prefix):
+        return False
+    minor = execution_env[len(prefix):]
+    return minor.isdigit() and int(minor) >= 12
+
+
 def _make_encoder():
-    # awslambdaric keeps non-ASCII characters only on the python3.12 runtime.
-    ensure_ascii = os.environ.get("AWS_EXECUTION_ENV") != "AWS_Lambda_python3.12"
-    return _ResultEncoder(ensure_ascii=ensure_ascii)
+    return _ResultEncoder(ensure_ascii=not _keeps_non_ascii(os.environ.get("AWS_EXECUTION_ENV")))
 
 
 _encoder = _make_encoder()

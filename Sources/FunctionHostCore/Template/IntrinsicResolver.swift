@@ -1,19 +1,35 @@
 import Foundation
 
 /// Evaluates CloudFormation intrinsic functions (`Ref`, `Fn::GetAtt`, `Fn::Sub`, `Fn::Join`,
-/// `Fn::Select`, `Fn::Split`) against parameters, pseudo parameters and resources.
+/// `Fn::Select`, `Fn::Split`, `Fn::FindInMap`, `Fn::If`, `Fn::Base64`, and with placeholders
+/// `Fn::ImportValue` and `Fn::GetAZs`) against parameters, pseudo parameters, mappings,
+/// conditions and resources.
 ///
 /// Throws ``IntrinsicResolver/Failure`` with a message naming what could not be resolved;
 /// the loader adds the file, resource and property.
 struct IntrinsicResolver {
     /// `Ref` values: parameters, pseudo parameters and resource logical ids.
     var references: [String: TemplateValue]
-    /// `Fn::GetAtt` values by logical id, then attribute.
+    /// `Fn::GetAtt` values by logical id, then attribute (`Outputs.X` for a nested stack).
     var attributes: [String: [String: String]]
+    /// The template's `Mappings`: map name → top-level key → second-level key → value.
+    var mappings: TemplateValue = .map([])
+    /// The template's `Conditions`, evaluated (see ``evaluateConditions(_:)``).
+    var conditions: [String: Bool] = [:]
+    /// Parameters without a `Default` and without a given value: an error only where a `Ref` needs one.
+    var missingParameters: Set<String> = []
+    /// The region `Fn::GetAZs` answers for.
+    var region = "us-east-1"
+    /// Resources fnhost does not simulate, by logical id, with their type: `Fn::GetAtt` of one gets a placeholder.
+    var unsimulated: [String: String] = [:]
+    var accountID = "123456789012"
 
     struct Failure: Error {
         var message: String
     }
+
+    /// Intrinsics answered with a placeholder rather than a real value; the loader warns where they appear.
+    static let placeholderFunctions: Set<String> = ["Fn::ImportValue", "Fn::GetAZs"]
 
     func resolve(_ value: TemplateValue) throws(Failure) -> TemplateValue {
         switch value {
@@ -49,6 +65,10 @@ struct IntrinsicResolver {
         case "Ref":
             guard let target = argument.string else { throw Failure(message: "Ref takes a name") }
             if target == "AWS::NoValue" { return Self.noValue }
+            if missingParameters.contains(target) {
+                throw Failure(
+                    message: "parameter \(target) has no Default and no value was given (--parameter \(target)=VALUE)")
+            }
             guard let value = references[target] else {
                 throw Failure(message: "Ref to \(target), which is neither a parameter nor a resource")
             }
@@ -62,6 +82,7 @@ struct IntrinsicResolver {
             }
             guard parts.count == 2 else { throw Failure(message: "Fn::GetAtt takes [Resource, Attribute]") }
             guard let resource = attributes[parts[0]] else {
+                if let type = unsimulated[parts[0]] { return .string(placeholder(parts[0], type: type, attribute: parts[1])) }
                 throw Failure(message: "Fn::GetAtt of unknown resource \(parts[0])")
             }
             guard let attribute = resource[parts[1]] else {
@@ -91,9 +112,48 @@ struct IntrinsicResolver {
             }
             let source = try resolveString(items[1], in: name)
             return .list(source.split(separator: delimiter, omittingEmptySubsequences: false).map { .string(String($0)) })
+        case "Fn::FindInMap":
+            return try findInMap(argument)
+        case "Fn::If":
+            guard case .list(let items) = argument, items.count == 3, let condition = items[0].string else {
+                throw Failure(message: "Fn::If takes [condition, value if true, value if false]")
+            }
+            guard let truth = conditions[condition] else {
+                throw Failure(message: "Fn::If: condition \(condition) is not defined in Conditions")
+            }
+            return try resolve(truth ? items[1] : items[2])
+        case "Fn::Base64":
+            return .string(Data(try resolveString(argument, in: name).utf8).base64EncodedString())
+        case "Fn::ImportValue":
+            // Another stack's export: the export name stands in for its value (the loader warns).
+            return .string(try resolveString(argument, in: name))
+        case "Fn::GetAZs":
+            return .list(["a", "b", "c"].map { .string(region + $0) })
         default:
             throw Failure(message: "intrinsic function \(name) is not supported by fnhost")
         }
+    }
+
+    /// What `Fn::GetAtt` of a resource fnhost does not simulate answers: an ARN of the resource's
+    /// service for `…Arn` attributes (`arn:aws:dynamodb:REGION:ACCOUNT:Table`), else `Resource.Attribute`.
+    func placeholder(_ logicalID: String, type: String, attribute: String) -> String {
+        let parts = type.components(separatedBy: "::")
+        guard attribute.hasSuffix("Arn"), parts.count == 3 else { return "\(logicalID).\(attribute)" }
+        return "arn:aws:\(parts[1].lowercased()):\(region):\(accountID):\(logicalID)"
+    }
+
+    /// `Fn::FindInMap: [Map, TopKey, SecondKey]`, with the optional `{DefaultValue: v}` fourth argument.
+    private func findInMap(_ argument: TemplateValue) throws(Failure) -> TemplateValue {
+        guard case .list(let items) = argument, items.count == 3 || items.count == 4 else {
+            throw Failure(message: "Fn::FindInMap takes [MapName, TopLevelKey, SecondLevelKey]")
+        }
+        var keys: [String] = []
+        for item in items.prefix(3) { keys.append(try resolveString(item, in: "Fn::FindInMap")) }
+        if let value = mappings[keys[0]]?[keys[1]]?[keys[2]] { return try resolve(value) }
+        if items.count == 4, let fallback = items[3]["DefaultValue"] { return try resolve(fallback) }
+        guard let map = mappings[keys[0]] else { throw Failure(message: "Fn::FindInMap: no mapping \(keys[0]) in Mappings") }
+        guard map[keys[1]] != nil else { throw Failure(message: "Fn::FindInMap: mapping \(keys[0]) has no key \(keys[1])") }
+        throw Failure(message: "Fn::FindInMap: mapping \(keys[0]).\(keys[1]) has no key \(keys[2])")
     }
 
     private func resolveString(_ value: TemplateValue, in function: String) throws(Failure) -> String {

@@ -29,7 +29,7 @@ extension TemplateLoader {
         var mappings: [EventSourceMapping] = []
         for (logicalID, resource) in resources {
             let type = resource["Type"]?.string
-            if type == Self.functionType, let function = functions.first(where: { $0.logicalID == logicalID }) {
+            if let type, Self.functionTypes.contains(type), let function = functions.first(where: { $0.logicalID == logicalID }) {
                 for (eventName, event) in resource["Properties"]?["Events"]?.entries ?? [] {
                     let path = "Events.\(eventName)"
                     guard let eventType = event["Type"]?.string else {

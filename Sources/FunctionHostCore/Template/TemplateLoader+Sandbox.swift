@@ -68,7 +68,8 @@ extension TemplateLoader {
         func resolved(_ name: String) throws(TemplateError) -> TemplateValue? {
             guard let value = properties[name] else { return nil }
             do {
-                return try resolver.resolve(value)
+                let resolved = try resolver.resolve(value)
+                return resolved == IntrinsicResolver.noValue ? nil : resolved
             } catch {
                 throw failure(name, error.message)
             }
@@ -111,8 +112,7 @@ extension TemplateLoader {
                     function.layers.append(layer.path)
                     total += layer.unzippedSize
                 } else if reference.hasPrefix("arn:") {
-                    throw failure(
-                        "Layers", "\(reference) is not a layer of this template; fnhost does not download published layers")
+                    function.publishedLayers.append(reference)
                 } else {
                     let path = try Self.localSource(reference, baseDirectory: baseDirectory) { message in
                         failure("Layers", message)

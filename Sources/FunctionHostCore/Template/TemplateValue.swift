@@ -1,3 +1,4 @@
+import Foundation
 import Yams
 
 /// A template value after YAML parsing: CloudFormation's short-form tags (`!Ref X`) are
@@ -93,5 +94,63 @@ public indirect enum TemplateValue: Sendable, Hashable {
             case .alias: "YAML aliases are not supported in templates"
             }
         }
+    }
+}
+
+extension TemplateValue {
+    /// The names of the intrinsic functions used anywhere in this value (`Ref`, `Fn::ImportValue`, ...).
+    func intrinsicNames() -> Set<String> {
+        switch self {
+        case .string, .null:
+            return []
+        case .list(let items):
+            return items.reduce(into: []) { $0.formUnion($1.intrinsicNames()) }
+        case .map(let entries):
+            var names: Set<String> = []
+            if entries.count == 1, let name = entries.first?.0, name == "Ref" || name.hasPrefix("Fn::") { names.insert(name) }
+            for (_, value) in entries { names.formUnion(value.intrinsicNames()) }
+            return names
+        }
+    }
+}
+
+extension TemplateValue {
+    /// The logical ids this value reads attributes of: `Fn::GetAtt` targets and `${Resource.Attribute}` in `Fn::Sub`.
+    func getAttTargets() -> Set<String> {
+        switch self {
+        case .string, .null:
+            return []
+        case .list(let items):
+            return items.reduce(into: []) { $0.formUnion($1.getAttTargets()) }
+        case .map(let entries):
+            var targets: Set<String> = []
+            if entries.count == 1, let (name, argument) = entries.first {
+                if name == "Fn::GetAtt", case .list(let parts) = argument, let target = parts.first?.string {
+                    targets.insert(target)
+                } else if name == "Fn::GetAtt", let dotted = argument.string, let target = dotted.split(separator: ".").first {
+                    targets.insert(String(target))
+                } else if name == "Fn::Sub" {
+                    let text: String? = argument.string ?? { if case .list(let parts) = argument { parts.first?.string } else { nil } }()
+                    targets.formUnion(Self.substitutedAttributeTargets(text ?? ""))
+                }
+            }
+            for (_, value) in entries { targets.formUnion(value.getAttTargets()) }
+            return targets
+        }
+    }
+
+    /// `Resource` of each `${Resource.Attribute}` in an `Fn::Sub` string (not `${AWS::…}` nor `${!Literal}`).
+    private static func substitutedAttributeTargets(_ text: String) -> Set<String> {
+        var targets: Set<String> = []
+        var rest = text[...]
+        while let open = rest.range(of: "${") {
+            guard let close = rest[open.upperBound...].firstIndex(of: "}") else { break }
+            let name = rest[open.upperBound..<close]
+            if !name.hasPrefix("!"), !name.hasPrefix("AWS::"), let dot = name.firstIndex(of: ".") {
+                targets.insert(String(name[..<dot]))
+            }
+            rest = rest[rest.index(after: close)...]
+        }
+        return targets
     }
 }

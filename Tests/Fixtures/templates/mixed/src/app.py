@@ -1,0 +1,2 @@
+def handler(event, context):
+    return {"function": context.function_name, "event": event}
