@@ -229,16 +229,15 @@ import Testing
         #expect(plain.deadLetterQueueARN == "arn:aws:sqs:us-east-1:123456789012:dead-letters")
         #expect(plain.deferredProperties == ["Role", "TracingConfig"])
 
-        // Accepted for later parsers, without a "not simulated" warning.
+        // Accepted for later parsers, without a "not simulated" warning; the event-source mapping is read.
         #expect(
             result.deferredResources.map(\.type) == [
                 "AWS::Lambda::Version", "AWS::Lambda::Alias", "AWS::Lambda::EventInvokeConfig",
-                "AWS::Lambda::EventSourceMapping",
             ])
-        let mapping = try #require(result.deferredResources.last)
-        #expect(mapping.properties["FunctionName"]?.string == "orders-handler")
-        #expect(mapping.properties["EventSourceArn"]?.string == "arn:aws:sqs:us-east-1:123456789012:OrdersQueue")
-        #expect(mapping.resolutionFailure == nil)
+        let mapping = try #require(result.eventSourceMappings.first)
+        #expect(mapping.functionName == "orders-handler")
+        #expect(mapping.source.arn == "arn:aws:sqs:us-east-1:123456789012:OrdersQueue")
+        #expect(mapping.batchSize == 5)
         #expect(result.deferredResources[1].properties["FunctionVersion"]?.string == "PlainLambdaVersion.Version")
         #expect(!result.warnings.contains { $0.contains("not simulated") }, "\(result.warnings)")
     }
@@ -378,14 +377,14 @@ extension TemplateLoaderCompatibilityTests {
             """
             Resources:
               Fn: {Type: AWS::Serverless::Function, Properties: {CodeUri: src, Handler: a.b, Runtime: provided.al2023}}
-              Mapping:
-                Type: AWS::Lambda::EventSourceMapping
-                Properties: {FunctionName: !Ref Fn, EventSourceArn: !Ref Elsewhere}
+              Alias:
+                Type: AWS::Lambda::Alias
+                Properties: {FunctionName: !Ref Fn, FunctionVersion: !Ref Elsewhere, Name: live}
             """)
-        let mapping = try #require(result.deferredResources.first)
-        #expect(mapping.logicalID == "Mapping")
-        #expect(mapping.resolutionFailure?.contains("Elsewhere") == true)
-        #expect(mapping.properties["EventSourceArn"] == .map([("Ref", .string("Elsewhere"))]))
+        let alias = try #require(result.deferredResources.first)
+        #expect(alias.logicalID == "Alias")
+        #expect(alias.resolutionFailure?.contains("Elsewhere") == true)
+        #expect(alias.properties["FunctionVersion"] == .map([("Ref", .string("Elsewhere"))]))
         #expect(result.functions.count == 1)
     }
 }
