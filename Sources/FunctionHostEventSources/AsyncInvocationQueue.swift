@@ -102,8 +102,8 @@ public final class AsyncInvocationQueue: AsyncInvocationSink, Service {
         }
     }
 
-    /// How many of a function's events run at once: its reserved concurrency (at least 1, so an
-    /// event waits in the ledger while the reservation is 0), else the account limit, capped.
+    /// How many of a function's events run at once: its reserved concurrency (at least 1, so the
+    /// events of a function reserved at 0 are taken up, and failed), else the account limit, capped.
     private func parallelism(of functionName: String) -> Int {
         if let reserved = concurrency?.reservedConcurrency(of: functionName) { return max(1, min(reserved, 256)) }
         return max(1, min(concurrency?.accountLimit ?? 64, 256))
@@ -178,10 +178,15 @@ public final class AsyncInvocationQueue: AsyncInvocationSink, Service {
 
     private func attempt(_ record: AsyncInvocationRecord, of function: FunctionConfiguration) async {
         let (policy, _) = policy(for: function.functionName)
-        if policy.isExpired(age: clock.seconds() - record.enqueuedAt) {
-            await finish(record, attempts: record.attempts, failure: .eventAgeExceeded, response: nil, of: function)
+        if let failure = policy.failureBeforeAttempt(
+            attemptsSoFar: record.attempts, age: clock.seconds() - record.enqueuedAt,
+            reservedConcurrency: concurrency?.reservedConcurrency(of: function.functionName))
+        {
+            await finish(record, attempts: record.attempts, failure: failure, response: nil, of: function)
             return
         }
+        // Counted before it starts: a crash during the attempt cannot earn the event an extra one.
+        await reschedule(record, attempts: record.attempts + 1, notBefore: record.notBefore)
         let request = InvocationRequest(
             requestID: record.requestID, payload: ByteBuffer(bytes: record.payload),
             invokedFunctionARN: record.invokedFunctionARN, traceID: record.traceID)
@@ -192,7 +197,10 @@ public final class AsyncInvocationQueue: AsyncInvocationSink, Service {
             // Not an attempt: the host could not run the function (stopping, or a spawn failure).
             guard !stopping.load(ordering: .relaxed), !Task.isCancelled, !(error is CancellationError),
                 (error as? InvokeError)?.code != .shuttingDown
-            else { return }
+            else {
+                await reschedule(record, attempts: record.attempts, notBefore: record.notBefore)
+                return
+            }
             logger.error(
                 "async invocation could not run",
                 metadata: ["function.name": "\(function.functionName)", "invocation.id": "\(record.requestID)", "error": "\(error)"])
@@ -201,8 +209,12 @@ public final class AsyncInvocationQueue: AsyncInvocationSink, Service {
                 notBefore: clock.seconds() + AsyncRetryPolicy.systemRetryDelay(consecutiveFailures: 0))
             return
         }
-        // A worker killed because the host is stopping is not the function's failure: the event runs again after a restart.
-        guard !stopping.load(ordering: .relaxed), !Task.isCancelled else { return }
+        // A worker killed because the host is stopping is not the function's failure: the event runs
+        // again after a restart, without this attempt counted.
+        guard !stopping.load(ordering: .relaxed), !Task.isCancelled else {
+            await reschedule(record, attempts: record.attempts, notBefore: record.notBefore)
+            return
+        }
         let attempts = record.attempts + 1
         // The configuration may have changed while the attempt ran.
         let (current, _) = self.policy(for: function.functionName)

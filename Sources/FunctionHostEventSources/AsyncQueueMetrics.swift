@@ -18,8 +18,8 @@ struct AsyncQueueMetrics: Sendable {
     /// Age in seconds of the oldest unfinished event (0 when none).
     let oldestAge: Meter
     let retries: Counter
-    let retriesExhausted: Counter
-    let eventAgeExceeded: Counter
+    /// Events given up, by condition.
+    let failures: [AsyncRetryPolicy.FailureCondition: Counter]
     let deadLettersSent: Counter
     let deadLettersFailed: Counter
     private let deliveries: [String: Counter]
@@ -29,10 +29,10 @@ struct AsyncQueueMetrics: Sendable {
         depth = Meter(label: Name.depth, dimensions: function, factory: factory)
         oldestAge = Meter(label: Name.oldestAge, dimensions: function, factory: factory)
         retries = Counter(label: Name.retries, dimensions: function, factory: factory)
-        retriesExhausted = Counter(
-            label: Name.failures, dimensions: function + [("condition", "RetriesExhausted")], factory: factory)
-        eventAgeExceeded = Counter(
-            label: Name.failures, dimensions: function + [("condition", "EventAgeExceeded")], factory: factory)
+        failures = Dictionary(
+            uniqueKeysWithValues: AsyncRetryPolicy.FailureCondition.allCases.map { condition in
+                (condition, Counter(label: Name.failures, dimensions: function + [("condition", condition.rawValue)], factory: factory))
+            })
         deadLettersSent = Counter(label: Name.deadLetters, dimensions: function + [("outcome", "sent")], factory: factory)
         deadLettersFailed = Counter(
             label: Name.deadLetters, dimensions: function + [("outcome", "failed")], factory: factory)
@@ -50,10 +50,7 @@ struct AsyncQueueMetrics: Sendable {
     }
 
     func failed(_ condition: AsyncRetryPolicy.FailureCondition) {
-        switch condition {
-        case .retriesExhausted: retriesExhausted.increment()
-        case .eventAgeExceeded: eventAgeExceeded.increment()
-        }
+        failures[condition]?.increment()
     }
 
     func delivery(onSuccess: Bool, delivered: Bool) {

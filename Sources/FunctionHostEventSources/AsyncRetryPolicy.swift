@@ -18,9 +18,11 @@ public struct AsyncRetryPolicy: Sendable, Hashable {
     }
 
     /// Why an event was given up (the invocation record's `condition`).
-    public enum FailureCondition: String, Sendable, Hashable {
+    public enum FailureCondition: String, Sendable, Hashable, CaseIterable {
         case retriesExhausted = "RetriesExhausted"
         case eventAgeExceeded = "EventAgeExceeded"
+        /// The function's reserved concurrency is 0: Lambda fails its events at once.
+        case zeroReservedConcurrency = "ZeroReservedConcurrency"
     }
 
     public enum Decision: Sendable, Hashable {
@@ -45,9 +47,16 @@ public struct AsyncRetryPolicy: Sendable, Hashable {
         return .retry(after: delay)
     }
 
-    /// Whether an event that is due is already too old to run (it waited for capacity, or the
-    /// host was down): it is given up with `EventAgeExceeded` instead of being attempted.
-    public func isExpired(age: Double) -> Bool { age > maximumEventAge }
+    /// Decides before an attempt whether the event is given up instead of run: its function may
+    /// not run at all (reserved concurrency 0), it is already too old (it waited for capacity, or
+    /// the host was down), or `attemptsSoFar` (counted before each attempt started, so one a crash
+    /// cut short counts too) already used every retry.
+    public func failureBeforeAttempt(attemptsSoFar: Int, age: Double, reservedConcurrency: Int?) -> FailureCondition? {
+        if reservedConcurrency == 0 { return .zeroReservedConcurrency }
+        if age > maximumEventAge { return .eventAgeExceeded }
+        if attemptsSoFar > maximumRetryAttempts { return .retriesExhausted }
+        return nil
+    }
 
     /// The delay after attempt `attempt` (1-based): first, then doubled for each later attempt.
     public func retryDelay(afterAttempt attempt: Int) -> Double {

@@ -224,11 +224,18 @@ extension QueueEngine {
                             "SELECT DISTINCT groupID FROM sqsMessage WHERE queue = ? AND receiptToken IS NOT NULL AND visibleAt > ? AND groupID IS NOT NULL",
                         arguments: [name, now]))
                 : []
+            // Messages of a blocked FIFO group are left out in SQL, not after it: otherwise one big
+            // group with a message in flight fills the candidate window and starves every other group.
             let rows = try Row.fetchAll(
                 db,
-                sql:
-                    "SELECT sequence, receiveCount, groupID FROM sqsMessage WHERE queue = ? AND visibleAt <= ? ORDER BY sequence LIMIT ?",
-                arguments: [name, now, max(100, request.maximum * 20)])
+                sql: """
+                    SELECT sequence, receiveCount, groupID FROM sqsMessage WHERE queue = ? AND visibleAt <= ?
+                      AND (groupID IS NULL OR groupID NOT IN (
+                        SELECT groupID FROM sqsMessage WHERE queue = ? AND receiptToken IS NOT NULL AND visibleAt > ?
+                          AND groupID IS NOT NULL))
+                    ORDER BY sequence LIMIT ?
+                    """,
+                arguments: [name, now, name, now, max(100, request.maximum * 20)])
             let plan = ReceivePlan(
                 candidates: rows.map {
                     .init(sequence: $0["sequence"], receiveCount: $0["receiveCount"], groupID: $0["groupID"])
@@ -293,34 +300,42 @@ extension QueueEngine {
     public func delete(from name: String, receiptHandle: String) async throws {
         let handle = try ReceiptHandle(parsing: receiptHandle, queue: name)
         try await writer.write { db in
-            _ = try Self.record(db, name)
-            try db.execute(
-                sql: "DELETE FROM sqsMessage WHERE queue = ? AND messageID = ?", arguments: [name, handle.messageID])
+            try Self.deleteMessage(db, queue: try Self.record(db, name), handle)
         }
         signals.signal(name)
     }
 
-    /// `DeleteMessageBatch`: every parseable handle's message deleted in one transaction; a bad handle fails alone.
+    /// `DeleteMessageBatch`: every valid handle's message deleted in one transaction; a bad handle fails alone.
     public func deleteBatch(from name: String, receiptHandles: [String]) async throws -> [QueueError?] {
-        var outcomes: [QueueError?] = []
-        var messageIDs: [String] = []
-        for text in receiptHandles {
-            do throws(QueueError) {
-                messageIDs.append(try ReceiptHandle(parsing: text, queue: name).messageID)
-                outcomes.append(nil)
-            } catch {
-                outcomes.append(error)
-            }
-        }
-        try await writer.write { [messageIDs] db in
-            _ = try Self.record(db, name)
-            for messageID in messageIDs {
-                try db.execute(
-                    sql: "DELETE FROM sqsMessage WHERE queue = ? AND messageID = ?", arguments: [name, messageID])
+        let handles = receiptHandles.map { text in Result { () throws(QueueError) in try ReceiptHandle(parsing: text, queue: name) } }
+        let outcomes = try await writer.write { db -> [QueueError?] in
+            let queue = try Self.record(db, name)
+            return try handles.map { parsed -> QueueError? in
+                do {
+                    try Self.deleteMessage(db, queue: queue, try parsed.get())
+                    return nil
+                } catch let error as QueueError {
+                    return error
+                }
             }
         }
         signals.signal(name)
         return outcomes
+    }
+
+    /// Deletes the message a handle names, if the handle is still that message's latest receipt. A
+    /// stale handle (the message was received again since) deletes nothing: a standard queue answers
+    /// success all the same, as SQS does; a FIFO queue refuses it.
+    static func deleteMessage(_ db: Database, queue: QueueRecord, _ handle: ReceiptHandle) throws {
+        try db.execute(
+            sql: "DELETE FROM sqsMessage WHERE queue = ? AND messageID = ? AND receiptToken = ?",
+            arguments: [queue.name, handle.messageID, handle.token])
+        if queue.fifo, db.changesCount == 0,
+            try MessageRecord.filter(Column("queue") == queue.name && Column("messageID") == handle.messageID).fetchCount(db)
+                > 0
+        {
+            throw QueueError(.receiptHandleIsInvalid, "The receipt handle has expired.")
+        }
     }
 
     /// `ChangeMessageVisibility`: hides an in-flight message for `timeout` seconds from now (0 = visible now).
@@ -336,7 +351,7 @@ extension QueueEngine {
                 let record = try MessageRecord.filter(
                     Column("queue") == name && Column("messageID") == handle.messageID
                 )
-                .fetchOne(db), record.receiptToken != nil, record.visibleAt > now
+                .fetchOne(db), record.receiptToken == handle.token, record.visibleAt > now
             else {
                 throw QueueError(
                     .messageNotInflight,

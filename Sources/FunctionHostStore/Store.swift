@@ -15,6 +15,9 @@ public struct Store: Sendable {
         try FileManager.default.createDirectory(atPath: stateDirectory, withIntermediateDirectories: true)
         var configuration = Configuration()
         configuration.busyMode = .timeout(5)
+        // Every commit reaches the disk before it returns (and so before the 202 or 200 it backs):
+        // with WAL, NORMAL would survive a `kill -9` of the host but not a crash of the machine.
+        configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
         let pool = try DatabasePool(path: stateDirectory + "/fnhost.sqlite", configuration: configuration)
         return try Store(writer: pool, migrations: migrations)
     }

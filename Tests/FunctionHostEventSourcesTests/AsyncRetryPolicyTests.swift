@@ -38,8 +38,17 @@ import Testing
 
     @Test func anEventOlderThanTheMaximumIsNotAttempted() {
         let policy = AsyncRetryPolicy(maximumRetryAttempts: 2, maximumEventAge: 60)
-        #expect(!policy.isExpired(age: 59))
-        #expect(policy.isExpired(age: 61))
+        #expect(policy.failureBeforeAttempt(attemptsSoFar: 0, age: 59, reservedConcurrency: nil) == nil)
+        #expect(policy.failureBeforeAttempt(attemptsSoFar: 0, age: 61, reservedConcurrency: nil) == .eventAgeExceeded)
+    }
+
+    @Test func countedAttemptsAndAZeroReservationEndTheEventBeforeItRuns() {
+        let policy = AsyncRetryPolicy(maximumRetryAttempts: 2, maximumEventAge: 3600)
+        // Three attempts were counted (the last one cut short by a crash): no fourth.
+        #expect(policy.failureBeforeAttempt(attemptsSoFar: 2, age: 10, reservedConcurrency: nil) == nil)
+        #expect(policy.failureBeforeAttempt(attemptsSoFar: 3, age: 10, reservedConcurrency: nil) == .retriesExhausted)
+        #expect(policy.failureBeforeAttempt(attemptsSoFar: 0, age: 0, reservedConcurrency: 0) == .zeroReservedConcurrency)
+        #expect(policy.failureBeforeAttempt(attemptsSoFar: 0, age: 0, reservedConcurrency: 1) == nil)
     }
 
     @Test func systemRetriesBackOffToFiveMinutes() {

@@ -126,4 +126,65 @@ import Testing
         _ = try await engine.receive(from: "d", ReceiveRequest())
         #expect(try engine.depths() == [QueueDepthReport(name: "d", visible: 1, inFlight: 1, delayed: 1)])
     }
+
+    @Test func aStaleReceiptHandleNeitherDeletesNorHidesTheMessage() async throws {
+        var queue = QueueDefinition(name: "q")
+        queue.visibilityTimeout = 10
+        let engine = try await makeEngine([queue])
+        _ = try await engine.send(to: "q", OutgoingMessage(body: "m"))
+        let stale = try #require(try await engine.receive(from: "q", ReceiveRequest()).first).receiptHandle
+        await time.advance(by: 10_000)
+        let current = try #require(try await engine.receive(from: "q", ReceiveRequest()).first).receiptHandle
+
+        try await engine.delete(from: "q", receiptHandle: stale)  // succeeds, as on SQS, but deletes nothing
+        await #expect(throws: QueueError.self) {
+            try await engine.changeVisibility(of: "q", receiptHandle: stale, timeout: 0)
+        }
+        await time.advance(by: 10_000)
+        let again = try #require(try await engine.receive(from: "q", ReceiveRequest()).first)
+        #expect(again.systemAttributes["ApproximateReceiveCount"] == "3")
+        #expect(again.receiptHandle != current)
+        try await engine.delete(from: "q", receiptHandle: again.receiptHandle)
+        await time.advance(by: 10_000)
+        #expect(try await engine.receive(from: "q", ReceiveRequest()).isEmpty)
+    }
+
+    @Test func aFIFOQueueRefusesAStaleReceiptHandle() async throws {
+        var queue = QueueDefinition(name: "s.fifo")
+        queue.visibilityTimeout = 10
+        queue.contentBasedDeduplication = true
+        let engine = try await makeEngine([queue])
+        var message = OutgoingMessage(body: "m")
+        message.groupID = "g"
+        _ = try await engine.send(to: "s.fifo", message)
+        let stale = try #require(try await engine.receive(from: "s.fifo", ReceiveRequest()).first).receiptHandle
+        await time.advance(by: 10_000)
+        _ = try #require(try await engine.receive(from: "s.fifo", ReceiveRequest()).first)
+        await #expect(throws: QueueError.self) { try await engine.delete(from: "s.fifo", receiptHandle: stale) }
+        let outcomes = try await engine.deleteBatch(from: "s.fifo", receiptHandles: [stale])
+        #expect(outcomes.first??.code == .receiptHandleIsInvalid)
+    }
+
+    @Test func oneLargeFIFOGroupDoesNotStarveTheOthers() async throws {
+        var queue = QueueDefinition(name: "big.fifo")
+        queue.contentBasedDeduplication = true
+        let engine = try await makeEngine([queue])
+        var batch: [OutgoingMessage] = []
+        for index in 0..<1_000 {
+            var message = OutgoingMessage(body: "a\(index)")
+            message.groupID = "a"
+            batch.append(message)
+            if batch.count == 10 {
+                _ = try await engine.sendBatch(to: "big.fifo", batch)
+                batch = []
+            }
+        }
+        var other = OutgoingMessage(body: "b0")
+        other.groupID = "b"
+        _ = try await engine.send(to: "big.fifo", other)
+        let first = try await engine.receive(from: "big.fifo", ReceiveRequest(maximum: 10))
+        #expect(first.allSatisfy { $0.body.hasPrefix("a") })
+        let second = try await engine.receive(from: "big.fifo", ReceiveRequest(maximum: 10))
+        #expect(second.map(\.body) == ["b0"], "group a is in flight: group b is next")
+    }
 }

@@ -127,22 +127,24 @@ def test_events_over_the_limit_wait_and_all_run(limits_host, limits_lambda):
     assert log.count("Init Duration") == 1, log
 
 
-def test_events_wait_for_a_reservation_of_zero_to_be_lifted(limits_host, limits_lambda):
+def test_events_of_a_function_reserved_at_zero_fail_at_once(limits_host, limits_lambda):
+    # As on Lambda: not parked until the reservation is lifted, but failed with ZeroReservedConcurrency.
     client = limits_lambda
     client.put_function_concurrency(FunctionName="Adjustable", ReservedConcurrentExecutions=0)
     try:
         before = limits_host.log_text("Adjustable").count("END RequestId")
-        client.invoke(FunctionName="Adjustable", InvocationType="Event", Payload=b'{"print": ["parked"]}')
-        client.invoke(FunctionName="Adjustable", InvocationType="Event", Payload=b'{"print": ["parked"]}')
-        # Parked, not dropped: nothing runs while the reservation is 0 (checked through a sync throttle,
-        # which proves the ledger is still closed), then both run once it is lifted.
-        with pytest.raises(client.exceptions.TooManyRequestsException):
-            client.invoke(FunctionName="Adjustable", Payload=b"{}")
-        assert limits_host.log_text("Adjustable").count("END RequestId") == before
+        refused_before = limits_host.log_text("Adjustable").count("refused")
+        for _ in range(2):
+            client.invoke(FunctionName="Adjustable", InvocationType="Event", Payload=b'{"print": ["refused"]}')
+        wait_for(lambda: limits_host.stderr().count("ZeroReservedConcurrency") >= 2, 20,
+                 what="both events failed with ZeroReservedConcurrency")
     finally:
         client.delete_function_concurrency(FunctionName="Adjustable")
-    wait_for(lambda: limits_host.log_text("Adjustable").count("END RequestId") == before + 2, 20,
-             what="both parked events to run after the reservation was lifted")
+    # A later event runs; the two failed ones never do (one lane: they would have run before it).
+    client.invoke(FunctionName="Adjustable", InvocationType="Event", Payload=b'{"print": ["after"]}')
+    wait_for(lambda: limits_host.log_text("Adjustable").count("END RequestId") == before + 1, 20,
+             what="the event sent after the reservation was lifted")
+    assert limits_host.log_text("Adjustable").count("refused") == refused_before
 
 
 def test_the_account_limit(tmp_path):
