@@ -20,13 +20,15 @@ public enum LambdaLogFormat {
 
     /// Durations in milliseconds. Billed duration includes init time, as Lambda bills it since 2025.
     public static func report(
-        requestID: String, duration: Double, memorySize: Int, maxMemoryUsed: Int, initDuration: Double?,
+        requestID: String, duration: Double, memorySize: Int, maxMemoryUsed: Int?, initDuration: Double?,
         status: Status
     ) -> String {
         let billed = Int((duration + (initDuration ?? 0)).rounded(.up))
         var line =
             "REPORT RequestId: \(requestID)\tDuration: \(milliseconds(duration)) ms\tBilled Duration: \(max(billed, 1)) ms"
-            + "\tMemory Size: \(memorySize) MB\tMax Memory Used: \(maxMemoryUsed) MB"
+            + "\tMemory Size: \(memorySize) MB"
+        // Never a made-up figure: left out when nothing was measured.
+        if let maxMemoryUsed { line += "\tMax Memory Used: \(maxMemoryUsed) MB" }
         if let initDuration { line += "\tInit Duration: \(milliseconds(initDuration)) ms" }
         switch status {
         case .success: break

@@ -33,7 +33,12 @@ struct FunctionConfigurationDocument: Encodable {
     var State: String? = "Active"
     var LastUpdateStatus: String? = "Successful"
     var PackageType = "Zip"
-    var Architectures = ["x86_64"]
+    /// The machine's: functions run on this host's CPU.
+    #if arch(arm64)
+        var Architectures = ["arm64"]
+    #else
+        var Architectures = ["x86_64"]
+    #endif
     var EphemeralStorage = Storage()
     var LoggingConfig: Logging
     var SnapStart = SnapStartSettings()

@@ -30,9 +30,17 @@ public struct RuntimeInterpreters: Sendable {
                 } else {
                     warnings.append("no python3 found on PATH; \(runtime) functions cannot run")
                 }
-            case .nodejs:
-                if let path = Self.ask("node", ["-p", "process.execPath"], searchPath) {
+            case .nodejs(let major):
+                // One start of node for both answers: its path, then its version.
+                if let answer = Self.output(of: "node", ["-p", "process.execPath + '\\n' + process.versions.node"], searchPath),
+                    case let lines = answer.split(separator: "\n").map(String.init), lines.count == 2,
+                    FileManager.default.isExecutableFile(atPath: lines[0])
+                {
+                    let (path, version) = (lines[0], lines[1])
                     paths[runtime] = path
+                    if version.split(separator: ".").first.flatMap({ Int($0) }) != major {
+                        warnings.append("\(runtime) functions run with node \(version) (\(path)), not node \(major)")
+                    }
                 } else {
                     warnings.append("no node found on PATH; \(runtime) functions cannot run")
                 }
@@ -53,13 +61,19 @@ public struct RuntimeInterpreters: Sendable {
             .contains("ok") == true
     }
 
+    /// The path an interpreter prints for itself, if it is an executable file.
     private static func ask(_ name: String, _ arguments: [String], _ searchPath: String) -> String? {
+        guard let path = output(of: name, arguments, searchPath) else { return nil }
+        return FileManager.default.isExecutableFile(atPath: path) ? path : nil
+    }
+
+    /// What `name` (found on `searchPath`) prints with `arguments`, trimmed; `nil` if it fails.
+    private static func output(of name: String, _ arguments: [String], _ searchPath: String) -> String? {
         guard let executable = findExecutable(name, in: searchPath),
             let output = ProcessSpawner.capture(
                 [executable] + arguments, environment: ProcessInfo.processInfo.environment)
         else { return nil }
-        let path = output.trimmingCharacters(in: .whitespacesAndNewlines)
-        return FileManager.default.isExecutableFile(atPath: path) ? path : nil
+        return output.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
     /// pyenv's shim answers only for the active version; other installed versions live under `versions/`.

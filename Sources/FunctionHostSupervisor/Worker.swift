@@ -87,8 +87,10 @@ final class Worker: Sendable {
             if let failure = readiness {
                 output.emit(LambdaLogFormat.initReport(duration: initDuration!, status: failure.status))
                 output.emit(LambdaLogFormat.start(requestID: request.requestID))
+                // What the cgroup saw, if there is one; a process that already exited has nothing left to read.
+                let maxMemory = resources?.peakMegabytes() ?? process.peakMemoryMegabytes()
                 return (
-                    finish(request, .failure(failure), duration: 0, initDuration: initDuration, maxMemory: 1), false
+                    finish(request, .failure(failure), duration: 0, initDuration: initDuration, maxMemory: maxMemory), false
                 )
             }
             initialized.store(true, ordering: .relaxed)
@@ -192,7 +194,7 @@ final class Worker: Sendable {
     }
 
     private func finish(
-        _ request: InvocationRequest, _ ending: Ending, duration: Double, initDuration: Double?, maxMemory: Int
+        _ request: InvocationRequest, _ ending: Ending, duration: Double, initDuration: Double?, maxMemory: Int?
     ) -> InvocationResult {
         output.emit(LambdaLogFormat.end(requestID: request.requestID))
         report.withLock {

@@ -28,6 +28,7 @@ protocol WorkerResources: Sendable {
 struct InvocationReport: Sendable {
     var duration: Double
     var initDuration: Double?
-    var maxMemory: Int
+    /// MB; `nil` when nothing could be measured (an init that failed before it could be sampled).
+    var maxMemory: Int?
     var failed: Bool
 }

@@ -129,16 +129,17 @@ final class WorkerProcess: Sendable {
         }
     }
 
-    /// Peak resident memory of the function's process in MB (`VmHWM` of the launcher's child).
+    /// Peak resident memory of the function's process in MB (`VmHWM` of the launcher's child);
+    /// `nil` when there is nothing to measure (the process is gone).
     ///
     /// Runs on every invocation, so `/proc/CHILD/status` is opened once and re-read with `pread`.
-    func peakMemoryMegabytes() -> Int {
+    func peakMemoryMegabytes() -> Int? {
         memoryStatus.withLock { descriptor in
             if descriptor == Self.notOpened { descriptor = openChildStatus() }
-            guard descriptor >= 0 else { return 1 }
+            guard descriptor >= 0 else { return nil }
             return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 2048) { buffer in
                 let count = pread(descriptor, buffer.baseAddress, buffer.count, 0)
-                guard count > 0 else { return 1 }
+                guard count > 0 else { return nil }
                 return max(1, (Self.kilobytes(of: "VmHWM:", in: UnsafeBufferPointer(rebasing: buffer[..<count])) + 1023) / 1024)
             }
         }

@@ -31,6 +31,13 @@ import Testing
         )
     }
 
+    @Test func leavesOutAMemoryFigureThatWasNotMeasured() {
+        let line = LambdaLogFormat.report(
+            requestID: "id", duration: 0, memorySize: 128, maxMemoryUsed: nil, initDuration: 5, status: .error(type: "Runtime.ExitError"))
+        #expect(!line.contains("Max Memory Used"))
+        #expect(line.contains("Memory Size: 128 MB\tInit Duration: 5.00 ms\tStatus: error"))
+    }
+
     @Test func appendsFailureStatus() {
         let timeout = LambdaLogFormat.report(
             requestID: "id", duration: 3000.2, memorySize: 128, maxMemoryUsed: 20, initDuration: nil, status: .timeout)

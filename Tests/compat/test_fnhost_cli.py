@@ -183,3 +183,28 @@ def test_endpoint_unreachable(tmp_path):
         pytest.fail(f"`fnhost invoke --endpoint {endpoint}` still had not given up after 15 s (connection refused)")
     assert result.returncode == 2
     assert endpoint in result.stderr
+
+
+def test_a_node_runtime_on_another_major_version_warns_once(tmp_path):
+    source = tmp_path / "src"
+    source.mkdir()
+    (source / "index.js").write_text("exports.handler = async (event) => ({ok: true});\n")
+    installed = int(subprocess.run(["node", "-p", "process.versions.node.split('.')[0]"], capture_output=True,
+                                   text=True, check=True).stdout)
+    other = 18 if installed != 18 else 20
+    (tmp_path / "template.yaml").write_text(f"""\
+Transform: AWS::Serverless-2016-10-31
+Resources:
+  Other:
+    Type: AWS::Serverless::Function
+    Properties: {{Runtime: nodejs{other}.x, Handler: index.handler, CodeUri: src}}
+  Same:
+    Type: AWS::Serverless::Function
+    Properties: {{Runtime: nodejs{installed}.x, Handler: index.handler, CodeUri: src}}
+""")
+    result = fnhost("invoke", "Other", "--template", str(tmp_path / "template.yaml"), "--event", "-", stdin="{}",
+                    cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    warnings = [line for line in result.stderr.splitlines() if "functions run with node" in line]
+    assert len(warnings) == 1, result.stderr
+    assert f"nodejs{other}.x" in warnings[0] and f"not node {other}" in warnings[0]
