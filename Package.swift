@@ -156,6 +156,7 @@ let package = Package(
             dependencies: [
                 "FunctionHost",
                 "FunctionHostCore",
+                "FunctionHostEventSources",
                 "FunctionHostInvokeAPI",
                 "FunctionHostLoad",
                 "FunctionHostQueues",

@@ -79,6 +79,7 @@ public final class AsyncInvocationQueue: AsyncInvocationSink, Service {
     // MARK: Dispatching
 
     public func run() async throws {
+        await reportEventsOfRemovedFunctions()
         await cancelWhenGracefulShutdown {
             await withDiscardingTaskGroup { group in
                 // A service that returns early fails the whole group: with no functions, wait for shutdown.
@@ -87,6 +88,17 @@ public final class AsyncInvocationQueue: AsyncInvocationSink, Service {
                     group.addTask { await self.dispatch(lane) }
                 }
             }
+        }
+    }
+
+    /// Events accepted for a function the template no longer has cannot run (their destinations
+    /// are unknown too): they stay, and are named once at start-up rather than left silently.
+    private func reportEventsOfRemovedFunctions() async {
+        let waiting = (try? await writer.read { db in try AsyncInventory.waiting(db) }) ?? []
+        for entry in waiting where lanes[entry.functionName] == nil {
+            logger.warning(
+                "accepted Event invocations wait for a function that is not in the template; they run if it comes back (fnhost queues lists them)",
+                metadata: ["function.name": "\(entry.functionName)", "async.events": "\(entry.count)"])
         }
     }
 
@@ -177,6 +189,13 @@ public final class AsyncInvocationQueue: AsyncInvocationSink, Service {
     }
 
     private func attempt(_ record: AsyncInvocationRecord, of function: FunctionConfiguration) async {
+        if let outcome = record.outcome {
+            // Decided before; only its destinations are still owed.
+            await finish(
+                record, attempts: record.attempts, failure: AsyncRetryPolicy.FailureCondition(rawValue: outcome),
+                response: record.response.map { ($0, record.functionError) }, of: function)
+            return
+        }
         let (policy, _) = policy(for: function.functionName)
         if let failure = policy.failureBeforeAttempt(
             attemptsSoFar: record.attempts, age: clock.seconds() - record.enqueuedAt,
@@ -253,7 +272,10 @@ public final class AsyncInvocationQueue: AsyncInvocationSink, Service {
     }
 
     /// Serves the destinations of an event that succeeded (`failure == nil`) or was given up,
-    /// then removes it. A function destination is queued in the same transaction.
+    /// then removes it. A function destination is queued in the same transaction. When an SQS
+    /// destination or the dead-letter queue cannot be reached, the event stays, with its outcome,
+    /// and delivery is tried again after a backoff (at least once: a destination that did take
+    /// the record may get it again).
     private func finish(
         _ record: AsyncInvocationRecord, attempts: Int, failure: AsyncRetryPolicy.FailureCondition?,
         response: (payload: Data, functionError: String?)?, of function: FunctionConfiguration
@@ -274,11 +296,13 @@ public final class AsyncInvocationQueue: AsyncInvocationSink, Service {
         }
         let destination = failure == nil ? config?.onSuccess : config?.onFailure
         var functionTarget: FunctionConfiguration?
+        var undelivered = false
         if let destination, !destination.isEmpty {
             let onSuccess = failure == nil
             if destination.hasPrefix("arn:aws:sqs:") {
                 let sent = await send(outcome.invocationRecord(), attributes: [:], to: destination, metadata: metadata)
                 metrics[name]?.delivery(onSuccess: onSuccess, delivered: sent)
+                undelivered = undelivered || !sent
             } else if let reference = FunctionReference(parsing: destination),
                 let target = catalog.entry(named: reference.name)?.configuration
             {
@@ -295,8 +319,13 @@ public final class AsyncInvocationQueue: AsyncInvocationSink, Service {
                 String(decoding: record.payload, as: UTF8.self), attributes: outcome.deadLetterAttributes(), to: deadLetter,
                 metadata: metadata)
             (sent ? metrics[name]?.deadLettersSent : metrics[name]?.deadLettersFailed)?.increment()
+            undelivered = undelivered || !sent
         }
         let now = clock.seconds()
+        if undelivered {
+            await keepForDelivery(record, attempts: attempts, outcome: outcome.condition, response: response, now: now)
+            return
+        }
         let followUp = functionTarget.map { target in
             AsyncInvocationRecord(
                 requestID: InvocationIdentifiers.requestID(), functionName: target.functionName,
@@ -314,7 +343,30 @@ public final class AsyncInvocationQueue: AsyncInvocationSink, Service {
         if let functionTarget { lanes[functionTarget.functionName]?.signal() }
     }
 
-    /// Sends to an SQS queue; a failure is logged and the message dropped (as Lambda does).
+    /// Keeps a decided event whose destinations could not all be reached, to deliver it again later.
+    private func keepForDelivery(
+        _ record: AsyncInvocationRecord, attempts: Int, outcome: String, response: (payload: Data, functionError: String?)?,
+        now: Double
+    ) async {
+        let delay = AsyncRetryPolicy.systemRetryDelay(consecutiveFailures: record.deliveryFailures)
+        do {
+            try await writer.write { db in
+                try db.execute(
+                    sql: """
+                        UPDATE asyncInvocation SET attempts = ?, outcome = ?, response = ?, functionError = ?,
+                          deliveryFailures = deliveryFailures + 1, notBefore = ? WHERE id = ?
+                        """,
+                    arguments: [attempts, outcome, response?.payload, response?.functionError, now + delay, record.id])
+            }
+            logger.warning(
+                "async invocation kept: a destination could not be reached, delivery is retried",
+                metadata: ["invocation.id": "\(record.requestID)", "retry.delay": "\(delay)"])
+        } catch {
+            logger.error("async invocation could not be kept for delivery", metadata: ["invocation.id": "\(record.requestID)", "error": "\(error)"])
+        }
+    }
+
+    /// Sends to an SQS queue; `false` (logged) when it could not be sent.
     private func send(
         _ body: String, attributes: [String: QueueMessageAttribute], to arn: String, metadata: Logger.Metadata
     ) async -> Bool {

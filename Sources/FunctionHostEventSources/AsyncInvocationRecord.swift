@@ -30,8 +30,16 @@ struct AsyncInvocationRecord: Codable, Sendable, FetchableRecord, MutablePersist
     var enqueuedAt: Double
     /// Seconds on the queue clock before which the event must not run (retry delay).
     var notBefore: Double
-    /// Attempts that ran to a result so far (`approximateInvokeCount`).
+    /// Attempts started so far (`approximateInvokeCount`), each counted before it starts.
     var attempts: Int
+    /// Set once the event is decided (`Success` or the failure condition) while a destination or the
+    /// dead-letter queue could not be reached yet: later tries deliver, they never run the function again.
+    var outcome: String? = nil
+    /// The function's last response (and its `X-Amz-Function-Error`), kept with ``outcome``.
+    var response: Data? = nil
+    var functionError: String? = nil
+    /// Failed deliveries so far: the backoff before the next try.
+    var deliveryFailures = 0
 
     mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
 }
@@ -52,6 +60,14 @@ public enum AsyncInvocationMigrations: StoreMigrations {
                 table.column("attempts", .integer).notNull().defaults(to: 0).check { $0 >= 0 }
             }
             try db.create(index: "asyncInvocation_due", on: "asyncInvocation", columns: ["functionName", "notBefore"])
+        }
+        migrator.registerMigration("asyncInvocation.v2-pending-delivery") { db in
+            try db.alter(table: "asyncInvocation") { table in
+                table.add(column: "outcome", .text)
+                table.add(column: "response", .blob)
+                table.add(column: "functionError", .text)
+                table.add(column: "deliveryFailures", .integer).notNull().defaults(to: 0)
+            }
         }
     }
 }

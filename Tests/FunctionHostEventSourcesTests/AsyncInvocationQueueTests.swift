@@ -94,15 +94,21 @@ import Testing
         }
     }
 
-    @Test func aFailedSendIsDroppedNotRetried() async throws {
+    @Test func anUnreachableDestinationKeepsTheEventAndDeliversLaterWithoutRunningItAgain() async throws {
         var function = Self.function()
         function.eventInvokeConfig = EventInvokeConfig(onSuccess: "arn:aws:sqs:us-east-1:123456789012:missing")
         let harness = try Harness(function)
         try await harness.running { queue in
             try await queue.enqueue(function, Self.request("req-5", "{}"))
+            #expect(await eventually { (try? await harness.outcomes()) == ["Success"] })
+            #expect(try await harness.pendingRows() == 1, "kept, not dropped")
+            harness.sender.create("missing")
+            // The first delivery retry comes after 1 s (the host's backoff for its own failures).
+            #expect(await eventually(timeout: .seconds(10)) { harness.sender.messages.count == 1 })
             #expect(await eventually { (try? await harness.pendingRows()) == 0 })
         }
-        #expect(harness.invoker.requestIDs == ["req-5"])
+        #expect(harness.invoker.requestIDs == ["req-5"], "delivered again, never run again")
+        #expect(harness.sender.messages.first?.body.contains(#""condition":"Success""#) == true)
     }
 
     // MARK: Support
@@ -153,6 +159,10 @@ import Testing
             }
         }
 
+        func outcomes() async throws -> [String?] {
+            try await writer.read { db in try String?.fetchAll(db, sql: "SELECT outcome FROM asyncInvocation") }
+        }
+
         func pendingRows() async throws -> Int {
             try await writer.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM asyncInvocation") ?? -1 }
         }
@@ -177,7 +187,7 @@ final class ScriptedInvoker: Invoker {
     }
 }
 
-/// Keeps what was sent; a queue named `missing` does not exist.
+/// Keeps what was sent; a queue named `missing` does not exist until ``create(_:)``.
 final class RecordingSender: QueueSender {
     struct Message: Sendable {
         var arn: String
@@ -188,10 +198,16 @@ final class RecordingSender: QueueSender {
     struct NoSuchQueue: Error {}
 
     private let sent = Mutex<[Message]>([])
+    private let created = Mutex<Set<String>>([])
     var messages: [Message] { sent.withLock { $0 } }
 
+    /// From now on the queue named `name` exists.
+    func create(_ name: String) {
+        created.withLock { _ = $0.insert(name) }
+    }
+
     func send(toQueueARN arn: String, body: String, attributes: [String: QueueMessageAttribute]) async throws {
-        if arn.hasSuffix(":missing") { throw NoSuchQueue() }
+        if arn.hasSuffix(":missing"), !created.withLock({ $0.contains("missing") }) { throw NoSuchQueue() }
         sent.withLock { $0.append(Message(arn: arn, body: body, attributes: attributes)) }
     }
 }

@@ -11,7 +11,9 @@ from pathlib import Path
 import boto3
 from botocore.config import Config
 
-from conftest import FIXTURE_TEMPLATE, lambda_client, start_host, wait_for
+import subprocess
+
+from conftest import FIXTURE_TEMPLATE, FNHOST_BIN, lambda_client, start_host, wait_for
 
 TEMPLATE = """\
 Transform: AWS::Serverless-2016-10-31
@@ -87,3 +89,18 @@ def test_a_kill_during_a_burst_loses_no_acknowledged_message_or_event(tmp_path: 
     stored_events = {row[0] for row in database.execute("SELECT requestID FROM asyncInvocation")}
     assert acknowledged_messages - stored_messages == set()
     assert acknowledged_events - stored_events == set()
+
+    # Those events are not lost either when their function leaves the template: listed, and named at start-up.
+    listing = subprocess.run([str(FNHOST_BIN), "queues", "--state-dir", str(tmp_path / "host" / "state")],
+                             capture_output=True, text=True, check=True).stdout
+    busy = next(line for line in listing.splitlines() if line.startswith("Busy "))
+    assert int(busy.split()[1]) == len(stored_events), listing
+    template.write_text(TEMPLATE.format(code=FIXTURE_TEMPLATE.parent.parent / "functions" / "instructed")
+                        .replace("  Busy:", "  Renamed:"))
+    host = start_host(template, tmp_path / "host")
+    try:
+        wait_for(lambda: "not in the template" in host.stderr(), 10, what="the warning about Busy's events")
+        assert "function.name=Busy" in host.stderr() or "Busy" in host.stderr()
+    finally:
+        assert host.terminate(timeout=10) == 0, host.stderr()[-2000:]
+
