@@ -70,6 +70,11 @@ public struct FunctionHost: Sendable {
             } catch {
                 throw FunctionHostError(error.description)
             }
+            for directory in Set(template.functions.map(\.codeDirectory)) {
+                let links = CodeLinkTargets(codeDirectory: directory)
+                sandbox.linkTargets[directory] = links
+                warnings += links.warnings
+            }
         }
         self.warnings = warnings
         let environment = ProcessInfo.processInfo.environment

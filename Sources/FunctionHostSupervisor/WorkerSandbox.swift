@@ -33,6 +33,8 @@ public struct WorkerSandbox: Sendable {
     /// runtime, so Swift functions linked against it dynamically still start (Lambda itself
     /// would need them built with `--static-swift-stdlib`).
     public var languageLibraries: String?
+    /// Per code directory: what its symlinks lead to outside it, bound where they resolve inside.
+    public var linkTargets: [String: CodeLinkTargets] = [:]
 
     public init(
         level: Level, exposedDirectories: [String] = [], layerRoots: [[String]: String] = [:],
@@ -74,6 +76,9 @@ public struct WorkerSandbox: Sendable {
             for directory in exposedDirectories { arguments += ["--expose", directory] }
             if let languageLibraries { arguments += ["--lang-lib", languageLibraries] }
             if !function.layers.isEmpty, let opt = layerRoots[function.layers] { arguments += ["--opt", opt] }
+            for target in linkTargets[function.codeDirectory]?.targets ?? [] {
+                arguments += ["--link-target", target.source, target.sandboxPath]
+            }
             return arguments
         }
     }

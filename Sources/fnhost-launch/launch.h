@@ -18,6 +18,9 @@ struct root_plan {
     const char *lang_lib;       // bound read-only at /var/lang/lib (first on LD_LIBRARY_PATH), or NULL
     const char *expose[16];     // host directories bound read-only at the same path
     int expose_count;
+    const char *link_source[32]; // what a symlink in the code leads to on the host (directory or file)...
+    const char *link_target[32]; // ...bound read-only where that link resolves inside the sandbox
+    int link_count;
     long tmp_megabytes;         // size of the private tmpfs at /tmp
 };
 

@@ -17,6 +17,10 @@
 //       --runtime-dir DIR  bound read-only at /var/runtime
 //       --lang-lib DIR     bound read-only at /var/lang/lib (dynamically linked Swift functions
 //                          find the host's Swift runtime there through LD_LIBRARY_PATH)
+//       --link-target SOURCE TARGET
+//                          a directory or file outside the code that a symlink in it leads to,
+//                          bound read-only at TARGET, where the link resolves inside the sandbox
+//                          (`sam build --build-in-source` links node_modules); up to 32
 //       --expose DIR       a host directory bound read-only at the same path (an interpreter's
 //                          install prefix); may be repeated
 //       --tmp-size MB      size of the private /tmp (default 512)
@@ -209,6 +213,9 @@ int main(int argc, char **argv) {
             plan.runtime_dir = argv[++index];
         } else if (strcmp(argv[index], "--lang-lib") == 0 && index + 1 < argc) {
             plan.lang_lib = argv[++index];
+        } else if (strcmp(argv[index], "--link-target") == 0 && index + 2 < argc && plan.link_count < 32) {
+            plan.link_source[plan.link_count] = argv[++index];
+            plan.link_target[plan.link_count++] = argv[++index];
         } else if (strcmp(argv[index], "--expose") == 0 && index + 1 < argc && plan.expose_count < 16) {
             plan.expose[plan.expose_count++] = argv[++index];
         } else if (strcmp(argv[index], "--tmp-size") == 0 && index + 1 < argc) {
@@ -225,12 +232,13 @@ int main(int argc, char **argv) {
     }
     if (index + 1 >= argc) {
         fail("usage: fnhost-launch [--task-root DIR [--sandbox [--opt DIR] [--runtime-dir DIR] [--lang-lib DIR] "
-             "[--expose DIR]... "
+             "[--expose DIR]... [--link-target SOURCE TARGET]... "
              "[--tmp-size MB]] | --chdir DIR] [--seccomp] [--cgroup DIR]... [--lifeline FD] -- PROGRAM [ARG...]");
     }
     if (sandbox && task_root == NULL) fail("--sandbox needs --task-root");
-    if (!sandbox && (plan.opt != NULL || plan.runtime_dir != NULL || plan.lang_lib != NULL || plan.expose_count > 0)) {
-        fail("--opt, --runtime-dir, --lang-lib and --expose need --sandbox");
+    if (!sandbox && (plan.opt != NULL || plan.runtime_dir != NULL || plan.lang_lib != NULL || plan.expose_count > 0 ||
+                     plan.link_count > 0)) {
+        fail("--opt, --runtime-dir, --lang-lib, --expose and --link-target need --sandbox");
     }
     char **program = &argv[index + 1];
 

@@ -144,6 +144,11 @@ void build_root(const struct root_plan *plan) {
         if (plan->expose[index][0] != '/') fail("--expose needs an absolute path, got %s", plan->expose[index]);
         exposed[index] = open_source(plan->expose[index]);
     }
+    int linked[32];
+    for (int index = 0; index < plan->link_count; index++) {
+        if (plan->link_target[index][0] != '/') fail("--link-target needs an absolute target, got %s", plan->link_target[index]);
+        linked[index] = open_source(plan->link_source[index]);
+    }
     int system[SYSTEM_ENTRY_COUNT];
     char system_links[SYSTEM_ENTRY_COUNT][PATH_MAX];
     for (int index = 0; index < SYSTEM_ENTRY_COUNT; index++) {
@@ -198,6 +203,27 @@ void build_root(const struct root_plan *plan) {
     if (lang_lib >= 0) {
         make_directories("var/lang/lib", 0755);
         bind_read_only(lang_lib, plan->lang_lib, "var/lang/lib");
+    }
+    for (int index = 0; index < plan->link_count; index++) {
+        const char *relative = plan->link_target[index] + strspn(plan->link_target[index], "/");
+        if (*relative == '\0') fail("--link-target cannot replace /");
+        struct stat source;
+        if (fstat(linked[index], &source) != 0) fail("cannot read %s: %s", plan->link_source[index], strerror(errno));
+        if (S_ISDIR(source.st_mode)) {
+            make_directories(relative, 0755);
+        } else {
+            char parent[PATH_MAX];
+            snprintf(parent, sizeof parent, "%s", relative);
+            char *slash = strrchr(parent, '/');
+            if (slash != NULL) {
+                *slash = '\0';
+                make_directories(parent, 0755);
+            }
+            int placeholder = open(relative, O_CREAT | O_WRONLY | O_CLOEXEC, 0444);
+            if (placeholder < 0) fail("cannot create /%s: %s", relative, strerror(errno));
+            close(placeholder);
+        }
+        bind_read_only(linked[index], plan->link_source[index], relative);
     }
     make_directories("tmp", 01777);
     char tmp_options[64];

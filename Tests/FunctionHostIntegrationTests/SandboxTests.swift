@@ -70,6 +70,54 @@ private func probe(_ host: TestHost, _ event: [String: Any], function: String = 
         }
     }
 
+    @Test(.enabled(if: fullSandbox, Comment(rawValue: reason)))
+    func symlinksOutOfTheCodeResolveInsideTheSandbox() async throws {
+        // The layout `sam build --build-in-source` leaves: links from the code to directories beside it.
+        let project = FileManager.default.temporaryDirectory.appendingPathComponent("fnhost-links-\(UUID().uuidString)")
+        let elsewhere = URL(fileURLWithPath: "/var/tmp/fnhost-links-\(UUID().uuidString)")
+        defer {
+            try? FileManager.default.removeItem(at: project)
+            try? FileManager.default.removeItem(at: elsewhere)
+        }
+        let code = project.appendingPathComponent("build/Fn")
+        for directory in [code, project.appendingPathComponent("node_modules/left-pad"), elsewhere] {
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        }
+        try "relative".write(to: project.appendingPathComponent("node_modules/left-pad/index.txt"), atomically: true, encoding: .utf8)
+        try "absolute".write(to: elsewhere.appendingPathComponent("data.txt"), atomically: true, encoding: .utf8)
+        try #"{"file": true}"#.write(to: project.appendingPathComponent("settings.json"), atomically: true, encoding: .utf8)
+        let links = [("node_modules", "../../node_modules"), ("shared", elsewhere.path), ("settings.json", "../../settings.json")]
+        for (name, destination) in links {
+            try FileManager.default.createSymbolicLink(atPath: code.appendingPathComponent(name).path, withDestinationPath: destination)
+        }
+        try """
+            def handler(event, context):
+                result = {}
+                for path in event["read"]:
+                    try:
+                        with open(path) as handle:
+                            result[path] = handle.read()
+                    except OSError as error:
+                        result[path] = type(error).__name__
+                return result
+            """.write(to: code.appendingPathComponent("app.py"), atomically: true, encoding: .utf8)
+        let templatePath = project.appendingPathComponent("template.yaml").path
+        try """
+            Transform: AWS::Serverless-2016-10-31
+            Resources:
+              Linked:
+                Type: AWS::Serverless::Function
+                Properties: {Runtime: python3.11, Handler: app.handler, CodeUri: build/Fn}
+            """.write(toFile: templatePath, atomically: true, encoding: .utf8)
+        try await withFunctionHost(template: templatePath) { host in
+            let paths = ["/var/task/node_modules/left-pad/index.txt", "/var/task/shared/data.txt", "/var/task/settings.json"]
+            let result = try await probe(host, ["read": paths], function: "Linked")
+            #expect(result["/var/task/node_modules/left-pad/index.txt"] as? String == "relative")
+            #expect(result["/var/task/shared/data.txt"] as? String == "absolute")
+            #expect(result["/var/task/settings.json"] as? String == #"{"file": true}"#)
+        }
+    }
+
     @Test(.enabled(if: filtersSyscalls, Comment(rawValue: "needs seccomp: \(sandbox?.warning ?? "")")))
     func theSeccompPolicyRefusesEveryEscapeRoute() async throws {
         try await withFunctionHost(template: template) { host in
