@@ -154,3 +154,20 @@ def test_a_template_change_reloads_the_catalog_and_a_broken_one_keeps_it(tmp_pat
         assert invoke_json(client, "Added", {})[1]["version"] == 1
     finally:
         assert host.terminate() == 0
+
+
+def test_a_template_reload_lets_invocations_in_flight_finish(tmp_path):
+    template = project(tmp_path / "project")
+    host = start_host(template, tmp_path / "host")
+    try:
+        client = lambda_client(host.endpoint)
+        slow = {}
+        thread = threading.Thread(target=lambda: slow.update(invoke_json(client, "Reloaded", {"sleep": 1.5})[1]))
+        thread.start()
+        wait_for(lambda: "START RequestId" in host.log_text("Reloaded"), 10, what="the slow invocation to start")
+        save(template, TEMPLATE + ADDED)
+        thread.join(timeout=15)
+        assert slow == {"version": 1, "layer": "layer 1"}
+        wait_for(lambda: "again, with the reloaded template" in host.stdout(), 10, what="the restarted host")
+    finally:
+        assert host.terminate() == 0
