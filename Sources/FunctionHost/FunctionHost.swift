@@ -179,7 +179,9 @@ public struct FunctionHost: Sendable {
             .init(service: queue.shutdownSentinel),
         ]
         if configuration.watch {
-            let plan = ReloadPlan(templates: templateFiles, functions: catalog.functions)
+            let plan = ReloadPlan(
+                templates: templateFiles, functions: catalog.functions,
+                ignoring: [URL(fileURLWithPath: configuration.stateDirectory).standardizedFileURL.path])
             let reloader = HotReloader(
                 plan: plan, supervisor: supervisor, layerCache: layerCache,
                 layerLists: catalog.functions.map(\.layers), logger: logger,

@@ -49,4 +49,11 @@ import Testing
         #expect(noise.isEmpty)
         #expect(plan.actions(for: ["/app/ab/file", "/app/README.md"]).isEmpty)
     }
+
+    @Test func theStateDirectoryInsideACodeDirectoryIsIgnored() {
+        let function = FunctionConfiguration(logicalID: "Here", runtime: .python(minor: 12), handler: "h", codeDirectory: "/app")
+        let plan = ReloadPlan(templates: ["/app/template.yaml"], functions: [function], ignoring: ["/app/.fnhost"])
+        #expect(plan.actions(for: ["/app/.fnhost/logs/Here.log", "/app/.fnhost/layers/x/y"]).isEmpty)
+        #expect(plan.actions(for: ["/app/app.py"]).drain == ["Here"])
+    }
 }

@@ -24,7 +24,7 @@ struct HotReloader: Service {
     let loadTemplate: @Sendable () throws -> [String]
 
     func run() async throws {
-        let watcher = try FileWatcher(directories: plan.watchedDirectories)
+        let watcher = try FileWatcher(directories: plan.watchedDirectories, excluding: plan.ignored)
         for warning in watcher.warnings { logger.warning("\(warning)") }
         await withTaskCancellationOrGracefulShutdownHandler {
             for await batch in watcher.changes {
