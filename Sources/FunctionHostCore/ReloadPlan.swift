@@ -52,7 +52,8 @@ public struct ReloadPlan: Sendable {
     /// The actions for a batch of changed paths.
     public func actions(for changed: [String]) -> Actions {
         var actions = Actions()
-        let paths = changed.filter { path in !Self.isNoise(path) && !ignored.contains { Self.path(path, isWithin: $0) } }
+        let paths = changed.filter { path in !Self.isNoise(path) && !ignored.contains { Self.path(path, isWithin: $0) }
+        }
         actions.paths = paths
         var drain: Set<String> = []
         for path in paths {

@@ -7,7 +7,8 @@ import FunctionHostCore
 /// `--stack-name`. An `@OptionGroup` of ``TemplateOptions``; any command that loads a template
 /// (`serve`, `invoke`, `load`) adopts them by adopting that group, or this one alone.
 struct TemplateOverrideOptions: ParsableArguments {
-    @Option(name: .customLong("parameter"), help: ArgumentHelp("Override a template parameter.", valueName: "KEY=VALUE"))
+    @Option(
+        name: .customLong("parameter"), help: ArgumentHelp("Override a template parameter.", valueName: "KEY=VALUE"))
     var parameters: [String] = []
 
     @Option(

@@ -33,7 +33,8 @@ final class FileWatcher: Sendable {
         self.excluded = Set(excluded)
         descriptor = inotify_init1(Int32(IN_CLOEXEC | IN_NONBLOCK))
         guard descriptor >= 0 else {
-            throw FunctionHostError("cannot watch files for hot reload: inotify_init1: \(String(cString: strerror(errno)))")
+            throw FunctionHostError(
+                "cannot watch files for hot reload: inotify_init1: \(String(cString: strerror(errno)))")
         }
         (changes, continuation) = AsyncStream.makeStream(of: [String].self)
         for root in roots { watchTree(root) }

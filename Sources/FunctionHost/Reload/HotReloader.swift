@@ -69,7 +69,8 @@ struct HotReloader: Service {
             do {
                 layerRoots = try layerCache.prepare(layerLists)
             } catch {
-                logger.error("cannot merge the changed layers; keeping the running workers", metadata: ["error": "\(error)"])
+                logger.error(
+                    "cannot merge the changed layers; keeping the running workers", metadata: ["error": "\(error)"])
                 return
             }
         }

@@ -37,7 +37,8 @@ extension TemplateLoader {
                 baseDirectory: baseDirectory)
             for arn in function.publishedLayers {
                 warnings.append(
-                    "\(file): function \(path): layer \(arn) is a published layer fnhost cannot fetch; invoking the function fails until Layers names a local directory or .zip")
+                    "\(file): function \(path): layer \(arn) is a published layer fnhost cannot fetch; invoking the function fails until Layers names a local directory or .zip"
+                )
             }
             return .loaded(function)
         } catch {
@@ -66,7 +67,8 @@ extension TemplateLoader {
             return "PackageType Image (a container image) is not supported by fnhost; only Zip functions run locally"
         }
         if let runtime = try resolved("Runtime"), FunctionRuntime(identifier: runtime) == nil {
-            return "runtime \(runtime) is not supported by fnhost (supported: \(FunctionRuntime.supportedIdentifiers.joined(separator: ", ")))"
+            return
+                "runtime \(runtime) is not supported by fnhost (supported: \(FunctionRuntime.supportedIdentifiers.joined(separator: ", ")))"
         }
         return nil
     }
@@ -137,11 +139,13 @@ extension TemplateLoader {
         case (nil, nil):
             throw failure("CodeUri", "is missing")
         case (.some(let codeURI), nil):
-            codeDirectory = URL(
-                fileURLWithPath: codeURI, relativeTo: URL(fileURLWithPath: baseDirectory, isDirectory: true)
-            ).standardizedFileURL.path
+            codeDirectory =
+                URL(
+                    fileURLWithPath: codeURI, relativeTo: URL(fileURLWithPath: baseDirectory, isDirectory: true)
+                ).standardizedFileURL.path
             var isDirectory: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: codeDirectory, isDirectory: &isDirectory), isDirectory.boolValue
+            guard FileManager.default.fileExists(atPath: codeDirectory, isDirectory: &isDirectory),
+                isDirectory.boolValue
             else {
                 throw failure("CodeUri", "\(codeURI) is not a directory (looked for \(codeDirectory))")
             }
@@ -159,7 +163,8 @@ extension TemplateLoader {
         }
         let functionName = try string("FunctionName")
         if let functionName, !FunctionReference.isValidName(functionName) {
-            throw failure("FunctionName", "\(functionName) is not a valid function name (1-64 of a-z, A-Z, 0-9, - and _)")
+            throw failure(
+                "FunctionName", "\(functionName) is not a valid function name (1-64 of a-z, A-Z, 0-9, - and _)")
         }
         var function = FunctionConfiguration(
             logicalID: path,

@@ -5,7 +5,8 @@ import Foundation
 /// conditions, resources and `Outputs`.
 extension TemplateLoader {
     func makeResolver(root: TemplateValue, file: String, scope: StackScope) throws(TemplateError) -> IntrinsicResolver {
-        let stackID = "arn:aws:cloudformation:\(account.region):\(account.accountID):stack/\(scope.name)/\(Self.stackUUID(scope.name))"
+        let stackID =
+            "arn:aws:cloudformation:\(account.region):\(account.accountID):stack/\(scope.name)/\(Self.stackUUID(scope.name))"
         var references: [String: TemplateValue] = [
             "AWS::Region": .string(account.region),
             "AWS::AccountId": .string(account.accountID),
@@ -18,9 +19,12 @@ extension TemplateLoader {
         var missing: Set<String> = []
         for (name, parameter) in root["Parameters"]?.entries ?? [] {
             if let value = scope.parameters[name] ?? parameter["Default"]?.string {
-                let isList = parameter["Type"]?.string.map { $0.hasPrefix("List<") || $0 == "CommaDelimitedList" } ?? false
+                let isList =
+                    parameter["Type"]?.string.map { $0.hasPrefix("List<") || $0 == "CommaDelimitedList" } ?? false
                 references[name] =
-                    isList ? .list(value.split(separator: ",").map { .string($0.trimmingCharacters(in: .whitespaces)) }) : .string(value)
+                    isList
+                    ? .list(value.split(separator: ",").map { .string($0.trimmingCharacters(in: .whitespaces)) })
+                    : .string(value)
             } else if let list = parameter["Default"], case .list = list {
                 references[name] = list
             } else {
