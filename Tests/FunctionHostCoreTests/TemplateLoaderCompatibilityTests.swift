@@ -403,3 +403,12 @@ extension TemplateLoaderCompatibilityTests {
         #expect(result.functions.count == 1)
     }
 }
+
+extension TemplateLoaderCompatibilityTests {
+    @Test func samInitsHelloWorldLoadsWithoutWarnings() throws {
+        let result = try load("sam-init/template.yaml")
+        #expect(result.functions.map(\.logicalID) == ["HelloWorldFunction"])
+        #expect(result.functions[0].deferredProperties == ["Architectures", "Events", "LoggingConfig"])
+        #expect(result.warnings.isEmpty, "\(result.warnings)")
+    }
+}

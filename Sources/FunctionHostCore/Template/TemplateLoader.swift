@@ -59,9 +59,10 @@ public struct TemplateLoader: Sendable {
     static let deferredTypes: Set<String> = [
         "AWS::Lambda::EventSourceMapping", "AWS::Lambda::EventInvokeConfig", "AWS::Lambda::Version", "AWS::Lambda::Alias",
     ]
-    /// Types without local effect, skipped without a warning.
+    /// Types without local effect, skipped without a warning (`sam init` adds the Application Insights pair).
     static let silentTypes: Set<String> = [
         "AWS::CDK::Metadata", "AWS::IAM::Role", "AWS::IAM::Policy", "AWS::IAM::ManagedPolicy", "AWS::Lambda::Permission",
+        "AWS::ResourceGroups::Group", "AWS::ApplicationInsights::Application",
     ]
 
     /// Properties of `AWS::Serverless::Function` (and, renamed, `AWS::Lambda::Function`) that fnhost reads now.
