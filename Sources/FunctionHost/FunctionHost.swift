@@ -122,8 +122,8 @@ public struct FunctionHost: Sendable {
     /// `onReady` gets the bound port (again after each template reload).
     ///
     /// With ``HostConfiguration/watch``, a changed template that loads replaces the running host
-    /// in place: the services stop (in-flight invocations end as at shutdown) and start again on
-    /// the same port with the new catalog; one that does not load is logged and changes nothing.
+    /// in place: once the invocations in flight have finished, the services stop and start again
+    /// on the same port with the new catalog; one that does not load is logged and changes nothing.
     public func serve(
         logger: Logger, shutdownSignals: [UnixSignal] = [.sigterm, .sigint],
         onReady: @escaping @Sendable (Int) async -> Void
@@ -195,10 +195,13 @@ public struct FunctionHost: Sendable {
             .init(service: mappings), .init(service: queue.shutdownSentinel),
         ]
         if configuration.watch {
-            let plan = ReloadPlan(templates: templateFiles, functions: catalog.functions)
+            let plan = ReloadPlan(
+                templates: templateFiles, functions: catalog.functions,
+                ignoring: [URL(fileURLWithPath: configuration.stateDirectory).standardizedFileURL.path])
             let reloader = HotReloader(
                 plan: plan, supervisor: supervisor, layerCache: layerCache,
                 layerLists: catalog.functions.map(\.layers), logger: logger,
+                longestTimeout: .seconds(catalog.functions.map(\.timeout).max() ?? 0),
                 loadTemplate: { [configuration] in
                     var next = configuration
                     next.port = restart.port

@@ -19,10 +19,14 @@ public struct ReloadPlan: Sendable {
 
     /// Files whose change reloads the catalog.
     public var templates: [String]
+    /// Directories whose changes never count: the state directory (logs, merged layers, inline
+    /// code), which sits inside the code directory of a function with `CodeUri: .`.
+    public var ignored: [String]
     private var functions: [(name: String, code: String, layers: [String])]
 
-    public init(templates: [String], functions: [FunctionConfiguration]) {
+    public init(templates: [String], functions: [FunctionConfiguration], ignoring ignored: [String] = []) {
         self.templates = templates
+        self.ignored = ignored
         self.functions = functions.map { ($0.functionName, $0.codeDirectory, $0.layers) }
     }
 
@@ -48,7 +52,8 @@ public struct ReloadPlan: Sendable {
     /// The actions for a batch of changed paths.
     public func actions(for changed: [String]) -> Actions {
         var actions = Actions()
-        let paths = changed.filter { !Self.isNoise($0) }
+        let paths = changed.filter { path in !Self.isNoise(path) && !ignored.contains { Self.path(path, isWithin: $0) }
+        }
         actions.paths = paths
         var drain: Set<String> = []
         for path in paths {

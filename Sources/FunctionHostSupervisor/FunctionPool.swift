@@ -167,6 +167,7 @@ actor FunctionPool {
         let missing = provisioned.requested - provisionedAlive - provisioning
         guard missing > 0 else { return }
         provisioning += missing
+        let startedGeneration = generation
         await withTaskGroup(of: Worker?.self) { group in
             for _ in 0..<missing {
                 group.addTask { await self.startProvisionedWorker() }
@@ -174,7 +175,8 @@ actor FunctionPool {
             for await worker in group {
                 provisioning -= 1
                 guard let worker else { continue }
-                if stopped || provisionedAlive >= (self.provisioned?.requested ?? 0) {
+                // A worker started before a drain runs the old code.
+                if stopped || startedGeneration != generation || provisionedAlive >= (self.provisioned?.requested ?? 0) {
                     await worker.stop()
                     continue
                 }
@@ -184,6 +186,7 @@ actor FunctionPool {
         }
         self.provisioned?.allocated = provisionedAlive
         updateGauges()
+        if startedGeneration != generation { replenishProvisioned() }
     }
 
     private func startProvisionedWorker() async -> Worker? {

@@ -99,6 +99,9 @@ public final class Supervisor: Invoker, ConcurrencyControl, Service {
         await stop()
     }
 
+    /// Invocations running now, across all functions.
+    public var invocationsInFlight: Int { gate.snapshot.totalInFlight }
+
     /// Replaces `functionName`'s workers after its code or layers changed (see ``FunctionPool/drain(layerRoots:)``).
     public func drain(_ functionName: String, layerRoots: [[String]: String]? = nil) async {
         await pools[functionName]?.drain(layerRoots: layerRoots)

@@ -3,27 +3,13 @@ import Foundation
 import FunctionHost
 import FunctionHostCore
 
-/// Options shared by the commands that load a template (`serve`, `invoke`, `list`, `validate`,
-/// and any later command that runs the template's functions): the template, its parameters and
-/// stack name, SAM's environment file, account, region and state directory.
+/// Options shared by the commands that load a template (`serve`, `invoke`, `list`, `validate`):
+/// the template, its overrides (``TemplateOverrideOptions``), account, region and state directory.
 struct TemplateOptions: ParsableArguments {
     @Option(name: .shortAndLong, help: "The SAM, CloudFormation or CDK (cdk.out/*.template.json) template to load.")
     var template: String = "template.yaml"
 
-    @Option(name: .customLong("parameter"), help: ArgumentHelp("Override a template parameter.", valueName: "KEY=VALUE"))
-    var parameters: [String] = []
-
-    @Option(
-        help: ArgumentHelp(
-            "Override template parameters as `sam` takes them: 'K=V K2=V2' (or ParameterKey=K,ParameterValue=V).",
-            valueName: "OVERRIDES"))
-    var parameterOverrides: [String] = []
-
-    @Option(help: ArgumentHelp("Function environment values in SAM's format: {\"Function\": {\"VAR\": \"v\"}, \"Parameters\": {\"VAR\": \"v for all\"}}.", valueName: "FILE.json"))
-    var envVars: String?
-
-    @Option(help: "AWS::StackName of the template.")
-    var stackName: String = "local"
+    @OptionGroup var overrides: TemplateOverrideOptions
 
     @Option(help: "The account id used in ARNs.")
     var account: String = "123456789012"
@@ -43,38 +29,19 @@ struct TemplateOptions: ParsableArguments {
 
     var accountContext: AccountContext { AccountContext(accountID: account, region: resolvedRegion) }
 
-    /// `--parameter-overrides` first, then each `--parameter` (which wins).
-    var overrides: [String: String] {
-        get throws {
-            var overrides: [String: String] = [:]
-            do {
-                for text in parameterOverrides { overrides.merge(try ParameterOverrides.parse(sam: text)) { $1 } }
-                for parameter in parameters {
-                    let (key, value) = try ParameterOverrides.pair(parameter)
-                    overrides[key] = value
-                }
-            } catch {
-                throw ValidationError(error.description)
-            }
-            return overrides
-        }
-    }
-
     /// The template loader these options describe. Throws a ``TemplateError`` for a bad `--env-vars` file.
     func loader() throws -> TemplateLoader {
-        var loader = TemplateLoader(account: accountContext, parameterOverrides: try overrides)
-        loader.stackName = stackName
+        var loader = TemplateLoader(account: accountContext)
         loader.stateDirectory = stateDir
-        if let envVars { loader.environmentOverrides = try EnvironmentOverrides.load(path: envVars) }
+        try overrides.apply(to: &loader)
         return loader
     }
 
     func hostConfiguration(host: String = "127.0.0.1", port: Int = 3001, console: Int32) throws -> HostConfiguration {
         var configuration = HostConfiguration(
             templatePath: template, host: host, port: port, stateDirectory: stateDir, account: accountContext,
-            parameterOverrides: try overrides, consoleDescriptor: console)
-        configuration.stackName = stackName
-        if let envVars { configuration.environmentOverrides = try EnvironmentOverrides.load(path: envVars) }
+            consoleDescriptor: console)
+        try overrides.apply(to: &configuration)
         return configuration
     }
 }

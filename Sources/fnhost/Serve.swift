@@ -19,7 +19,7 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Port to listen on (0 picks a free one).")
     var port: Int = 3001
 
-    @Flag(inversion: .prefixedNo, help: "Reload a function when its code or layers change (inotify).")
+    @Flag(inversion: .prefixedNo, help: "Reload a function when its code or layers change, and the functions when the template does (inotify).")
     var watch = true
 
     @Option(help: ArgumentHelp("Run this function's workers under its runtime's debugger (with --debug-port).", valueName: "FUNCTION"))

@@ -12,8 +12,10 @@ import Testing
                 function.layers = ["/app/layers/shared"]
                 return function
             }(),
-            FunctionConfiguration(logicalID: "B", runtime: .python(minor: 12), handler: "app.handler", codeDirectory: "/app/b"),
-            FunctionConfiguration(logicalID: "AlsoA", runtime: .python(minor: 12), handler: "h", codeDirectory: "/app/a"),
+            FunctionConfiguration(
+                logicalID: "B", runtime: .python(minor: 12), handler: "app.handler", codeDirectory: "/app/b"),
+            FunctionConfiguration(
+                logicalID: "AlsoA", runtime: .python(minor: 12), handler: "h", codeDirectory: "/app/a"),
             {
                 var function = FunctionConfiguration(
                     logicalID: "Zipped", runtime: .python(minor: 12), handler: "h", codeDirectory: "/app/z")
@@ -45,8 +47,18 @@ import Testing
         #expect(template.templateChanged)
         #expect(template.drain.isEmpty)
         #expect(!template.isEmpty)
-        let noise = plan.actions(for: ["/app/a/__pycache__/app.cpython-312.pyc", "/app/a/.app.py.swp", "/app/a/app.py~"])
+        let noise = plan.actions(for: [
+            "/app/a/__pycache__/app.cpython-312.pyc", "/app/a/.app.py.swp", "/app/a/app.py~",
+        ])
         #expect(noise.isEmpty)
         #expect(plan.actions(for: ["/app/ab/file", "/app/README.md"]).isEmpty)
+    }
+
+    @Test func theStateDirectoryInsideACodeDirectoryIsIgnored() {
+        let function = FunctionConfiguration(
+            logicalID: "Here", runtime: .python(minor: 12), handler: "h", codeDirectory: "/app")
+        let plan = ReloadPlan(templates: ["/app/template.yaml"], functions: [function], ignoring: ["/app/.fnhost"])
+        #expect(plan.actions(for: ["/app/.fnhost/logs/Here.log", "/app/.fnhost/layers/x/y"]).isEmpty)
+        #expect(plan.actions(for: ["/app/app.py"]).drain == ["Here"])
     }
 }

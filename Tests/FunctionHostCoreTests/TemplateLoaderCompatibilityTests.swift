@@ -12,7 +12,8 @@ import Testing
     /// A loader whose inline code goes to a fresh state directory.
     func loader(parameters: [String: String] = [:]) -> TemplateLoader {
         var loader = TemplateLoader(parameterOverrides: parameters)
-        loader.stateDirectory = FileManager.default.temporaryDirectory
+        loader.stateDirectory =
+            FileManager.default.temporaryDirectory
             .appendingPathComponent("fnhost-state-\(UUID().uuidString)").path
         return loader
     }
@@ -67,7 +68,10 @@ import Testing
         #expect(orders.codeDirectory == Self.fixtures + "/nested/orders/src")
         #expect(orders.environment == ["STAGE": "prod", "TABLE_NAME": "orders-prod", "STACK": "local-OrdersApp"])
         #expect(result.functions[2].functionName == "named-orders-prod")
-        #expect(result.templateFiles == [Self.fixtures + "/nested/template.yaml", Self.fixtures + "/nested/orders/template.yaml"])
+        #expect(
+            result.templateFiles == [
+                Self.fixtures + "/nested/template.yaml", Self.fixtures + "/nested/orders/template.yaml",
+            ])
 
         let catalog = FunctionCatalog(result.functions)
         #expect(catalog.entry(named: "OrdersApp/OrdersFunction")?.configuration.codeDirectory == orders.codeDirectory)
@@ -79,13 +83,14 @@ import Testing
         try FileManager.default.createDirectory(
             at: fixture.directory.appendingPathComponent("child"), withIntermediateDirectories: true)
         try """
-            Parameters:
-              Needed: {Type: String}
-            Resources:
-              Fn:
-                Type: AWS::Serverless::Function
-                Properties: {CodeUri: ../src, Handler: a.b, Runtime: provided.al2023, Description: !Ref Needed}
-            """.write(to: fixture.directory.appendingPathComponent("child/template.yaml"), atomically: true, encoding: .utf8)
+        Parameters:
+          Needed: {Type: String}
+        Resources:
+          Fn:
+            Type: AWS::Serverless::Function
+            Properties: {CodeUri: ../src, Handler: a.b, Runtime: provided.al2023, Description: !Ref Needed}
+        """.write(
+            to: fixture.directory.appendingPathComponent("child/template.yaml"), atomically: true, encoding: .utf8)
         let error = try #require(
             fixture.loadError(
                 """
@@ -150,7 +155,8 @@ import Testing
         #expect(environment["BUCKET"] == "assets-use1")
         #expect(environment["ENCODED"] == "aGVsbG8=")
         #expect(environment["STACK"] == "local")
-        #expect(environment["STACK_ID"]?.hasPrefix("arn:aws:cloudformation:us-east-1:123456789012:stack/local/") == true)
+        #expect(
+            environment["STACK_ID"]?.hasPrefix("arn:aws:cloudformation:us-east-1:123456789012:stack/local/") == true)
         #expect(environment["PARTITION"] == "aws")
         #expect(environment["URL_SUFFIX"] == "amazonaws.com")
         #expect(environment["ACCOUNT"] == "123456789012")
@@ -220,8 +226,14 @@ import Testing
 
         let layered = result.functions[2]
         #expect(layered.layers.isEmpty)
-        #expect(layered.publishedLayers == ["arn:aws:lambda:us-east-1:017000801446:layer:AWSLambdaPowertoolsPythonV3-python312-x86_64:7"])
-        #expect(result.warnings.contains { $0.contains("PublishedLayerFunction") && $0.contains(layered.publishedLayers[0]) })
+        #expect(
+            layered.publishedLayers == [
+                "arn:aws:lambda:us-east-1:017000801446:layer:AWSLambdaPowertoolsPythonV3-python312-x86_64:7"
+            ])
+        #expect(
+            result.warnings.contains {
+                $0.contains("PublishedLayerFunction") && $0.contains(layered.publishedLayers[0])
+            })
 
         let plain = result.functions[3]
         #expect(plain.memorySize == 512)
@@ -288,27 +300,28 @@ import Testing
     @Test func environmentFilesOverrideDeclaredVariablesAsSAMDoes() throws {
         let fixture = try TemplateFixture()
         let file = fixture.directory.appendingPathComponent("env.json")
-        try #"{"Parameters": {"SHARED": "everyone", "UNDECLARED": "x"}, "Fn": {"OWN": 8080, "SHARED": "mine", "FLAG": true}}"#
+        try
+            #"{"Parameters": {"SHARED": "everyone", "UNDECLARED": "x"}, "Fn": {"OWN": 8080, "SHARED": "mine", "FLAG": true}}"#
             .write(to: file, atomically: true, encoding: .utf8)
         var loader = TemplateLoader()
         loader.environmentOverrides = try EnvironmentOverrides.load(path: file.path)
         try """
-            Resources:
-              Fn:
-                Type: AWS::Serverless::Function
-                Properties:
-                  CodeUri: src
-                  Handler: a.b
-                  Runtime: provided.al2023
-                  Environment: {Variables: {SHARED: t, OWN: t, FLAG: t, KEPT: t}}
-              Other:
-                Type: AWS::Serverless::Function
-                Properties:
-                  CodeUri: src
-                  Handler: a.b
-                  Runtime: provided.al2023
-                  Environment: {Variables: {SHARED: t}}
-            """.write(to: fixture.directory.appendingPathComponent("template.yaml"), atomically: true, encoding: .utf8)
+        Resources:
+          Fn:
+            Type: AWS::Serverless::Function
+            Properties:
+              CodeUri: src
+              Handler: a.b
+              Runtime: provided.al2023
+              Environment: {Variables: {SHARED: t, OWN: t, FLAG: t, KEPT: t}}
+          Other:
+            Type: AWS::Serverless::Function
+            Properties:
+              CodeUri: src
+              Handler: a.b
+              Runtime: provided.al2023
+              Environment: {Variables: {SHARED: t}}
+        """.write(to: fixture.directory.appendingPathComponent("template.yaml"), atomically: true, encoding: .utf8)
         let result = try loader.load(path: fixture.directory.appendingPathComponent("template.yaml").path)
         #expect(result.functions[0].environment == ["SHARED": "mine", "OWN": "8080", "FLAG": "true", "KEPT": "t"])
         #expect(result.functions[1].environment == ["SHARED": "everyone"])
@@ -319,7 +332,8 @@ import Testing
 
     @Test func parameterOverridesParseAsSAMSpellsThem() throws {
         #expect(
-            try ParameterOverrides.parse(sam: #"Stage=prod Name="two words" ParameterKey=Table,ParameterValue=t1 Empty="#)
+            try ParameterOverrides.parse(
+                sam: #"Stage=prod Name="two words" ParameterKey=Table,ParameterValue=t1 Empty="#)
                 == ["Stage": "prod", "Name": "two words", "Table": "t1", "Empty": ""])
         #expect(try ParameterOverrides.parse(sam: "  A=1\tB='x=y' ") == ["A": "1", "B": "x=y"])
         #expect(throws: ParameterOverrides.Malformed.self) { try ParameterOverrides.parse(sam: "novalue") }
@@ -386,5 +400,14 @@ extension TemplateLoaderCompatibilityTests {
         #expect(alias.resolutionFailure?.contains("Elsewhere") == true)
         #expect(alias.properties["FunctionVersion"] == .map([("Ref", .string("Elsewhere"))]))
         #expect(result.functions.count == 1)
+    }
+}
+
+extension TemplateLoaderCompatibilityTests {
+    @Test func samInitsHelloWorldLoadsWithoutWarnings() throws {
+        let result = try load("sam-init/template.yaml")
+        #expect(result.functions.map(\.logicalID) == ["HelloWorldFunction"])
+        #expect(result.functions[0].deferredProperties == ["Architectures", "Events", "LoggingConfig"])
+        #expect(result.warnings.isEmpty, "\(result.warnings)")
     }
 }

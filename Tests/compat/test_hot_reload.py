@@ -42,10 +42,10 @@ def handler(event, context):
 """
 
 
-def project(root: Path) -> Path:
+def project(root: Path, template: str = TEMPLATE) -> Path:
     (root / "src").mkdir(parents=True)
     (root / "layer" / "python").mkdir(parents=True)
-    (root / "template.yaml").write_text(TEMPLATE)
+    (root / "template.yaml").write_text(template)
     save(root / "src" / "app.py", APP.format(version=1))
     save(root / "layer" / "python" / "shared.py", "VALUE = 'layer 1'\n")
     return root / "template.yaml"
@@ -152,5 +152,42 @@ def test_a_template_change_reloads_the_catalog_and_a_broken_one_keeps_it(tmp_pat
         assert "property Timeout" in host.stderr()
         assert names() == {"Reloaded", "Added"}
         assert invoke_json(client, "Added", {})[1]["version"] == 1
+    finally:
+        assert host.terminate() == 0
+
+
+def test_a_template_reload_lets_invocations_in_flight_finish(tmp_path):
+    template = project(tmp_path / "project")
+    host = start_host(template, tmp_path / "host")
+    try:
+        client = lambda_client(host.endpoint)
+        slow = {}
+        thread = threading.Thread(target=lambda: slow.update(invoke_json(client, "Reloaded", {"sleep": 1.5})[1]))
+        thread.start()
+        wait_for(lambda: "START RequestId" in host.log_text("Reloaded"), 10, what="the slow invocation to start")
+        save(template, TEMPLATE + ADDED)
+        thread.join(timeout=15)
+        assert slow == {"version": 1, "layer": "layer 1"}
+        wait_for(lambda: "again, with the reloaded template" in host.stdout(), 10, what="the restarted host")
+    finally:
+        assert host.terminate() == 0
+
+
+def test_provisioned_workers_are_replaced_with_the_new_code(tmp_path):
+    provisioned = TEMPLATE.replace(
+        "      Layers: [!Ref Shared]\n",
+        "      Layers: [!Ref Shared]\n      AutoPublishAlias: live\n"
+        "      ProvisionedConcurrencyConfig: {ProvisionedConcurrentExecutions: 1}\n")
+    host = start_host(project(tmp_path / "project", provisioned), tmp_path / "host")
+    try:
+        client = lambda_client(host.endpoint)
+        status = client.get_provisioned_concurrency_config(FunctionName="Reloaded", Qualifier="live")
+        assert status["AllocatedProvisionedConcurrentExecutions"] == 1
+        assert invoke_json(client, "Reloaded", {})[1]["version"] == 1
+        save(tmp_path / "project" / "src" / "app.py", APP.format(version=2))
+        version_within(client, {"version": 2}, 1.0)
+        wait_for(lambda: client.get_provisioned_concurrency_config(
+            FunctionName="Reloaded", Qualifier="live")["AllocatedProvisionedConcurrentExecutions"] == 1,
+            5, what="the provisioned worker to be started again")
     finally:
         assert host.terminate() == 0

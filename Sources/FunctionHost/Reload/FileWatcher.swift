@@ -19,6 +19,8 @@ final class FileWatcher: Sendable {
     private let directories = Mutex<[Int32: String]>([:])
     private let stopped = Atomic<Bool>(false)
     private let failures = Mutex<[String]>([])
+    /// Directories never watched (the state directory).
+    private let excluded: Set<String>
 
     /// What a change is: contents written, a file created, removed, renamed or its mode changed.
     private static let mask = UInt32(
@@ -26,11 +28,13 @@ final class FileWatcher: Sendable {
     /// Directories never descended into: dependency trees and VCS metadata change with installs, not edits.
     private static let skippedDirectories: Set<String> = ["node_modules", ".git", "__pycache__", ".aws-sam"]
 
-    /// Starts watching; throws when inotify is unavailable.
-    init(directories roots: [String]) throws {
+    /// Starts watching `roots`, except below `excluded`; throws when inotify is unavailable.
+    init(directories roots: [String], excluding excluded: [String] = []) throws {
+        self.excluded = Set(excluded)
         descriptor = inotify_init1(Int32(IN_CLOEXEC | IN_NONBLOCK))
         guard descriptor >= 0 else {
-            throw FunctionHostError("cannot watch files for hot reload: inotify_init1: \(String(cString: strerror(errno)))")
+            throw FunctionHostError(
+                "cannot watch files for hot reload: inotify_init1: \(String(cString: strerror(errno)))")
         }
         (changes, continuation) = AsyncStream.makeStream(of: [String].self)
         for root in roots { watchTree(root) }
@@ -50,6 +54,7 @@ final class FileWatcher: Sendable {
     private func watchTree(_ root: String) {
         var pending = [root]
         while let directory = pending.popLast() {
+            if excluded.contains(directory) { continue }
             let watch = inotify_add_watch(descriptor, directory, Self.mask)
             guard watch >= 0 else {
                 let reason = String(cString: strerror(errno))

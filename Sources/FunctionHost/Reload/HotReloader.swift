@@ -8,8 +8,9 @@ import ServiceLifecycle
 /// concerned (in-flight invocations finish on the old workers; new ones get fresh workers;
 /// provisioned workers are replaced), after preparing merged layers again when a layer changed.
 /// One log line says what was reloaded. When the template changes, ``loadTemplate`` loads it:
-/// if that works, `run()` returns so the host restarts with the new catalog; if not, the error
-/// is logged and the running functions keep serving.
+/// if that works, `run()` returns once the invocations in flight have finished (at most the
+/// longest function timeout) so the host restarts with the new catalog; if not, the error is
+/// logged and the running functions keep serving.
 struct HotReloader: Service {
     let plan: ReloadPlan
     let supervisor: Supervisor
@@ -17,16 +18,21 @@ struct HotReloader: Service {
     let layerCache: LayerCache?
     let layerLists: [[String]]
     let logger: Logger
+    /// How long a template reload waits for invocations in flight: the longest function timeout.
+    let longestTimeout: Duration
     /// Loads the changed template into the host that replaces this one; returns its warnings.
     let loadTemplate: @Sendable () throws -> [String]
 
     func run() async throws {
-        let watcher = try FileWatcher(directories: plan.watchedDirectories)
+        let watcher = try FileWatcher(directories: plan.watchedDirectories, excluding: plan.ignored)
         for warning in watcher.warnings { logger.warning("\(warning)") }
         await withTaskCancellationOrGracefulShutdownHandler {
             for await batch in watcher.changes {
                 let actions = plan.actions(for: batch)
-                if actions.templateChanged, reloadTemplate() { break }
+                if actions.templateChanged, reloadTemplate() {
+                    await waitForInvocationsInFlight()
+                    break
+                }
                 await apply(actions)
             }
         } onCancelOrGracefulShutdown: {
@@ -48,6 +54,14 @@ struct HotReloader: Service {
         }
     }
 
+    /// Lets running invocations finish on the old host before it stops, for at most `longestTimeout`.
+    private func waitForInvocationsInFlight() async {
+        let deadline = ContinuousClock.now.advanced(by: longestTimeout)
+        while supervisor.invocationsInFlight > 0, ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(10))
+        }
+    }
+
     private func apply(_ actions: ReloadPlan.Actions) async {
         guard !actions.drain.isEmpty else { return }
         var layerRoots: [[String]: String]?
@@ -55,7 +69,8 @@ struct HotReloader: Service {
             do {
                 layerRoots = try layerCache.prepare(layerLists)
             } catch {
-                logger.error("cannot merge the changed layers; keeping the running workers", metadata: ["error": "\(error)"])
+                logger.error(
+                    "cannot merge the changed layers; keeping the running workers", metadata: ["error": "\(error)"])
                 return
             }
         }

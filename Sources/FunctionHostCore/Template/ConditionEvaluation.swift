@@ -22,9 +22,9 @@ struct ConditionEvaluation {
         return value
     }
 
-    private mutating func truth(_ value: TemplateValue, in name: String, visiting: Set<String>) throws(
-        IntrinsicResolver.Failure
-    ) -> Bool {
+    private mutating func truth(_ value: TemplateValue, in name: String, visiting: Set<String>) throws(IntrinsicResolver
+        .Failure) -> Bool
+    {
         func malformed(_ detail: String) -> IntrinsicResolver.Failure {
             IntrinsicResolver.Failure(message: "condition \(name): \(detail)")
         }

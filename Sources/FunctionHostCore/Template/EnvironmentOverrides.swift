@@ -26,17 +26,20 @@ public struct EnvironmentOverrides: Sendable, Hashable {
             throw TemplateError(file: path, message: "cannot read the environment file as JSON: \(error)")
         }
         guard let entries = top.entries else {
-            throw TemplateError(file: path, message: "must be a JSON object of function names (and Parameters) to variables")
+            throw TemplateError(
+                file: path, message: "must be a JSON object of function names (and Parameters) to variables")
         }
         var overrides = EnvironmentOverrides()
         for (name, value) in entries {
             guard let variables = value.entries else {
-                throw TemplateError(file: path, resource: name, message: "must be an object of variable names to values")
+                throw TemplateError(
+                    file: path, resource: name, message: "must be an object of variable names to values")
             }
             var strings: [String: String] = [:]
             for (key, raw) in variables {
                 guard let text = raw.string else {
-                    throw TemplateError(file: path, resource: name, property: key, message: "must be a string, number or boolean")
+                    throw TemplateError(
+                        file: path, resource: name, property: key, message: "must be a string, number or boolean")
                 }
                 strings[key] = text
             }

@@ -3,7 +3,9 @@ import Foundation
 /// `AWS::Lambda::Function` read through the `AWS::Serverless::Function` path, and inline code.
 extension TemplateLoader {
     /// `AWS::Lambda::Function` properties renamed to the SAM ones the loader reads, and back for errors.
-    static let lambdaPropertyNames = ["CodeUri": "Code", "InlineCode": "Code.ZipFile", "DeadLetterQueue": "DeadLetterConfig"]
+    static let lambdaPropertyNames = [
+        "CodeUri": "Code", "InlineCode": "Code.ZipFile", "DeadLetterQueue": "DeadLetterConfig",
+    ]
 
     /// The SAM spelling of an `AWS::Lambda::Function`'s properties: `Code` as a local path (or
     /// CDK asset directory) becomes `CodeUri`, `Code.ZipFile` becomes `InlineCode`,
@@ -21,7 +23,10 @@ extension TemplateLoader {
                 } else if let inline = value["ZipFile"] {
                     converted.append(("InlineCode", inline))
                 } else if value["ImageUri"] != nil {
-                    return (properties, "PackageType Image (a container image) is not supported by fnhost; only Zip functions run locally")
+                    return (
+                        properties,
+                        "PackageType Image (a container image) is not supported by fnhost; only Zip functions run locally"
+                    )
                 } else if value["S3Bucket"] != nil || value["S3Key"] != nil {
                     return (
                         properties,

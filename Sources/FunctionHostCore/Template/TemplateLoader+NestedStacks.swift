@@ -28,7 +28,8 @@ extension TemplateLoader {
         guard let location = try resolved(property) else { throw failure(property, "is missing") }
         guard let text = location.string else {
             warnings.append(
-                "\(file): skipping nested application \(logicalID): it comes from the Serverless Application Repository; fnhost loads local templates only")
+                "\(file): skipping nested application \(logicalID): it comes from the Serverless Application Repository; fnhost loads local templates only"
+            )
             return nil
         }
         if ["https://", "http://", "s3://"].contains(where: text.hasPrefix) {
@@ -36,7 +37,8 @@ extension TemplateLoader {
             return nil
         }
         guard scope.depth < Self.maximumNestingDepth else {
-            throw failure(property, "stacks nest more than \(Self.maximumNestingDepth) deep (does a template include itself?)")
+            throw failure(
+                property, "stacks nest more than \(Self.maximumNestingDepth) deep (does a template include itself?)")
         }
         let path = URL(fileURLWithPath: text, relativeTo: URL(fileURLWithPath: baseDirectory, isDirectory: true))
             .standardizedFileURL.path
