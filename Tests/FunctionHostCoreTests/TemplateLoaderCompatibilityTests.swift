@@ -404,10 +404,12 @@ extension TemplateLoaderCompatibilityTests {
 }
 
 extension TemplateLoaderCompatibilityTests {
-    @Test func samInitsHelloWorldLoadsWithoutWarnings() throws {
+    @Test func samInitsHelloWorldLoadsWithOnlyTheApiEventNamed() throws {
         let result = try load("sam-init/template.yaml")
         #expect(result.functions.map(\.logicalID) == ["HelloWorldFunction"])
         #expect(result.functions[0].deferredProperties == ["Architectures", "Events", "LoggingConfig"])
-        #expect(result.warnings.isEmpty, "\(result.warnings)")
+        // API Gateway events are not simulated yet: said once, nothing else is.
+        #expect(result.warnings.count == 1, "\(result.warnings)")
+        #expect(result.warnings.first?.contains("event HelloWorld of type Api is not simulated") == true)
     }
 }
