@@ -16,11 +16,13 @@ struct FnHost: AsyncParsableCommand {
         ])
 
     /// Process-global set-up, done once: logging, and SIGPIPE ignored (the launcher resets it for workers).
+    /// `FNHOST_LOG_LEVEL` (`trace`, `debug`, `info`, ...) overrides the command's level.
     static func bootstrap(level: Logger.Level = .info) -> Logger {
         signal(SIGPIPE, SIG_IGN)
+        let chosen = ProcessInfo.processInfo.environment["FNHOST_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? level
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
+            handler.logLevel = chosen
             return handler
         }
         return Logger(label: "fnhost")
