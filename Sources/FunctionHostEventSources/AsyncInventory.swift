@@ -1,4 +1,5 @@
 import Foundation
+import FunctionHostStore
 import GRDB
 
 /// The accepted `Event` invocations still waiting in a state directory, per function: what
@@ -14,12 +15,7 @@ public enum AsyncInventory {
 
     /// Reads `STATE_DIR/fnhost.sqlite` read-only; `nil` when there is no async state yet.
     public static func waiting(stateDirectory: String) throws -> [Waiting]? {
-        let path = stateDirectory + "/fnhost.sqlite"
-        guard FileManager.default.fileExists(atPath: path) else { return nil }
-        var configuration = Configuration()
-        configuration.readonly = true
-        configuration.busyMode = .timeout(5)
-        let database = try DatabaseQueue(path: path, configuration: configuration)
+        guard let database = try Store.openReadOnly(stateDirectory: stateDirectory) else { return nil }
         return try database.read { db in
             try db.tableExists(AsyncInvocationRecord.databaseTableName) ? try waiting(db) : nil
         }

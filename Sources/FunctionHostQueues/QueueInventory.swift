@@ -1,5 +1,6 @@
 import FunctionHostCore
 import Foundation
+import FunctionHostStore
 import GRDB
 
 /// Reads queue depths straight from a state directory's SQLite file (`fnhost queues`), read-only,
@@ -9,12 +10,7 @@ public enum QueueInventory {
     public static func depths(stateDirectory: String, now: Int64 = WallClock().now()) throws
         -> [QueueDepthReport]?
     {
-        let path = stateDirectory + "/fnhost.sqlite"
-        guard FileManager.default.fileExists(atPath: path) else { return nil }
-        var configuration = Configuration()
-        configuration.readonly = true
-        configuration.busyMode = .timeout(5)
-        let database = try DatabaseQueue(path: path, configuration: configuration)
+        guard let database = try Store.openReadOnly(stateDirectory: stateDirectory) else { return nil }
         guard try database.read({ try $0.tableExists(QueueRecord.databaseTableName) }) else { return nil }
         return try QueueEngine.depths(database, now: now)
     }

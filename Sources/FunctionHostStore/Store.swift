@@ -22,6 +22,17 @@ public struct Store: Sendable {
         return try Store(writer: pool, migrations: migrations)
     }
 
+    /// The state directory's database opened read-only (beside a running host, WAL lets readers
+    /// in), for tools that report on it (`fnhost queues`); `nil` when it has none yet.
+    public static func openReadOnly(stateDirectory: String) throws -> DatabaseQueue? {
+        let path = stateDirectory + "/fnhost.sqlite"
+        guard FileManager.default.fileExists(atPath: path) else { return nil }
+        var configuration = Configuration()
+        configuration.readonly = true
+        configuration.busyMode = .timeout(5)
+        return try DatabaseQueue(path: path, configuration: configuration)
+    }
+
     /// Wraps an existing database (an in-memory `DatabaseQueue` in tests) and migrates it.
     public init(writer: any DatabaseWriter, migrations: [any StoreMigrations.Type]) throws {
         var migrator = DatabaseMigrator()

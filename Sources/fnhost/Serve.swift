@@ -56,19 +56,35 @@ struct Serve: AsyncParsableCommand {
             Self.exitWithStartupFailure("\(error)")
         }
         for warning in host.warnings { logger.warning("\(warning)") }
-        let address = self.host
-        let count = host.catalog.entries.count
-        let listening = Atomic<Bool>(false)
+        let readyLine = ReadyLine(address: self.host, functions: host.catalog.entries.count)
         do {
-            try await host.serve(logger: logger) { port in
-                // Called again after a hot reload of the template, which may change the functions.
-                let line = listening.exchange(true, ordering: .relaxed)
-                    ? "fnhost listening on http://\(address):\(port) again, with the reloaded template\n"
-                    : "fnhost listening on http://\(address):\(port) (\(count) functions)\n"
-                FileHandle.standardOutput.write(Data(line.utf8))
-            }
-        } catch where !listening.load(ordering: .relaxed) {
-            Self.exitWithStartupFailure("cannot listen on \(address):\(port): \(error)")
+            try await host.serve(logger: logger) { port in readyLine.print(port: port) }
+        } catch where !readyLine.printed {
+            Self.exitWithStartupFailure("cannot listen on \(self.host):\(port): \(error)")
         }
+    }
+}
+
+/// The line `serve` prints each time it listens: once at start-up, again after a hot reload of
+/// the template (which may change the functions). A class, so the ready callback and the error
+/// path share one flag.
+private final class ReadyLine: Sendable {
+    private let address: String
+    private let functions: Int
+    private let printedOnce = Atomic<Bool>(false)
+
+    init(address: String, functions: Int) {
+        self.address = address
+        self.functions = functions
+    }
+
+    var printed: Bool { printedOnce.load(ordering: .relaxed) }
+
+    func print(port: Int) {
+        let line =
+            printedOnce.exchange(true, ordering: .relaxed)
+            ? "fnhost listening on http://\(address):\(port) again, with the reloaded template\n"
+            : "fnhost listening on http://\(address):\(port) (\(functions) functions)\n"
+        FileHandle.standardOutput.write(Data(line.utf8))
     }
 }
