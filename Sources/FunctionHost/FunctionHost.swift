@@ -21,6 +21,8 @@ public struct FunctionHost: Sendable {
     public let queues: [QueueDefinition]
     /// The template's event-source mappings, started with the host.
     public let eventSourceMappings: [EventSourceMapping]
+    /// The template's schedules (rules and Scheduler schedules targeting its functions).
+    public let schedules: [ScheduleDefinition]
     /// One line each, to print at start-up: skipped resources, interpreter fallbacks, missing protections.
     public let warnings: [String]
     /// How workers are held to their `MemorySize` (probed once; see ``MemoryEnforcement``).
@@ -36,6 +38,7 @@ public struct FunctionHost: Sendable {
         catalog = FunctionCatalog(template.functions)
         queues = template.queues
         eventSourceMappings = template.eventSourceMappings
+        schedules = template.schedules
         try Supervisor.checkReservations(template.functions, limits: configuration.limits)
         guard let launcher = LauncherLocation.path() else {
             throw FunctionHostError(
@@ -97,6 +100,14 @@ public struct FunctionHost: Sendable {
             mappings: eventSourceMappings, catalog: catalog, consumer: queueEngine, invoker: supervisor,
             concurrency: supervisor, clock: configuration.clock, account: configuration.account,
             metricsFactory: configuration.metricsFactory, logger: logger)
+        let scheduler = ScheduleService(
+            schedules: schedules, catalog: catalog, sink: queue, clock: configuration.clock,
+            account: configuration.account, metricsFactory: configuration.metricsFactory, logger: logger)
+        if let virtual = configuration.clock as? VirtualClock {
+            // Advances wait for fires and async events that fall due (the queue last: fires feed it).
+            virtual.addParticipant(scheduler)
+            virtual.addParticipant(queue)
+        }
         let api = InvokeAPI(
             catalog: catalog, invoker: supervisor, asyncQueue: queue, account: configuration.account,
             concurrency: supervisor,
@@ -126,7 +137,7 @@ public struct FunctionHost: Sendable {
             configuration: ServiceGroupConfiguration(
                 services: [
                     .init(service: queue), .init(service: app), .init(service: queueEngine), .init(service: supervisor),
-                    .init(service: mappings), .init(service: queue.shutdownSentinel),
+                    .init(service: mappings), .init(service: scheduler), .init(service: queue.shutdownSentinel),
                 ],
                 gracefulShutdownSignals: shutdownSignals, logger: logger))
         try await group.run()

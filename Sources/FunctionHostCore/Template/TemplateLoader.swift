@@ -24,6 +24,8 @@ public struct TemplateLoader: Sendable {
         public var queues: [QueueDefinition] = []
         /// SQS `Events` and `AWS::Lambda::EventSourceMapping` resources.
         public var eventSourceMappings: [EventSourceMapping] = []
+        /// `Schedule`/`ScheduleV2` events, `AWS::Events::Rule` and `AWS::Scheduler::Schedule` resources.
+        public var schedules: [ScheduleDefinition] = []
     }
 
     static let functionType = "AWS::Serverless::Function"
@@ -86,7 +88,7 @@ public struct TemplateLoader: Sendable {
                 continue
             }
             guard type == Self.functionType else {
-                if Self.layerTypes.contains(type) || type == Self.eventSourceMappingType { continue }
+                if Self.layerTypes.contains(type) || Self.eventSourceTypes.contains(type) { continue }
                 warnings.append("\(file): skipping resource \(logicalID): type \(type) is not simulated by fnhost yet")
                 continue
             }
@@ -108,7 +110,10 @@ public struct TemplateLoader: Sendable {
         try checkRedriveTargets(queues, file: file)
         let mappings = try loadEventSourceMappings(
             resources, functions: functions, queues: queues, resolver: resolver, file: file, warnings: &warnings)
-        return Result(functions: functions, warnings: warnings, queues: queues, eventSourceMappings: mappings)
+        let schedules = try loadSchedules(
+            resources, functions: functions, resolver: resolver, file: file, warnings: &warnings)
+        return Result(
+            functions: functions, warnings: warnings, queues: queues, eventSourceMappings: mappings, schedules: schedules)
     }
 
     private func makeResolver(
