@@ -10,7 +10,7 @@ struct FnHost: AsyncParsableCommand {
         commandName: "fnhost",
         abstract: "Run AWS Lambda functions locally, without Docker.",
         discussion: "fnhost reads a SAM template, runs each function in worker processes that speak the Lambda Runtime API, and serves the Lambda Invoke API so the aws CLI, boto3 and every SDK work against it with --endpoint-url.",
-        subcommands: [Serve.self, Invoke.self, List.self, Validate.self, Doctor.self, Queues.self, ClockCommand.self, ScheduleCommand.self])
+        subcommands: [Serve.self, Invoke.self, List.self, Validate.self, Doctor.self, Queues.self, ClockCommand.self, ScheduleCommand.self, GenerateEvent.self])
 
     /// Process-global set-up, done once: logging, and SIGPIPE ignored (the launcher resets it for workers).
     static func bootstrap(level: Logger.Level = .info) -> Logger {
