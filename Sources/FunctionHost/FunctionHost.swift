@@ -23,6 +23,8 @@ public struct FunctionHost: Sendable {
     public let eventSourceMappings: [EventSourceMapping]
     /// The template and its nested templates, as absolute paths.
     public let templateFiles: [String]
+    /// The template's schedules (rules and Scheduler schedules targeting its functions).
+    public let schedules: [ScheduleDefinition]
     /// One line each, to print at start-up: skipped resources, interpreter fallbacks, missing protections.
     public let warnings: [String]
     /// How workers are held to their `MemorySize` (probed once; see ``MemoryEnforcement``).
@@ -51,6 +53,7 @@ public struct FunctionHost: Sendable {
         queues = template.queues
         eventSourceMappings = template.eventSourceMappings
         templateFiles = template.templateFiles
+        schedules = template.schedules
         try Supervisor.checkReservations(template.functions, limits: configuration.limits)
         guard let launcher = LauncherLocation.path() else {
             throw FunctionHostError(
@@ -161,6 +164,14 @@ public struct FunctionHost: Sendable {
             mappings: eventSourceMappings, catalog: catalog, consumer: queueEngine, invoker: supervisor,
             concurrency: supervisor, clock: configuration.clock, account: configuration.account,
             metricsFactory: configuration.metricsFactory, logger: logger)
+        let scheduler = ScheduleService(
+            schedules: schedules, catalog: catalog, sink: queue, clock: configuration.clock,
+            account: configuration.account, metricsFactory: configuration.metricsFactory, logger: logger)
+        if let virtual = configuration.clock as? VirtualClock {
+            // Advances wait for fires and async events that fall due (the queue last: fires feed it).
+            virtual.addParticipant(scheduler)
+            virtual.addParticipant(queue)
+        }
         let api = InvokeAPI(
             catalog: catalog, invoker: supervisor, asyncQueue: queue, account: configuration.account,
             concurrency: supervisor,
@@ -192,7 +203,7 @@ public struct FunctionHost: Sendable {
         // Event-source mappings stop before the supervisor: pollers end before workers do.
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
             .init(service: queue), .init(service: app), .init(service: queueEngine), .init(service: supervisor),
-            .init(service: mappings), .init(service: queue.shutdownSentinel),
+            .init(service: mappings), .init(service: scheduler), .init(service: queue.shutdownSentinel),
         ]
         if configuration.watch {
             let plan = ReloadPlan(

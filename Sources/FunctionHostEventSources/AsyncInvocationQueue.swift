@@ -21,7 +21,7 @@ import Synchronization
 /// List ``shutdownSentinel`` last in the service group (it is shut down first): once the host
 /// begins to stop, results of attempts cut short by stopping workers are not counted.
 public final class AsyncInvocationQueue: AsyncInvocationSink, Service {
-    private let writer: any DatabaseWriter
+    let writer: any DatabaseWriter
     private let catalog: FunctionCatalog
     private let invoker: any Invoker
     private let configs: EventInvokeConfigRegistry
@@ -31,9 +31,10 @@ public final class AsyncInvocationQueue: AsyncInvocationSink, Service {
     private let clock: any HostClock
     private let firstRetryDelay: Double
     private let logger: Logger
-    private let lanes: [String: AsyncDispatchLane]
+    let lanes: [String: AsyncDispatchLane]
     private let metrics: [String: AsyncQueueMetrics]
     private let stopping = Atomic<Bool>(false)
+    var isStopping: Bool { stopping.load(ordering: .relaxed) }
 
     /// - Parameters:
     ///   - firstRetryDelay: seconds (of `clock`) before the first retry; the second waits twice as long.

@@ -12,7 +12,7 @@ struct FnHost: AsyncParsableCommand {
         discussion: "fnhost reads a SAM template, runs each function in worker processes that speak the Lambda Runtime API, and serves the Lambda Invoke API so the aws CLI, boto3 and every SDK work against it with --endpoint-url.",
         subcommands: [
             Serve.self, Invoke.self, Load.self, List.self, Validate.self, Doctor.self, Queues.self, ClockCommand.self,
-            ScheduleCommand.self,
+            ScheduleCommand.self, GenerateEvent.self,
         ])
 
     /// Process-global set-up, done once: logging, and SIGPIPE ignored (the launcher resets it for workers).

@@ -97,13 +97,15 @@ import Testing
         var scaling = PollerScaling(ceiling: 3)
         #expect(scaling.start() == .startPoller)
         #expect(scaling.start() == .none)
-        #expect(scaling.on(.receivedFull) == .startPoller)
-        #expect(scaling.on(.receivedFull) == .startPoller)
+        #expect(scaling.on(.receivedFull, now: 1_000) == .startPoller)
+        // At most one more poller per 200 ms.
+        #expect(scaling.on(.receivedFull, now: 1_199) == .none)
+        #expect(scaling.on(.receivedFull, now: 1_200) == .startPoller)
         #expect(scaling.active == 3)
-        #expect(scaling.on(.receivedFull) == .none)
-        #expect(scaling.on(.receivedEmpty) == .retire)
-        #expect(scaling.on(.receivedEmpty) == .retire)
-        #expect(scaling.on(.receivedEmpty) == .none)
+        #expect(scaling.on(.receivedFull, now: 5_000) == .none)
+        #expect(scaling.on(.receivedEmpty, now: 5_000) == .retire)
+        #expect(scaling.on(.receivedEmpty, now: 5_000) == .retire)
+        #expect(scaling.on(.receivedEmpty, now: 5_000) == .none)
         #expect(scaling.active == 1)
     }
 
@@ -111,7 +113,7 @@ import Testing
         var scaling = PollerScaling(ceiling: 5)
         _ = scaling.start()
         scaling.ceiling = 1
-        #expect(scaling.on(.receivedFull) == .none)
+        #expect(scaling.on(.receivedFull, now: 0) == .none)
     }
 }
 

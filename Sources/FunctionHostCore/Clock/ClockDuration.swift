@@ -6,8 +6,9 @@ public struct ClockDuration: Sendable, Equatable, CustomStringConvertible {
 
     public init(milliseconds: Int64) { self.milliseconds = milliseconds }
 
-    /// The longest span one advance may cover (about 100 years), so sums cannot overflow.
-    public static let maximum: Int64 = 100 * 366 * 86_400_000
+    /// The longest span one advance may cover (366 days): an advance steps through every deadline
+    /// in between, and a year of a one-minute schedule is already half a million steps.
+    public static let maximum: Int64 = 366 * 86_400_000
 
     private static let units: [(suffix: String, milliseconds: Int64)] = [
         ("ms", 1), ("s", 1000), ("m", 60_000), ("h", 3_600_000), ("d", 86_400_000),

@@ -5,8 +5,9 @@ import Synchronization
 /// had passed.
 ///
 /// Each step sets the clock to the earliest pending deadline, wakes every sleeper due by then,
-/// and lets the woken tasks run before the next step, so a retry scheduled by a woken task
-/// inside the advanced span fires within the same advance. The clock never moves backwards.
+/// and waits until every registered ``ClockSettling`` participant has done what is due (at most
+/// ``settleLimit`` of real time per step), so a retry scheduled by a woken task inside the
+/// advanced span fires within the same advance. The clock never moves backwards.
 /// Thread-safe; overlapping advances are serialised.
 public final class VirtualClock: HostClock {
     private struct Sleeper {
@@ -28,11 +29,21 @@ public final class VirtualClock: HostClock {
     private static let settleYields = 64
 
     private let state: Mutex<State>
+    private let participants = Mutex<[any ClockSettling]>([])
+
+    /// The longest real time one step waits for participants (work parked for other reasons,
+    /// such as a reserved concurrency of 0, must not hold the clock forever).
+    public static let settleLimit: Duration = .seconds(5)
 
     /// Starts at `now` (epoch milliseconds); the host starts it at the real time.
     public init(startingAt now: Int64) { state = Mutex(State(now: now)) }
 
     public func now() -> Int64 { state.withLock { $0.now } }
+
+    /// Makes advances wait for `participant` after each step.
+    public func addParticipant(_ participant: any ClockSettling) {
+        participants.withLock { $0.append(participant) }
+    }
 
     /// The earliest deadline anything is sleeping until, if any.
     public var nextDeadline: Int64? { state.withLock { $0.sleepers.values.map(\.deadline).min() } }
@@ -82,8 +93,24 @@ public final class VirtualClock: HostClock {
             guard let due else { break }
             for continuation in due { continuation.resume() }
             for _ in 0..<Self.settleYields { await Task.yield() }
+            await settle()
         }
+        await settle()
         return target
+    }
+
+    /// Waits (polling, bounded by ``settleLimit``) until every participant has done what is due now.
+    private func settle() async {
+        let members = participants.withLock { $0 }
+        guard !members.isEmpty else { return }
+        let now = self.now()
+        let limit = ContinuousClock.now + Self.settleLimit
+        for member in members {
+            while !(await member.isSettled(at: now)) {
+                guard ContinuousClock.now < limit, !Task.isCancelled else { return }
+                try? await Task.sleep(for: .milliseconds(2))
+            }
+        }
     }
 
     private func beginAdvance() async {

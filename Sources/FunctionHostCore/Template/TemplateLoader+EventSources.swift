@@ -3,6 +3,8 @@ import Foundation
 
 extension TemplateLoader {
     static let eventSourceMappingType = "AWS::Lambda::EventSourceMapping"
+    /// Resource types read by the event-source loaders (``loadEventSourceMappings`` and ``loadSchedules``).
+    static let eventSourceTypes: Set<String> = [eventSourceMappingType, ruleType, schedulerType]
 
     /// Properties of an SQS `Events` entry / `AWS::Lambda::EventSourceMapping` that fnhost reads.
     static let sqsMappingProperties: Set<String> = [
@@ -35,6 +37,7 @@ extension TemplateLoader {
                     guard let eventType = event["Type"]?.string else {
                         throw TemplateError(file: file, resource: logicalID, property: "\(path).Type", message: "is missing")
                     }
+                    if Self.scheduleEventTypes.contains(eventType) { continue }
                     guard eventType == "SQS" else {
                         warnings.append(
                             "\(file): resource \(logicalID): event \(eventName) of type \(eventType) is not simulated by fnhost yet")

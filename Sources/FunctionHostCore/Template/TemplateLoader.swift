@@ -34,6 +34,8 @@ public struct TemplateLoader: Sendable {
         public var queues: [QueueDefinition] = []
         /// SQS `Events` and `AWS::Lambda::EventSourceMapping` resources.
         public var eventSourceMappings: [EventSourceMapping] = []
+        /// `Schedule`/`ScheduleV2` events, `AWS::Events::Rule` and `AWS::Scheduler::Schedule` resources.
+        public var schedules: [ScheduleDefinition] = []
         /// Functions of the template that fnhost cannot run, with the reason (also one warning each).
         public var skipped: [SkippedFunction] = []
         /// Resources accepted for later parsers (event-source mappings, invoke configs, versions, aliases).
@@ -164,8 +166,8 @@ public struct TemplateLoader: Sendable {
                     result.skipped.append(skip)
                     result.warnings.append("\(file): skipping function \(skip.name): \(skip.reason)")
                 }
-            case Self.eventSourceMappingType:
-                continue  // read after the functions, by loadEventSourceMappings
+            case _ where Self.eventSourceTypes.contains(type):
+                continue  // read after the functions: loadEventSourceMappings, loadSchedules
             case _ where Self.deferredTypes.contains(type):
                 result.deferredResources.append(
                     deferredResource(logicalID, type: type, resource: resource, resolver: resolver, file: file, scope: scope))
@@ -180,6 +182,8 @@ public struct TemplateLoader: Sendable {
         result.eventSourceMappings = try loadEventSourceMappings(
             resources, functions: result.functions, queues: result.queues, resolver: resolver, file: file,
             warnings: &result.warnings)
+        result.schedules = try loadSchedules(
+            resources, functions: result.functions, resolver: resolver, file: file, warnings: &result.warnings)
         for child in children {
             result.functions += child.functions
             result.warnings += child.warnings
@@ -187,6 +191,7 @@ public struct TemplateLoader: Sendable {
             result.skipped += child.skipped
             result.deferredResources += child.deferredResources
             result.eventSourceMappings += child.eventSourceMappings
+            result.schedules += child.schedules
             result.templateFiles += child.templateFiles
         }
         result.outputs = Self.outputs(root, resolver: resolver)

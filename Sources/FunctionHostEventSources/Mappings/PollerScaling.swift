@@ -1,12 +1,17 @@
-/// How many pollers an SQS mapping runs (spec 2.7): one to start; another whenever a receive
-/// comes back full (a backlog remains), up to the ceiling (`MaximumConcurrency` within the
-/// function's reserved or the account's concurrency); a poller whose receive comes back empty
-/// retires unless it is the last.
+/// How many pollers an SQS mapping runs (spec 2.7): one to start; another when a receive comes
+/// back full (a backlog remains), at most one per ``scaleUpInterval`` (Lambda adds up to 300 a
+/// minute), up to the ceiling (`MaximumConcurrency` within the function's reserved or the
+/// account's concurrency); a poller whose receive comes back empty retires unless it is the last.
 ///
-/// Pure; the mapping runner feeds it events and starts or ends pollers as it says.
+/// Pure; the mapping runner feeds it events with a monotonic time in milliseconds (real time:
+/// this paces the host's own work, it is not Lambda time) and starts or ends pollers as it says.
 struct PollerScaling: Sendable, Hashable {
     private(set) var active = 0
     var ceiling: Int
+    private var lastScaleUp: Int64?
+
+    /// Milliseconds between two scale-ups (300 a minute).
+    static let scaleUpInterval: Int64 = 200
 
     enum Event: Sendable, Hashable {
         /// A receive returned as many messages as it asked for.
@@ -31,10 +36,12 @@ struct PollerScaling: Sendable, Hashable {
         return .startPoller
     }
 
-    mutating func on(_ event: Event) -> Action {
+    mutating func on(_ event: Event, now: Int64) -> Action {
         switch event {
         case .receivedFull:
             guard active < ceiling else { return .none }
+            if let lastScaleUp, now - lastScaleUp < Self.scaleUpInterval { return .none }
+            lastScaleUp = now
             active += 1
             return .startPoller
         case .receivedEmpty:

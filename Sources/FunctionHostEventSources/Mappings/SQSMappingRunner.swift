@@ -124,7 +124,7 @@ final class SQSMappingRunner: Sendable {
                 }
                 batcher = nil
                 let retire = state.withLock { state -> Bool in
-                    if case .retire = state.scaling.on(.receivedEmpty) { return true }
+                    if case .retire = state.scaling.on(.receivedEmpty, now: Self.monotonicMilliseconds()) { return true }
                     return false
                 }
                 if retire {
@@ -162,8 +162,8 @@ final class SQSMappingRunner: Sendable {
                 }
                 let scale = state.withLock { state -> PollerScaling.Action in
                     state.scaling.ceiling = ceiling(state.mapping)
-                    if messages.count == wanted { return state.scaling.on(.receivedFull) }
-                    if messages.isEmpty && current.pending.isEmpty { return state.scaling.on(.receivedEmpty) }
+                    if messages.count == wanted { return state.scaling.on(.receivedFull, now: Self.monotonicMilliseconds()) }
+                    if messages.isEmpty && current.pending.isEmpty { return state.scaling.on(.receivedEmpty, now: Self.monotonicMilliseconds()) }
                     return .none
                 }
                 switch scale {
@@ -204,6 +204,14 @@ final class SQSMappingRunner: Sendable {
         state.withLock { $0.scaling.stopped() }
         metrics.pollers.decrement()
     }
+
+    /// Real monotonic milliseconds, for ``PollerScaling``'s pacing.
+    static func monotonicMilliseconds() -> Int64 {
+        let elapsed = ContinuousClock.now - start
+        return elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000
+    }
+
+    private static let start = ContinuousClock.now
 
     /// Returns when the host clock reaches `deadline` or after ``windowPoll`` of real time (to look for more messages).
     private func waitForWindow(until deadline: Int64) async {
