@@ -140,10 +140,14 @@ public struct LoadReport {
             latency.append(.init(name: "p50" + suffix, points: points(\.p50), color: Self.colors[0], dashed: dashed))
             latency.append(.init(name: "p99" + suffix, points: points(\.p99), color: Self.colors[1], dashed: dashed))
             latency.append(.init(name: "max" + suffix, points: points(\.max), color: Self.colors[3], dashed: dashed))
-            // The last second is usually partial: its count is scaled to a rate.
+            // The last second is usually partial: its count is scaled to a rate, or left out when
+            // under half a second (a handful of stragglers would read as a spike or a drop).
             throughput.append(.init(
                 name: "answered/s" + suffix,
-                points: points { Double($0.answered) / min(1, max(0.05, run.durationS - Double($0.t))) },
+                points: points { second in
+                    let window = min(1, run.durationS - Double(second.t))
+                    return window < 0.5 ? nil : Double(second.answered) / window
+                },
                 color: Self.colors[2], dashed: dashed))
             concurrency.append(.init(name: "in flight" + suffix, points: points { Double($0.inFlight) }, color: Self.colors[0], dashed: dashed))
             concurrency.append(.init(name: "cold starts/s" + suffix, points: points { Double($0.coldStarts) }, color: Self.colors[4], dashed: dashed))
