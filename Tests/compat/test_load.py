@@ -348,3 +348,36 @@ def test_requests_are_sigv4_signed_as_botocore_signs_them(tmp_path):
         canonical = signer.canonical_request(request)
         expected = signer.signature(signer.string_to_sign(request, canonical), request)
         assert authorization.endswith("Signature=" + expected), (canonical, authorization)
+
+
+def test_a_second_ctrl_c_abandons_what_is_in_flight(load_host, tmp_path):
+    event = tmp_path / "sleep.json"
+    event.write_text('{"sleep": 3}')
+    stderr_path = tmp_path / "load.stderr"
+    before = metric(load_host, "fnhost_invocations_total", "Instructed")
+    with open(stderr_path, "w") as stderr_file:
+        process = subprocess.Popen(
+            [str(FNHOST_BIN), "load", "Instructed", "--endpoint", load_host.endpoint, "--concurrency", "2",
+             "--duration", "60s", "--event", str(event), "--json"],
+            stdout=subprocess.PIPE, stderr=stderr_file, text=True, cwd=str(REPO), env=load_environment())
+    try:
+        wait_for(lambda: metric(load_host, "fnhost_invocations_total", "Instructed") - before >= 1, 30,
+                 what="the first invocations")
+        process.send_signal(signal.SIGINT)
+        # Signals sent back to back merge into one in the kernel: wait until the first was seen.
+        wait_for(lambda: "waiting for requests in flight" in stderr_path.read_text(), 10, what="the first Ctrl-C")
+        process.send_signal(signal.SIGINT)
+        stdout, _ = process.communicate(timeout=15)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    stderr = stderr_path.read_text()
+    assert process.returncode == 0, stderr
+    summary = json.loads(stdout)
+    check_schema(summary)
+    assert summary["interrupted"] is True
+    # Two clients, each with a 3 s invocation in flight at the second Ctrl-C: both given up.
+    assert summary["transport_errors"] >= 1, summary
+    assert "transport: abandoned on interrupt" in summary["error_samples"]
+    assert "abandoning requests in flight" in stderr
