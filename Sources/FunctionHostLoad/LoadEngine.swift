@@ -19,6 +19,7 @@ public final class LoadEngine: Sendable {
     let requests: RequestCatalog
     let pipeline: ClientPipeline
     private let group: MultiThreadedEventLoopGroup
+    /// Set once in `init` (each loop holds an unowned reference back, so they are made after `self`), read-only after.
     nonisolated(unsafe) private var loops: [LoadLoop] = []
     private let ledger = Mutex(LoadLedger())
     private let generator = Mutex(GeneratorHealth())
