@@ -31,7 +31,7 @@ public struct LiveView: Sendable {
     private func doneText(_ snapshot: LoadProgress) -> String {
         switch stop {
         case .requests(let total): "\(snapshot.finished)/\(total)"
-        case .duration(let seconds): "\(snapshot.finished) done, \(Int(snapshot.elapsed))/\(Int(seconds)) s"
+        case .duration(let seconds): "\(snapshot.finished) done, \(Int(min(snapshot.elapsed, seconds)))/\(Int(seconds)) s"
         }
     }
 

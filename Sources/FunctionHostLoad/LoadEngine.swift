@@ -9,13 +9,17 @@ import Synchronization
 /// runs one phase (warm-up, then the measured run) and returns when every request it started has
 /// ended. ``interrupt()`` stops starting requests; ``abandon()`` gives up those in flight.
 public final class LoadEngine: Sendable {
-    /// A send more than this late (ms) against its schedule means the generator fell behind.
+    /// A send more than this late (ms) against its schedule is late.
     public static let lateSendMilliseconds = 10.0
+    /// The generator fell behind when more than this share of sends was late, or one was this late (ms).
+    public static let lateShareLimit = 0.01
+    public static let worstLagLimitMilliseconds = 50.0
 
     public let target: LoadTarget
     let requests: RequestCatalog
     let pipeline: ClientPipeline
     private let group: MultiThreadedEventLoopGroup
+    /// Set once in `init` (each loop holds an unowned reference back, so they are made after `self`), read-only after.
     nonisolated(unsafe) private var loops: [LoadLoop] = []
     private let ledger = Mutex(LoadLedger())
     private let generator = Mutex(GeneratorHealth())
@@ -24,6 +28,7 @@ public final class LoadEngine: Sendable {
 
     /// How well the generator kept to its schedule.
     struct GeneratorHealth {
+        var sends = 0
         var lateSends = 0
         var maxLagNanoseconds: UInt64 = 0
         var connectionLimitHits = 0
@@ -121,8 +126,10 @@ public final class LoadEngine: Sendable {
     }
 
     func noteSendLag(_ nanoseconds: UInt64) {
-        guard Double(nanoseconds) / 1e6 > Self.lateSendMilliseconds else { return }
+        let late = Double(nanoseconds) / 1e6 > Self.lateSendMilliseconds
         generator.withLock {
+            $0.sends += 1
+            guard late else { return }
             $0.lateSends += 1
             $0.maxLagNanoseconds = max($0.maxLagNanoseconds, nanoseconds)
         }
@@ -174,9 +181,10 @@ public final class LoadEngine: Sendable {
     public func generatorWarnings(mode: LoadMode, maxConnections: Int) -> [String] {
         let health = generator.withLock { $0 }
         var warnings: [String] = []
-        if health.lateSends > 0 {
+        let worstLag = Double(health.maxLagNanoseconds) / 1e6
+        if Double(health.lateSends) > Double(health.sends) * Self.lateShareLimit || worstLag > Self.worstLagLimitMilliseconds {
             warnings.append(
-                "fnhost load could not keep up: \(health.lateSends) sends started more than \(Int(Self.lateSendMilliseconds)) ms late (at worst \(String(format: "%.1f", Double(health.maxLagNanoseconds) / 1e6)) ms); latencies still count from the intended start")
+                "fnhost load could not keep up: \(health.lateSends) of \(health.sends) sends started more than \(Int(Self.lateSendMilliseconds)) ms late (at worst \(String(format: "%.1f", worstLag)) ms); latencies still count from the intended start")
         }
         if health.connectionLimitHits > 0, case .rate = mode {
             warnings.append(

@@ -1,10 +1,12 @@
 /// The one error type of the load generator: a code, a message, and the underlying cause.
 public struct LoadError: Error, CustomStringConvertible, Sendable {
     public enum Code: Sendable, Equatable {
+        /// A flag, file or condition the run cannot use.
         case usage
+        /// The endpoint answered the pre-flight with ResourceNotFoundException.
         case functionNotFound
+        /// No HTTP answer from the endpoint at all.
         case unreachable
-        case io
     }
 
     public let code: Code

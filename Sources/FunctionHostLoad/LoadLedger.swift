@@ -68,12 +68,6 @@ struct LoadLedger {
         return checkDone()
     }
 
-    /// Sources that stop without a claim (they had no chance to ask again, e.g. a pump that was never started).
-    mutating func sourceEnded() -> Bool {
-        activeSources -= 1
-        return checkDone()
-    }
-
     private mutating func checkDone() -> Bool {
         guard !done, activeSources <= 0 || interrupted, finished == issued else { return false }
         done = true

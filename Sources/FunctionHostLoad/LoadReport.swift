@@ -75,7 +75,7 @@ public struct LoadReport {
                     let delta = now - before
                     let relative = before == 0 ? "" : String(format: " (%+.1f%%)", delta / before * 100)
                     let better = delta == 0 ? "" : ((delta < 0) == lowerIsBetter ? "better" : "worse")
-                    cells += "<td class=\"\(better)\">\(String(format: "%+g", (delta * 1000).rounded() / 1000))\(relative)</td>"
+                    cells += "<td class=\"\(better)\">\(delta >= 0 ? "+" : "")\(Self.number(delta))\(relative)</td>"
                 } else {
                     cells += "<td>–</td>"
                 }
@@ -106,7 +106,13 @@ public struct LoadReport {
 
     private func format(_ value: Double?, _ unit: String) -> String {
         guard let value else { return "–" }
-        return (value == value.rounded() && abs(value) < 1e15 ? String(format: "%.0f", value) : String(format: "%.3g", value)) + unit
+        return Self.number(value) + unit
+    }
+
+    /// Whole numbers as they are, others with three significant digits, never in exponent form.
+    static func number(_ value: Double) -> String {
+        if value == value.rounded() || abs(value) >= 100 { return String(format: "%.0f", value) }
+        return abs(value) >= 10 ? String(format: "%.1f", value) : String(format: "%.3g", value)
     }
 
     private func runs() -> [(run: LoadSummary, dashed: Bool, suffix: String)] {
@@ -134,7 +140,15 @@ public struct LoadReport {
             latency.append(.init(name: "p50" + suffix, points: points(\.p50), color: Self.colors[0], dashed: dashed))
             latency.append(.init(name: "p99" + suffix, points: points(\.p99), color: Self.colors[1], dashed: dashed))
             latency.append(.init(name: "max" + suffix, points: points(\.max), color: Self.colors[3], dashed: dashed))
-            throughput.append(.init(name: "answered/s" + suffix, points: points { Double($0.answered) }, color: Self.colors[2], dashed: dashed))
+            // The last second is usually partial: its count is scaled to a rate, or left out when
+            // under half a second (a handful of stragglers would read as a spike or a drop).
+            throughput.append(.init(
+                name: "answered/s" + suffix,
+                points: points { second in
+                    let window = min(1, run.durationS - Double(second.t))
+                    return window < 0.5 ? nil : Double(second.answered) / window
+                },
+                color: Self.colors[2], dashed: dashed))
             concurrency.append(.init(name: "in flight" + suffix, points: points { Double($0.inFlight) }, color: Self.colors[0], dashed: dashed))
             concurrency.append(.init(name: "cold starts/s" + suffix, points: points { Double($0.coldStarts) }, color: Self.colors[4], dashed: dashed))
             failures.append(.init(name: "errors/s" + suffix, points: points { Double($0.errors + $0.transportErrors) }, color: Self.colors[1], dashed: dashed))

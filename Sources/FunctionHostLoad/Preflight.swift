@@ -12,7 +12,13 @@ enum Preflight {
 
     static func send(_ request: RequestCatalog.Request, through pipeline: ClientPipeline, on eventLoop: any EventLoop) async throws -> Answer {
         let promise = eventLoop.makePromise(of: Answer.self)
-        let channel = try await pipeline.connect(on: eventLoop) { Handler(promise: promise) }.get()
+        let channel: any Channel
+        do {
+            channel = try await pipeline.connect(on: eventLoop) { Handler(promise: promise) }.get()
+        } catch {
+            promise.fail(error)  // no handler was added, or it saw nothing: the promise is still open
+            throw error
+        }
         channel.write(HTTPClientRequestPart.head(request.head), promise: nil)
         channel.write(HTTPClientRequestPart.body(.byteBuffer(request.body)), promise: nil)
         channel.writeAndFlush(HTTPClientRequestPart.end(nil), promise: nil)

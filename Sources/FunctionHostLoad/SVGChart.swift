@@ -24,7 +24,7 @@ struct SVGChart {
     var series: [Series]
     var width = 760.0
     var height = 260.0
-    private let left = 64.0, right = 16.0, top = 34.0, bottom = 44.0
+    private let left = 64.0, right = 16.0, top = 50.0, bottom = 44.0
 
     init(title: String, yLabel: String, xAxis: XAxis, series: [Series]) {
         self.title = title
@@ -48,7 +48,10 @@ struct SVGChart {
         case .seconds: xRange = (0, max(1, xs.max() ?? 1))
         case .percentile(let maxNines): xRange = (0, Double(maxNines))
         }
-        let yMax = Self.niceCeiling(max(ys.max() ?? 1, 1e-9))
+        let highest = (ys.max() ?? 0) > 0 ? (ys.max() ?? 1) : 1
+        let yStep = Self.niceStep(highest / 5)
+        let yTicks = max(1, Int((highest / yStep).rounded(.up)))
+        let yMax = yStep * Double(yTicks)
         let plotWidth = width - left - right
         let plotHeight = height - top - bottom
         func px(_ x: Double) -> Double { left + (x - xRange.0) / (xRange.1 - xRange.0) * plotWidth }
@@ -60,8 +63,8 @@ struct SVGChart {
 
             """
         // Y grid and ticks.
-        for step in 0...4 {
-            let value = yMax * Double(step) / 4
+        for step in 0...yTicks {
+            let value = yStep * Double(step)
             let y = py(value)
             out += "<line x1=\"\(f(left))\" y1=\"\(f(y))\" x2=\"\(f(width - right))\" y2=\"\(f(y))\" class=\"grid\"/>"
             out += "<text x=\"\(f(left - 6))\" y=\"\(f(y + 4))\" class=\"tick\" text-anchor=\"end\">\(Self.label(value))</text>\n"
@@ -69,7 +72,7 @@ struct SVGChart {
         // X ticks.
         switch xAxis {
         case .seconds:
-            let step = Self.niceStep(xRange.1 / 8)
+            let step = max(1, Self.niceStep(xRange.1 / 8))
             var value = 0.0
             while value <= xRange.1 + 1e-9 {
                 out += "<line x1=\"\(f(px(value)))\" y1=\"\(f(top + plotHeight))\" x2=\"\(f(px(value)))\" y2=\"\(f(top + plotHeight + 4))\" class=\"axis\"/>"
@@ -95,13 +98,12 @@ struct SVGChart {
         if plotted.isEmpty {
             out += "<text x=\"\(f(left + plotWidth / 2))\" y=\"\(f(top + plotHeight / 2))\" class=\"tick\" text-anchor=\"middle\">nothing recorded</text>\n"
         }
-        // Legend, top right.
-        var x = width - right
-        for line in series.reversed() {
-            let textWidth = Double(line.name.count) * 6.5 + 28
-            x -= textWidth
-            out += "<line x1=\"\(f(x))\" y1=\"14\" x2=\"\(f(x + 18))\" y2=\"14\" stroke=\"\(line.color)\" stroke-width=\"2.5\"\(line.dashed ? " stroke-dasharray=\"5 4\"" : "")/>"
-            out += "<text x=\"\(f(x + 22))\" y=\"18\" class=\"legend\">\(Self.escape(line.name))</text>\n"
+        // Legend, in a row under the title.
+        var x = left
+        for line in series {
+            out += "<line x1=\"\(f(x))\" y1=\"32\" x2=\"\(f(x + 18))\" y2=\"32\" stroke=\"\(line.color)\" stroke-width=\"2.5\"\(line.dashed ? " stroke-dasharray=\"5 4\"" : "")/>"
+            out += "<text x=\"\(f(x + 22))\" y=\"36\" class=\"legend\">\(Self.escape(line.name))</text>\n"
+            x += Double(line.name.count) * 6.2 + 40
         }
         return out + "</svg>\n"
     }
@@ -115,14 +117,12 @@ struct SVGChart {
         return String(format: "%.2g", value)
     }
 
-    /// 1, 2 or 5 times a power of ten, at least `value`.
-    static func niceCeiling(_ value: Double) -> Double {
+    /// 1, 2 or 5 times a power of ten, at least `value`: a step that gives round tick labels.
+    static func niceStep(_ value: Double) -> Double {
         let magnitude = pow(10, floor(log10(value)))
-        for factor in [1.0, 2, 2.5, 5, 10] where factor * magnitude >= value { return factor * magnitude }
+        for factor in [1.0, 2, 5, 10] where factor * magnitude >= value { return factor * magnitude }
         return 10 * magnitude
     }
-
-    static func niceStep(_ value: Double) -> Double { niceCeiling(max(value, 1)) }
 
     static func escape(_ text: String) -> String {
         text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")

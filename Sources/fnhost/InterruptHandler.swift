@@ -11,21 +11,27 @@ final class InterruptHandler {
 
     init(engine: LoadEngine) {
         signal(SIGINT, SIG_IGN)
-        source = DispatchSource.makeSignalSource(signal: SIGINT, queue: DispatchQueue(label: "fnhost.load.interrupt"))
-        source.setEventHandler { [presses = Presses()] in
-            if presses.next() == 1 {
+        let source = DispatchSource.makeSignalSource(signal: SIGINT, queue: DispatchQueue(label: "fnhost.load.interrupt"))
+        let presses = Presses()
+        source.setEventHandler { [source] in  // a cycle until cancel() removes the handler
+            // Signals that arrive before the handler runs are coalesced: `data` says how many.
+            let (before, after) = presses.add(Int(source.data))
+            if before == 0 {
                 FileHandle.standardError.write(Data("\nfnhost load: stopping; waiting for requests in flight (Ctrl-C again abandons them)\n".utf8))
                 engine.interrupt()
-            } else {
+            }
+            if after >= 2 && before < 2 {
                 FileHandle.standardError.write(Data("\nfnhost load: abandoning requests in flight\n".utf8))
                 engine.abandon()
             }
         }
         source.resume()
+        self.source = source
     }
 
     /// Stops listening; Ctrl-C is the default again.
     func cancel() {
+        source.setEventHandler(handler: nil)
         source.cancel()
         signal(SIGINT, SIG_DFL)
     }
@@ -33,6 +39,10 @@ final class InterruptHandler {
     /// How many times Ctrl-C was pressed.
     private final class Presses: Sendable {
         private let count = Atomic<Int>(0)
-        func next() -> Int { count.wrappingAdd(1, ordering: .relaxed).newValue }
+
+        func add(_ presses: Int) -> (before: Int, after: Int) {
+            let after = count.wrappingAdd(max(1, presses), ordering: .relaxed).newValue
+            return (after - max(1, presses), after)
+        }
     }
 }

@@ -92,7 +92,16 @@ struct Load: AsyncParsableCommand {
 
     @OptionGroup var limits: LimitOptions
 
-    func validate() throws {
+    /// Usage errors exit with status 2 (as the exit-status contract says), not ArgumentParser's 64.
+    func validate() {
+        do {
+            try checkUsage()
+        } catch {
+            Self.exitWithStartupFailure("\(error)")
+        }
+    }
+
+    private func checkUsage() throws {
         guard (endpoint == nil) != (template == nil) else {
             throw ValidationError("give exactly one of --endpoint URL or --template PATH")
         }
