@@ -170,7 +170,10 @@ let package = Package(
                 .product(name: "NIOFoundationCompat", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
-            swiftSettings: swiftSettings
+            // Swift 6.3.1's optimizer breaks on this target's async command code (coroutine splitting
+            // and a swifterror verifier failure in release builds); it is command-line glue, so it is
+            // built unoptimized. The host itself lives in the optimized library targets.
+            swiftSettings: swiftSettings + [.unsafeFlags(["-Onone"], .when(configuration: .release))]
         ),
         .target(name: "CSocketOwner"),
         .executableTarget(name: "fnhost-launch", linkerSettings: [.linkedLibrary("seccomp")]),

@@ -176,7 +176,7 @@ public struct FunctionHost: Sendable {
             catalog: catalog, invoker: supervisor, asyncQueue: queue, account: configuration.account,
             concurrency: supervisor,
             metrics: { [registry = configuration.metricsRegistry] in
-                queueEngine.refreshMetrics()
+                await queueEngine.refreshMetrics()
                 return registry.emitToBuffer()
             },
             eventInvokeConfigs: eventInvokeConfigs)

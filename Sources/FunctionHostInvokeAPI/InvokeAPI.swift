@@ -17,13 +17,13 @@ public struct InvokeAPI: Sendable {
     /// Reserved and provisioned concurrency; without it the concurrency operations are unknown.
     let concurrency: (any ConcurrencyControl)?
     /// Renders `GET /metrics` (Prometheus text); without it the route is unknown.
-    let metrics: (@Sendable () -> [UInt8])?
+    let metrics: (@Sendable () async -> [UInt8])?
     /// Live `EventInvokeConfig`s; without it the event-invoke-config operations are unknown.
     let eventInvokeConfigs: EventInvokeConfigRegistry?
 
     public init(
         catalog: FunctionCatalog, invoker: any Invoker, asyncQueue: any AsyncInvocationSink, account: AccountContext,
-        concurrency: (any ConcurrencyControl)? = nil, metrics: (@Sendable () -> [UInt8])? = nil,
+        concurrency: (any ConcurrencyControl)? = nil, metrics: (@Sendable () async -> [UInt8])? = nil,
         eventInvokeConfigs: EventInvokeConfigRegistry? = nil
     ) {
         self.eventInvokeConfigs = eventInvokeConfigs

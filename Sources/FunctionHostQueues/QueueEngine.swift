@@ -172,18 +172,22 @@ public final class QueueEngine: QueueSender, Sendable {
     }
 
     /// Every queue with its message counts (`fnhost queues`, `/metrics`).
-    public func depths() throws -> [QueueDepthReport] {
-        try Self.depths(writer, now: clock.now())
+    /// Awaited, never read synchronously: a blocking SQLite read would hold one of the few threads
+    /// every task of the host runs on (concurrent `/metrics` scrapes deadlocked a 2-core host).
+    public func depths() async throws -> [QueueDepthReport] {
+        let now = clock.now()
+        return try await writer.read { db in try Self.depths(db, now: now) }
     }
 
     /// Every queue of a database with its message counts; works on a read-only connection too.
     public static func depths(_ reader: any DatabaseReader, now: Int64) throws -> [QueueDepthReport] {
-        try reader.read { db in
-            try String.fetchAll(db, sql: "SELECT name FROM sqsQueue ORDER BY name").map { name in
-                let depth = try Self.depth(db, name, now: now)
-                return QueueDepthReport(
-                    name: name, visible: depth.visible, inFlight: depth.inFlight, delayed: depth.delayed)
-            }
+        try reader.read { db in try depths(db, now: now) }
+    }
+
+    static func depths(_ db: Database, now: Int64) throws -> [QueueDepthReport] {
+        try String.fetchAll(db, sql: "SELECT name FROM sqsQueue ORDER BY name").map { name in
+            let depth = try Self.depth(db, name, now: now)
+            return QueueDepthReport(name: name, visible: depth.visible, inFlight: depth.inFlight, delayed: depth.delayed)
         }
     }
 

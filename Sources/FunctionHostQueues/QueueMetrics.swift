@@ -38,8 +38,8 @@ final class QueueMetrics: Sendable {
 
 extension QueueEngine {
     /// Sets the depth gauges from the database (call before rendering `/metrics`); errors leave them as they were.
-    public func refreshMetrics() {
-        guard let metrics, let reports = try? depths() else { return }
+    public func refreshMetrics() async {
+        guard let metrics, let reports = try? await depths() else { return }
         metrics.record(reports)
         metrics.waiting.record(signals.waiting)
     }

@@ -43,7 +43,19 @@ struct Serve: AsyncParsableCommand {
 
     func run() async throws {
         let logger = FnHost.bootstrap()
-        let host: FunctionHost
+        let host = makeHost()
+        for warning in host.warnings { logger.warning("\(warning)") }
+        let readyLine = ReadyLine(address: self.host, functions: host.catalog.entries.count)
+        do {
+            try await host.serve(logger: logger) { port in readyLine.print(port: port) }
+        } catch {
+            guard readyLine.printed else { Self.exitWithStartupFailure("cannot listen on \(self.host):\(port): \(error)") }
+            throw error
+        }
+    }
+
+    /// The host the flags describe; a template or start-up error ends the process (exit 2).
+    private func makeHost() -> FunctionHost {
         do {
             var configuration = try options.hostConfiguration(host: self.host, port: port, console: 1)
             configuration.watch = watch
@@ -51,16 +63,9 @@ struct Serve: AsyncParsableCommand {
             limits.apply(to: &configuration)
             asyncOptions.apply(to: &configuration)
             if virtualClock { configuration.clock = VirtualClock(startingAt: WallClock().now()) }
-            host = try FunctionHost(configuration: configuration)
+            return try FunctionHost(configuration: configuration)
         } catch {
             Self.exitWithStartupFailure("\(error)")
-        }
-        for warning in host.warnings { logger.warning("\(warning)") }
-        let readyLine = ReadyLine(address: self.host, functions: host.catalog.entries.count)
-        do {
-            try await host.serve(logger: logger) { port in readyLine.print(port: port) }
-        } catch where !readyLine.printed {
-            Self.exitWithStartupFailure("cannot listen on \(self.host):\(port): \(error)")
         }
     }
 }

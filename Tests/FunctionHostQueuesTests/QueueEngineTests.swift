@@ -124,7 +124,7 @@ import Testing
         delayed.delaySeconds = 10
         _ = try await engine.sendBatch(to: "d", [OutgoingMessage(body: "a"), OutgoingMessage(body: "b"), delayed])
         _ = try await engine.receive(from: "d", ReceiveRequest())
-        #expect(try engine.depths() == [QueueDepthReport(name: "d", visible: 1, inFlight: 1, delayed: 1)])
+        #expect(try await engine.depths() == [QueueDepthReport(name: "d", visible: 1, inFlight: 1, delayed: 1)])
     }
 
     @Test func aStaleReceiptHandleNeitherDeletesNorHidesTheMessage() async throws {
