@@ -383,6 +383,8 @@ class SurfaceReport:
     crashes: int = 0
     failures: list[dict] = field(default_factory=list)
     failure_count: int = 0
+    fuzzer_errors: list[str] = field(default_factory=list)
+    lost_batches: list[str] = field(default_factory=list)
     seconds: float = 0.0
     checks: dict[str, str] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
@@ -405,6 +407,7 @@ class SurfaceReport:
                 "closed": self.classes.get("closed", 0), "timeouts": self.classes.get("timeout", 0),
                 "parked_next": self.parked, "unreported": self.unreported, "crashes": self.crashes,
                 "failures": self.failure_count, "seconds": round(self.seconds, 1), "checks": self.checks,
+                "fuzzer_errors": self.fuzzer_errors[:5], "lost_batches": self.lost_batches,
                 "errors": dict(sorted(self.error_types.items(), key=lambda item: -item[1])[:12])}
 
 
@@ -429,8 +432,13 @@ def run_socket_surface(host: Host, surface: str, args, context: dict, seed: str 
         if crashed.is_set():
             return
         rng = random.Random(f"{seed}:{surface}:{index}")
-        raw = generate(Mutator(rng), dict(context, index=index, port=host.port))
-        outcome = exchange("127.0.0.1", host.port, raw.data, args.timeout, raw.half_close, raw.head_request)
+        try:
+            raw = generate(Mutator(rng), dict(context, index=index, port=host.port))
+            outcome = exchange("127.0.0.1", host.port, raw.data, args.timeout, raw.half_close, raw.head_request)
+        except Exception as error:  # the fuzzer's own bug: reported, and the run goes on
+            with report.lock:
+                report.fuzzer_errors.append(f"{surface} {index}: {error!r}")
+            return
         reason = judge(outcome)
         if outcome.kind != "answered" and not host.alive():
             crashed.set()
@@ -470,6 +478,9 @@ def run_runtime_surface(host: Host, args) -> SurfaceReport:
             if not isinstance(result, dict) or "sent" not in result:
                 # The worker was killed or replaced mid-batch: legitimate, but its counts are lost.
                 report.unreported += count
+                if len(report.lost_batches) < 5:
+                    report.lost_batches.append(f"{start}+{count}: {outcome.kind} {outcome.status} "
+                                               f"{outcome.body[:200].decode('utf-8', 'replace')}")
                 reason = judge(outcome)
                 if outcome.kind != "answered" and not host.alive():
                     reason, report.crashes = f"the host died (exit {host.process.returncode})", report.crashes + 1
@@ -641,9 +652,9 @@ def run(args) -> dict:
         if status != 0:
             problems.append(f"the host exited with {status} after SIGTERM")
     for name, surface in summary["surfaces"].items():
-        if surface["failures"] or surface["crashes"] or surface["checks"]:
+        if surface["failures"] or surface["crashes"] or surface["checks"] or surface["fuzzer_errors"]:
             problems.append(f"{name}: {surface['failures']} failing requests, {surface['crashes']} crashes, "
-                            f"checks {surface['checks']}")
+                            f"checks {surface['checks']}, fuzzer errors {surface['fuzzer_errors']}")
     summary["problems"] = problems
     summary["ok"] = not problems
     if failures:

@@ -122,7 +122,7 @@ def read_response(connection: socket.socket, deadline: float, head_request: bool
             while reader.fill():
                 pass
             body = reader.buffer[:KEEP_BODY]
-        return Outcome("answered", status, headers, body, _error_type(headers, body))
+        return Outcome("answered", status, headers, body, _error_type(headers, body) if status >= 400 else "")
     except TimeoutError:
         return Outcome("timeout")
     except (ConnectionError, OSError, ValueError):
@@ -134,7 +134,7 @@ def _error_type(headers: dict[str, str], body: bytes) -> str:
         return headers["x-amzn-errortype"].split(":")[0]
     try:
         document = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):
         return ""
     if isinstance(document, dict):
         value = document.get("__type") or document.get("Type") or document.get("errorType") or ""
