@@ -493,6 +493,8 @@ def run_runtime_surface(host: Host, args) -> SurfaceReport:
             report.parked += result["parked"]
             for status_class, amount in result["classes"].items():
                 report.count(status_class, amount)
+            for key, amount in result.get("errors", {}).items():
+                report.error_types[key] = report.error_types.get(key, 0) + amount
             report.failure_count += result.get("failure_count", 0)
             for failure in result["failures"]:
                 if len(report.failures) < 20:

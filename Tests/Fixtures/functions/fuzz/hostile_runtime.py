@@ -8,6 +8,7 @@ half-closed connections. It never answers its own invocation through the fuzz re
 request id is never used verbatim), so its return value, the report, reaches the fuzzer:
 
     {"sent": N, "classes": {"2xx": .., "4xx": .., "closed": .., "timeout": ..}, "parked": P,
+     "errors": {"403 InvalidStateTransition": .., ...},
      "failures": [{"index": j, "kind": ..., "status": ..., "request": base64}, ...]}
 
 A failure is a 5xx or a timeout; a ``GET .../invocation/next`` left unanswered is ``parked``
@@ -73,7 +74,7 @@ def build(rng: random.Random, own_id: str):
 def handler(event, context):
     spec = event["fuzz"]
     host, _, port = os.environ["AWS_LAMBDA_RUNTIME_API"].partition(":")
-    report = {"sent": 0, "classes": {}, "parked": 0, "failures": []}
+    report = {"sent": 0, "classes": {}, "errors": {}, "parked": 0, "failures": []}
     for index in range(spec["start"], spec["start"] + spec["count"]):
         method, path, raw = build(random.Random(f"{spec['seed']}:runtime:{index}"), context.aws_request_id)
         parks = method == "GET" and path.split("?")[0] == NEXT and not raw.half_close
@@ -85,6 +86,9 @@ def handler(event, context):
             continue
         status_class = outcome.status_class()
         report["classes"][status_class] = report["classes"].get(status_class, 0) + 1
+        if outcome.kind == "answered" and outcome.status >= 400:
+            key = f"{outcome.status} {outcome.error_type or '-'}"
+            report["errors"][key] = report["errors"].get(key, 0) + 1
         if outcome.kind == "timeout" or (outcome.status or 0) >= 500:
             if len(report["failures"]) < 5:
                 report["failures"].append({
