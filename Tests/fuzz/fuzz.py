@@ -16,13 +16,14 @@ as a structured mutation of a valid request, so most requests get past the route
               that sends the requests to its own AWS_LAMBDA_RUNTIME_API and reports what it got
 
 Every request is sent on a raw socket (the fuzzer controls every byte, framing included) and must
-get a complete response or a close within ``--timeout`` seconds. A request fails if it times out
+get a complete response or a close within ``--timeout`` seconds; after a timeout the host must
+still answer a probe, or it is wedged (killed and replaced for the next surface, like a crash). A request fails if it times out
 or gets a 5xx: no 5xx is on purpose here (the one 5xx the serve port gives on purpose, 503 past
 ``--max-connections``, cannot happen with this suite's few connections; a shutting-down host's 503
 does not happen mid-run). After each surface the suite checks that the host is alive, that its
 descendants return to the count before the run (workers stop after ``--idle-timeout 1``; a worker
 that outlives that is leaked), and that a healthy invoke of ``Healthy`` echoes its event. At the
-end, the host's VmRSS may have grown by at most 20 MB since the warm-up.
+end, the host's VmRSS may have grown by at most 20 MB since the warm-up (see ``warm_up``).
 
 Prints a JSON summary and exits 1 on any failure, after writing the offending requests (base64)
 to ``--failures`` (JSON lines) for ``--replay``.
@@ -157,6 +158,12 @@ def invoke(port: int, name: str, event, timeout: float = 60.0) -> Outcome:
     body = json.dumps(event).encode()
     return exchange("127.0.0.1", port, http_request("POST", f"/2015-03-31/functions/{name}/invocations", [], body),
                     timeout)
+
+
+def responsive(port: int, timeout: float = 10.0) -> bool:
+    """Whether the host still answers a cheap request (GetAccountSettings) within ``timeout``."""
+    outcome = exchange("127.0.0.1", port, http_request("GET", "/2016-08-19/account-settings", [], b""), timeout)
+    return outcome.kind == "answered"
 
 
 def healthy(port: int, probe: str) -> str | None:
@@ -381,6 +388,7 @@ class SurfaceReport:
     parked: int = 0
     unreported: int = 0
     crashes: int = 0
+    wedged: bool = False
     failures: list[dict] = field(default_factory=list)
     failure_count: int = 0
     fuzzer_errors: list[str] = field(default_factory=list)
@@ -405,7 +413,7 @@ class SurfaceReport:
     def summary(self) -> dict:
         return {"sent": self.sent, "answered": {k: v for k, v in sorted(self.classes.items()) if k.endswith("xx")},
                 "closed": self.classes.get("closed", 0), "timeouts": self.classes.get("timeout", 0),
-                "parked_next": self.parked, "unreported": self.unreported, "crashes": self.crashes,
+                "parked_next": self.parked, "unreported": self.unreported, "crashes": self.crashes, "wedged": self.wedged,
                 "failures": self.failure_count, "seconds": round(self.seconds, 1), "checks": self.checks,
                 "fuzzer_errors": self.fuzzer_errors[:5], "lost_batches": self.lost_batches,
                 "errors": dict(sorted(self.error_types.items(), key=lambda item: -item[1])[:12])}
@@ -443,6 +451,10 @@ def run_socket_surface(host: Host, surface: str, args, context: dict, seed: str 
         if outcome.kind != "answered" and not host.alive():
             crashed.set()
             reason = f"the host died (exit {host.process.returncode})"
+        elif outcome.kind == "timeout" and not crashed.is_set() and not responsive(host.port):
+            crashed.set()
+            report.wedged = True
+            reason = "the host stopped answering (wedged) after this request"
         with report.lock:
             report.sent += 1
             report.count(outcome.status_class())
@@ -468,8 +480,13 @@ def run_runtime_surface(host: Host, args) -> SurfaceReport:
 
     def one(batch):
         start, count = batch
+        if report.wedged:
+            report.unreported += count
+            return
         event = {"fuzz": {"seed": args.seed, "start": start, "count": count, "timeout": args.timeout}}
-        outcome = invoke(host.port, "HostileRuntime", event, timeout=count * (args.timeout + 1) + 30)
+        outcome = invoke(host.port, "HostileRuntime", event, timeout=count * 2 + 30)
+        if outcome.kind == "timeout" and not responsive(host.port):
+            report.wedged = True
         try:
             result = json.loads(outcome.body) if outcome.kind == "answered" and outcome.status == 200 else None
         except ValueError:
@@ -484,6 +501,8 @@ def run_runtime_surface(host: Host, args) -> SurfaceReport:
                 reason = judge(outcome)
                 if outcome.kind != "answered" and not host.alive():
                     reason, report.crashes = f"the host died (exit {host.process.returncode})", report.crashes + 1
+                elif report.wedged:
+                    reason = "the host stopped answering (wedged) during this batch"
                 if reason:
                     report.fail({"surface": "runtime", "seed": args.seed, "index": start, "count": count,
                                  "reason": f"the batch's invoke: {reason}",
@@ -560,8 +579,8 @@ def receipt_handles(port: int) -> list[str]:
 
 def warm_up(host: Host, args, handles: list[str]):
     """Brings the host to its working set before RSS is measured: ``--parallel`` concurrent 1 MB
-    invokes (the largest payload the fuzzer gets accepted), 200 KB SQS messages, and ``--warm-up``
-    requests of each socket surface from another seed (the allocator's arenas grow to what
+    invokes (the largest payload the fuzzer gets accepted), 200 KB SQS messages, ``--warm-up``
+    requests of each socket surface and two Runtime API batches from another seed (the allocator's arenas grow to what
     concurrent huge bodies need and stay there). Growth past that is what the 20 MB bound is about."""
     parallel = args.parallel
     body = json.dumps("x" * 1_048_000).encode()
@@ -575,6 +594,11 @@ def warm_up(host: Host, args, handles: list[str]):
     sqs_call(host.port, "PurgeQueue", {"QueueUrl": queue})
     for surface in GENERATORS:
         run_socket_surface(host, surface, args, {"handles": handles}, seed=f"warm-up-{args.seed}", count=args.warm_up)
+    if args.warm_up:
+        # Two Runtime API batches at once, as the runtime surface runs them.
+        event = {"fuzz": {"seed": f"warm-up-{args.seed}", "start": 0, "count": 50, "timeout": args.timeout}}
+        with ThreadPoolExecutor(2) as pool:
+            list(pool.map(lambda _: invoke(host.port, "HostileRuntime", event, timeout=130), range(2)))
     cleanup_control(host.port)
     if not host.alive():
         raise RuntimeError(f"the host died during the warm-up:\n{host.stderr_tail()}")
@@ -624,10 +648,13 @@ def run(args) -> dict:
             else:
                 report = run_socket_surface(host, surface, args, {"handles": handles})
             report.seconds = time.monotonic() - started
-            if not host.alive():
-                report.checks["alive"] = f"the host exited with {host.process.returncode}:\n{host.stderr_tail()}"
-                if not report.crashes:
-                    report.crashes = 1
+            if not host.alive() or report.wedged:
+                if report.wedged:
+                    report.checks["responsive"] = "the host stopped answering; killed and restarted for the next surface"
+                    host.stop()
+                else:
+                    report.checks["alive"] = f"the host exited with {host.process.returncode}:\n{host.stderr_tail()}"
+                    report.crashes = max(report.crashes, 1)
                 summary["surfaces"][surface] = report.summary()
                 failures += report.failures
                 host = Host(binary, state_dir / f"after-{surface}").start()

@@ -20,7 +20,7 @@ import base64
 import os
 import random
 
-from rawhttp import Mutator, exchange, http_request
+from rawhttp import Mutator, exchange
 
 PREFIX = "/2018-06-01/runtime/"
 NEXT = PREFIX + "invocation/next"
