@@ -229,6 +229,9 @@ actor FunctionPool {
         } else {
             provisioned = nil
         }
+        // The answer is this call's own setting: a concurrent call may change it while this one
+        // waits for workers to stop below (a Put racing a Delete answered 500 otherwise).
+        let answer = provisionedStatus()
         let target = count ?? 0
         while provisionedAlive > target, let worker = idleProvisioned.popLast() {
             provisionedAlive -= 1
@@ -237,7 +240,7 @@ actor FunctionPool {
         // Busy surplus workers become on-demand when they finish (see invoke).
         updateGauges()
         replenishProvisioned()
-        return provisionedStatus()
+        return answer
     }
 
     // MARK: Hot reload
