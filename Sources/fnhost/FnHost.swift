@@ -15,6 +15,23 @@ struct FnHost: AsyncParsableCommand {
             ScheduleCommand.self, GenerateEvent.self,
         ])
 
+    /// Runs the command; a usage error (unknown flag, bad value) exits with status 2, as every
+    /// other start-up failure does, rather than ArgumentParser's 64.
+    static func main() async {
+        do {
+            var command = try parseAsRoot()
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            guard exitCode(for: error) == .validationFailure else { exit(withError: error) }
+            FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+            Foundation.exit(2)
+        }
+    }
+
     /// Process-global set-up, done once: logging, and SIGPIPE ignored (the launcher resets it for workers).
     /// `FNHOST_LOG_LEVEL` (`trace`, `debug`, `info`, ...) overrides the command's level.
     static func bootstrap(level: Logger.Level = .info) -> Logger {

@@ -84,8 +84,8 @@ struct Load: AsyncParsableCommand {
     @Option(help: "Region for SigV4 signing (default: AWS_REGION, AWS_DEFAULT_REGION, the profile's, us-east-1).")
     var region: String?
 
-    @Option(name: .customLong("parameter"), help: ArgumentHelp("With --template: override a template parameter.", valueName: "KEY=VALUE"))
-    var parameters: [String] = []
+    /// With --template: `--parameter`, `--parameter-overrides`, `--env-vars`, `--stack-name`, as `serve` takes them.
+    @OptionGroup var overrides: TemplateOverrideOptions
 
     @Option(help: "With --template: directory for logs and state.")
     var stateDir: String = ".fnhost"
@@ -189,15 +189,11 @@ struct Load: AsyncParsableCommand {
         guard let template else { Self.exitWithStartupFailure("no --template") }
         let host: FunctionHost
         do {
-            var overrides: [String: String] = [:]
-            for parameter in parameters {
-                guard let equals = parameter.firstIndex(of: "=") else { throw ValidationError("--parameter takes KEY=VALUE, got \(parameter)") }
-                overrides[String(parameter[..<equals])] = String(parameter[parameter.index(after: equals)...])
-            }
             var configuration = HostConfiguration(
                 templatePath: template, host: "127.0.0.1", port: 0, stateDirectory: stateDir,
                 account: AccountContext(accountID: "123456789012", region: region ?? "us-east-1"),
-                parameterOverrides: overrides, consoleDescriptor: -1)
+                parameterOverrides: [:], consoleDescriptor: -1)
+            try overrides.apply(to: &configuration)
             limits.apply(to: &configuration)
             host = try FunctionHost(configuration: configuration)
         } catch {

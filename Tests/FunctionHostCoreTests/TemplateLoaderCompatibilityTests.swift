@@ -330,6 +330,26 @@ import Testing
         #expect(throws: TemplateError.self) { try EnvironmentOverrides.load(path: file.path) }
     }
 
+    @Test func environmentFileValuesCountTowardsTheFourKilobyteLimit() throws {
+        let fixture = try TemplateFixture()
+        let file = fixture.directory.appendingPathComponent("env.json")
+        try "{\"Fn\": {\"BIG\": \"\(String(repeating: "x", count: 5000))\"}}".write(to: file, atomically: true, encoding: .utf8)
+        var loader = TemplateLoader()
+        loader.environmentOverrides = try EnvironmentOverrides.load(path: file.path)
+        try """
+        Resources:
+          Fn:
+            Type: AWS::Serverless::Function
+            Properties: {CodeUri: src, Handler: a.b, Runtime: provided.al2023, Environment: {Variables: {BIG: small}}}
+        """.write(to: fixture.directory.appendingPathComponent("template.yaml"), atomically: true, encoding: .utf8)
+        #expect {
+            try loader.load(path: fixture.directory.appendingPathComponent("template.yaml").path)
+        } throws: { error in
+            guard let error = error as? TemplateError else { return false }
+            return error.resource == "Fn" && error.property == "Environment.Variables" && error.message.contains("--env-vars")
+        }
+    }
+
     @Test func parameterOverridesParseAsSAMSpellsThem() throws {
         #expect(
             try ParameterOverrides.parse(

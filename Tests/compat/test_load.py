@@ -166,6 +166,18 @@ def test_template_mode_starts_and_stops_its_own_host(tmp_path):
     assert (tmp_path / "state" / "logs" / "CNoop.log").read_text().count("REPORT RequestId") >= 300
 
 
+def test_template_mode_takes_sams_override_flags(tmp_path):
+    # --env-vars and --parameter-overrides reach the host it starts, as with serve and invoke.
+    missing = run_load("CNoop", "--template", str(LOAD_TEMPLATE), "--requests", "5", "--env-vars",
+                       str(tmp_path / "missing.json"), "--state-dir", str(tmp_path / "state"))
+    assert missing.returncode == 2 and "missing.json" in missing.stderr, missing.stderr
+    env = tmp_path / "env.json"
+    env.write_text('{"Parameters": {"ANY": "value"}}')
+    summary = load_json("CNoop", "--template", str(LOAD_TEMPLATE), "--requests", "20", "--env-vars", str(env),
+                        "--parameter-overrides", "Unused=1", "--state-dir", str(tmp_path / "state"))
+    assert summary["completed"] == 20
+
+
 def test_event_invocations_are_accepted(load_host):
     summary = load_json("CNoop", "--endpoint", load_host.endpoint, "--invocation-type", "Event",
                         "--concurrency", "2", "--requests", "50")

@@ -82,13 +82,7 @@ extension TemplateLoader {
                 "Lambda was unable to configure your environment variables because the environment variables you have provided contains reserved keys that are currently not supported for modification. Reserved keys used in this request: \(reserved.joined(separator: ", "))"
             )
         }
-        let environmentSize = function.environment.reduce(0) { $0 + $1.key.utf8.count + $1.value.utf8.count }
-        if environmentSize > Self.environmentLimit {
-            throw failure(
-                "Environment.Variables",
-                "the variables total \(environmentSize) bytes of names and values, over Lambda's 4 KB (\(Self.environmentLimit) bytes) limit"
-            )
-        }
+        if let excess = Self.environmentExcess(function.environment) { throw failure("Environment.Variables", excess) }
 
         if let storage = try resolved("EphemeralStorage") {
             guard let text = storage["Size"]?.string, let size = Int(text) else {
@@ -152,5 +146,14 @@ extension TemplateLoader {
             throw failure("\(location) is not a directory or .zip file (looked for \(path))")
         }
         return path
+    }
+}
+
+extension TemplateLoader {
+    /// Why `environment` is over Lambda's 4 KB of names and values, or `nil` when it fits.
+    static func environmentExcess(_ environment: [String: String]) -> String? {
+        let size = environment.reduce(0) { $0 + $1.key.utf8.count + $1.value.utf8.count }
+        guard size > environmentLimit else { return nil }
+        return "the variables total \(size) bytes of names and values, over Lambda's 4 KB (\(environmentLimit) bytes) limit"
     }
 }

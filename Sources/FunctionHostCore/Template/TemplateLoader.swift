@@ -89,7 +89,14 @@ public struct TemplateLoader: Sendable {
         var result = try load(path: path, scope: StackScope(prefix: "", name: stackName, parameters: parameterOverrides, depth: 0))
         skipDuplicateNames(&result, file: path)
         for index in result.functions.indices {
-            result.functions[index].environment = environmentOverrides.apply(to: result.functions[index])
+            let function = result.functions[index]
+            result.functions[index].environment = environmentOverrides.apply(to: function)
+            // The --env-vars values count towards the same limit as the template's own.
+            if let excess = Self.environmentExcess(result.functions[index].environment) {
+                throw TemplateError(
+                    file: path, resource: function.logicalID, property: "Environment.Variables",
+                    message: excess + " (with the --env-vars values)")
+            }
         }
         return result
     }
