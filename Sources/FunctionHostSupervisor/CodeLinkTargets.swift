@@ -87,8 +87,8 @@ public struct CodeLinkTargets: Sendable, Hashable {
 
     /// A path below another target's is reached through that one's bind.
     private static func outermost(_ found: [String: String]) -> [Target] {
-        let paths = found.keys.sorted()
-        return paths.filter { path in !paths.contains { path != $0 && path.hasPrefix($0 + "/") } }
-            .map { Target(source: found[$0]!, sandboxPath: $0) }
+        found.filter { path, _ in !found.keys.contains { path != $0 && path.hasPrefix($0 + "/") } }
+            .map { Target(source: $0.value, sandboxPath: $0.key) }
+            .sorted { $0.sandboxPath < $1.sandboxPath }
     }
 }
