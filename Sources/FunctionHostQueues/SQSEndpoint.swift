@@ -21,8 +21,10 @@ public struct SQSEndpoint: Sendable {
 
     static let targetPrefix = "AmazonSQS."
     static let contentType = "application/x-amz-json-1.0"
-    /// Largest request body read (a 1 MiB batch, JSON-escaped).
-    static let maximumRequestBody = 8 * 1_048_576
+    /// Largest request body read: a batch may carry 1 MiB of messages and attributes, which JSON
+    /// escaping (`\n`, `\"`, base64 binary values) at most doubles; more is refused before it is
+    /// parsed (a parsed 4 MB body of 20,000 entries left the host tens of MB larger for good).
+    static let maximumRequestBody = 3 * 1_048_576
 
     /// Mounts `POST /` on `router`.
     public func addRoutes<Context: RequestContext>(to router: Router<Context>) {
