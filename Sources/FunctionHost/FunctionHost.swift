@@ -177,6 +177,7 @@ public struct FunctionHost: Sendable {
             concurrency: supervisor,
             metrics: { [registry = configuration.metricsRegistry] in
                 await queueEngine.refreshMetrics()
+                await supervisor.refreshMetrics()
                 return registry.emitToBuffer()
             },
             eventInvokeConfigs: eventInvokeConfigs)

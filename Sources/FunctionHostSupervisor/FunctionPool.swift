@@ -109,9 +109,15 @@ actor FunctionPool {
         if let initDuration = report.initDuration { metrics.initDuration.recordNanoseconds(Int64(initDuration * 1_000_000)) }
     }
 
+    /// Warm counts only idle workers whose process still runs: one that exited while idle leaves
+    /// the gauge at the next update (every `/metrics` scrape makes one, ``refreshGauges()``).
     private func updateGauges() {
-        metrics.warmWorkers.set(idle.count + idleProvisioned.count)
+        metrics.warmWorkers.set(idle.count { $0.worker.isAlive } + idleProvisioned.count { $0.isAlive })
         metrics.busyWorkers.set(busy.count)
+    }
+
+    func refreshGauges() {
+        updateGauges()
     }
 
     private func startWorker(provisioned: Bool) async throws -> Worker {

@@ -107,6 +107,11 @@ public final class Supervisor: Invoker, ConcurrencyControl, Service {
         await pools[functionName]?.drain(layerRoots: layerRoots)
     }
 
+    /// Brings the worker gauges up to date (a `/metrics` scrape): idle workers that exited are not counted.
+    public func refreshMetrics() async {
+        for pool in pools.values { await pool.refreshGauges() }
+    }
+
     public func stop() async {
         await withDiscardingTaskGroup { group in
             for pool in pools.values { group.addTask { await pool.stop() } }

@@ -1,6 +1,7 @@
 """Memory limits (cgroups and RSS polling), provisioned concurrency, idle eviction and /metrics,
 with real processes through boto3."""
 
+import json
 import os
 import re
 import threading
@@ -10,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import descendants, invoke_json, lambda_client, pid_alive, start_host, wait_for
+from conftest import REPO, descendants, invoke_json, lambda_client, pid_alive, start_host, wait_for
 from test_concurrency import LIMITS_TEMPLATE
 
 REPORT_RE = re.compile(r"REPORT RequestId: (\S+)\t.*?Max Memory Used: (\d+) MB(.*)")
@@ -232,3 +233,24 @@ def test_doctor_prints_what_the_machine_supports():
     if base is not None and base.exists():
         assert not [p for p in base.iterdir()
                     if p.name.startswith("fnhost-") and not pid_alive(int(p.name.split("-")[1]))]
+
+
+def test_a_worker_that_exits_while_idle_leaves_the_warm_gauge(tmp_path):
+    template = tmp_path / "template.yaml"
+    template.write_text(f"""\
+Transform: AWS::Serverless-2016-10-31
+Resources:
+  ExitsWhenIdle:
+    Type: AWS::Serverless::Function
+    Properties: {{CodeUri: {REPO / "Tests" / "Fixtures" / "compat" / "exit-when-idle"}, Handler: unused, Runtime: provided.al2023}}
+""")
+    host = start_host(template, tmp_path / "host")
+    try:
+        client = lambda_client(host.endpoint)
+        response = client.invoke(FunctionName="ExitsWhenIdle", Payload=b"{}")
+        assert json.loads(response["Payload"].read()) == {"answered": True}
+        # Its runtime exits right after answering: the idle worker is gone, and the gauge says so.
+        wait_for(lambda: sample(parse_metrics(metrics_text(host)), "fnhost_workers", function_name="ExitsWhenIdle",
+                                state="warm") == 0, 5, what="the warm gauge to drop the exited worker")
+    finally:
+        assert host.terminate(timeout=10) == 0, host.stderr()[-2000:]
