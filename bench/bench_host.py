@@ -47,3 +47,19 @@ def percentile(values, p):
     """Nearest-rank percentile `p` (0–100) of `values`."""
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+
+
+def receive_and_delete(call, url: str, total: int) -> float:
+    """Receives 10 at a time and deletes each batch until ``total`` messages are gone, through
+    ``call(operation, body)`` (one SQS JSON request); returns the seconds it took."""
+    drained = 0
+    started = time.monotonic()
+    while drained < total:
+        messages = call("ReceiveMessage", {"QueueUrl": url, "MaxNumberOfMessages": 10}).get("Messages", [])
+        if not messages:
+            raise SystemExit(f"queue ran dry after {drained} of {total}")
+        call("DeleteMessageBatch", {"QueueUrl": url, "Entries": [
+            {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages)]})
+        drained += len(messages)
+    return time.monotonic() - started
+

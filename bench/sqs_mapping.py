@@ -18,7 +18,7 @@ import json
 import re
 import time
 
-from bench_host import REPO, default_fnhost, running_host
+from bench_host import REPO, default_fnhost, receive_and_delete, running_host
 
 
 def main():
@@ -79,16 +79,7 @@ def main():
 
         # The queue alone: one client receiving 10 and deleting them.
         fill(drain)
-        drained = 0
-        started = time.monotonic()
-        while drained < total:
-            messages = sqs("ReceiveMessage", {"QueueUrl": drain, "MaxNumberOfMessages": 10}).get("Messages", [])
-            if not messages:
-                raise SystemExit(f"Drain ran dry after {drained} of {total}")
-            sqs("DeleteMessageBatch", {"QueueUrl": drain, "Entries": [
-                {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages)]})
-            drained += len(messages)
-        drain_seconds = time.monotonic() - started
+        drain_seconds = receive_and_delete(sqs, drain, total)
 
         print(json.dumps({
             "fnhost": args.fnhost,

@@ -14,7 +14,7 @@ import http.client
 import json
 import time
 
-from bench_host import REPO, default_fnhost, percentile, running_host
+from bench_host import REPO, default_fnhost, percentile, receive_and_delete, running_host
 
 
 def main():
@@ -52,16 +52,7 @@ def main():
         batch_seconds = time.monotonic() - started
 
         total = args.count + batches * 10
-        drained = 0
-        started = time.monotonic()
-        while drained < total:
-            messages = call("ReceiveMessage", {"QueueUrl": url, "MaxNumberOfMessages": 10}).get("Messages", [])
-            if not messages:
-                raise SystemExit(f"queue ran dry after {drained} of {total}")
-            call("DeleteMessageBatch", {"QueueUrl": url, "Entries": [
-                {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages)]})
-            drained += len(messages)
-        drain_seconds = time.monotonic() - started
+        drain_seconds = receive_and_delete(call, url, total)
 
         print(json.dumps({
             "fnhost": args.fnhost,
