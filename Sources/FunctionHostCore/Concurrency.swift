@@ -24,6 +24,8 @@ public struct ProvisionedConcurrencyStatus: Sendable, Hashable {
     public var allocated: Int
     /// `LastModified` as an ISO-8601 string (`YYYY-MM-DDThh:mm:ss.sss+0000`).
     public var lastModified: String
+    /// Why the requested workers could not be started after a few tries (`FAILED` with `StatusReason`).
+    public var failureReason: String?
 
     public init(qualifier: String, requested: Int, allocated: Int, lastModified: String) {
         self.qualifier = qualifier
@@ -32,8 +34,11 @@ public struct ProvisionedConcurrencyStatus: Sendable, Hashable {
         self.lastModified = lastModified
     }
 
-    /// `READY` once every requested worker is allocated, else `IN_PROGRESS`.
-    public var status: String { allocated >= requested ? "READY" : "IN_PROGRESS" }
+    /// `READY` once every requested worker is allocated, `FAILED` when starting them gave up, else `IN_PROGRESS`.
+    public var status: String {
+        if allocated >= requested { return "READY" }
+        return failureReason == nil ? "IN_PROGRESS" : "FAILED"
+    }
 }
 
 /// A concurrency setting the account cannot take (the control plane answers it as

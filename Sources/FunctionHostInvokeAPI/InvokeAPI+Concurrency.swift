@@ -158,6 +158,7 @@ struct ProvisionedConfigDocument: Encodable {
     var AvailableProvisionedConcurrentExecutions: Int
     var AllocatedProvisionedConcurrentExecutions: Int
     var Status: String
+    var StatusReason: String?
     var LastModified: String
 
     init(_ status: ProvisionedConcurrencyStatus, functionARN: String? = nil) {
@@ -166,6 +167,7 @@ struct ProvisionedConfigDocument: Encodable {
         AvailableProvisionedConcurrentExecutions = status.allocated
         AllocatedProvisionedConcurrentExecutions = status.allocated
         Status = status.status
+        StatusReason = status.status == "FAILED" ? status.failureReason : nil
         LastModified = status.lastModified
     }
 }

@@ -166,36 +166,70 @@ actor FunctionPool {
 
     // MARK: Provisioned concurrency
 
-    /// Starts and initialises the configured provisioned workers; returns once they are ready
-    /// (or failed, which is logged).
+    /// Starts and initialises the configured provisioned workers; returns once they are ready,
+    /// or once a few tries with backoff could not start them all (then the configuration reports
+    /// `FAILED` with the last reason, until a later call starts them).
     func provision() async {
-        guard let provisioned, !stopped else { return }
-        let missing = provisioned.requested - provisionedAlive - provisioning
-        guard missing > 0 else { return }
-        provisioning += missing
-        let startedGeneration = generation
-        await withTaskGroup(of: Worker?.self) { group in
-            for _ in 0..<missing {
-                group.addTask { await self.startProvisionedWorker() }
+        for attempt in 0..<Self.provisioningTries {
+            guard let provisioned, !stopped else { return }
+            let missing = provisioned.requested - provisionedAlive - provisioning
+            guard missing > 0 else { return }
+            let failure = await startProvisioned(missing)
+            self.provisioned?.allocated = provisionedAlive
+            self.provisioned?.failureReason = nil
+            updateGauges()
+            guard let failure else { return }
+            if attempt + 1 == Self.provisioningTries {
+                self.provisioned?.failureReason = failure
+                logger.error(
+                    "provisioned concurrency failed: workers could not be started",
+                    metadata: ["function.name": "\(function.functionName)", "error": "\(failure)"])
+                return
             }
-            for await worker in group {
-                provisioning -= 1
-                guard let worker else { continue }
-                // A worker started before a drain runs the old code.
-                if stopped || startedGeneration != generation || provisionedAlive >= (self.provisioned?.requested ?? 0) {
-                    await worker.stop()
-                    continue
-                }
-                provisionedAlive += 1
-                idleProvisioned.append(worker)
-            }
+            try? await Task.sleep(for: .seconds(1 << attempt))
         }
-        self.provisioned?.allocated = provisionedAlive
-        updateGauges()
-        if startedGeneration != generation { replenishProvisioned() }
     }
 
-    private func startProvisionedWorker() async -> Worker? {
+    /// Tries to start and park this many provisioned workers; why one failed, if any did.
+    private func startProvisioned(_ count: Int) async -> String? {
+        provisioning += count
+        let startedGeneration = generation
+        var failure: String?
+        await withTaskGroup(of: Result<Worker, ProvisioningFailure>.self) { group in
+            for _ in 0..<count {
+                group.addTask { await self.startProvisionedWorker() }
+            }
+            for await outcome in group {
+                provisioning -= 1
+                switch outcome {
+                case .failure(let reason):
+                    failure = reason.description
+                case .success(let worker):
+                    // A worker started before a drain runs the old code.
+                    if stopped || startedGeneration != generation
+                        || provisionedAlive >= (self.provisioned?.requested ?? 0)
+                    {
+                        await worker.stop()
+                        continue
+                    }
+                    provisionedAlive += 1
+                    idleProvisioned.append(worker)
+                }
+            }
+        }
+        if startedGeneration != generation { replenishProvisioned() }
+        return failure
+    }
+
+    /// Tries before provisioned concurrency is reported `FAILED`; waits of 1 s, 2 s, ... between them.
+    private static let provisioningTries = 3
+
+    /// Why a provisioned worker did not come up: its init error, or why it could not start.
+    private struct ProvisioningFailure: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    private func startProvisionedWorker() async -> Result<Worker, ProvisioningFailure> {
         do {
             let worker = try await startWorker(provisioned: true)
             if let failure = await worker.initialize() {
@@ -203,14 +237,14 @@ actor FunctionPool {
                     "provisioned worker failed to initialise",
                     metadata: ["function.name": "\(function.functionName)", "error.type": "\(failure.errorType)"])
                 await worker.stop()
-                return nil
+                return .failure(ProvisioningFailure(description: "\(failure.errorType): \(failure.errorMessage)"))
             }
-            return worker
+            return .success(worker)
         } catch {
             logger.error(
                 "provisioned worker could not start",
                 metadata: ["function.name": "\(function.functionName)", "error": "\(error)"])
-            return nil
+            return .failure(ProvisioningFailure(description: "\(error)"))
         }
     }
 

@@ -254,3 +254,30 @@ Resources:
                                 state="warm") == 0, 5, what="the warm gauge to drop the exited worker")
     finally:
         assert host.terminate(timeout=10) == 0, host.stderr()[-2000:]
+
+
+def test_provisioned_workers_that_cannot_start_are_retried_then_reported_failed(tmp_path):
+    template = tmp_path / "template.yaml"
+    template.write_text(f"""\
+Transform: AWS::Serverless-2016-10-31
+Resources:
+  NeverStarts:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: {REPO / "Tests" / "Fixtures" / "compat" / "exit3"}
+      Handler: unused
+      Runtime: provided.al2023
+      AutoPublishAlias: live
+      ProvisionedConcurrencyConfig: {{ProvisionedConcurrentExecutions: 1}}
+""")
+    host = start_host(template, tmp_path / "host")
+    try:
+        config = lambda_client(host.endpoint).get_provisioned_concurrency_config(
+            FunctionName="NeverStarts", Qualifier="live")
+        assert config["Status"] == "FAILED", config
+        assert config["AllocatedProvisionedConcurrentExecutions"] == 0
+        assert "Runtime.ExitError" in config["StatusReason"], config
+        # Three tries (1 s, then 2 s apart) before giving up: the bootstrap started three times.
+        assert host.log_text("NeverStarts").count("exit3 bootstrap starting") == 3, host.log_text("NeverStarts")
+    finally:
+        assert host.terminate(timeout=10) == 0, host.stderr()[-2000:]
