@@ -142,7 +142,7 @@ public final class RuntimeMailbox: Sendable {
     /// Runs one invocation; the caller must have seen ``Readiness/ready`` and must not overlap calls.
     public func invoke(_ request: InvocationRequest, timeout: Duration) async -> Outcome {
         await withCheckedContinuation { waiter in
-            var wakeups = storage.withLock { storage -> Wakeups in
+            let wakeups = storage.withLock { storage -> Wakeups in
                 var wakeups = Wakeups()
                 switch storage.state {
                 case .ready, .responded:

@@ -109,15 +109,17 @@ actor FunctionPool {
         if let initDuration = report.initDuration { metrics.initDuration.recordNanoseconds(Int64(initDuration * 1_000_000)) }
     }
 
-    /// Warm counts only idle workers whose process still runs: one that exited while idle leaves
-    /// the gauge at the next update (every `/metrics` scrape makes one, ``refreshGauges()``).
+    /// Cheap enough for every invoke: the idle lists as they stand.
     private func updateGauges() {
-        metrics.warmWorkers.set(idle.count { $0.worker.isAlive } + idleProvisioned.count { $0.isAlive })
+        metrics.warmWorkers.set(idle.count + idleProvisioned.count)
         metrics.busyWorkers.set(busy.count)
     }
 
+    /// Before a `/metrics` scrape: warm counts only idle workers whose process still runs, so one
+    /// that exited while idle is not reported (looking at each worker is kept off the invoke path).
     func refreshGauges() {
-        updateGauges()
+        metrics.warmWorkers.set(idle.count { $0.worker.isAlive } + idleProvisioned.count { $0.isAlive })
+        metrics.busyWorkers.set(busy.count)
     }
 
     private func startWorker(provisioned: Bool) async throws -> Worker {
