@@ -22,6 +22,8 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     private var counted = false
     private var closeAfterResponse = false
     private var bodyDeadline: Scheduled<Void>?
+    /// Between a request's head and its end.
+    private var readingBody = false
 
     init(limits: ServePortLimits, connections: OpenConnections) {
         self.limits = limits
@@ -50,17 +52,28 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
         switch unwrapInboundIn(data) {
         case .head(let request):
             if request.method == .connect || request.headerFields[.upgrade] != nil { closeAfterResponse = true }
-            bodyDeadline?.cancel()
-            bodyDeadline = context.eventLoop.assumeIsolated().scheduleTask(in: .nanoseconds(limits.clientTimeout.nanoseconds * 2)) {
-                context.close(promise: nil)
-            }
+            readingBody = true
         case .end:
+            readingBody = false
             bodyDeadline?.cancel()
             bodyDeadline = nil
         case .body:
             break
         }
         context.fireChannelRead(data)
+    }
+
+    /// The body deadline is armed only when a request's end did not come in the same read as its
+    /// head: a whole small request (the common invoke) costs no timer.
+    func channelReadComplete(context: ChannelHandlerContext) {
+        if readingBody, bodyDeadline == nil {
+            bodyDeadline = context.eventLoop.assumeIsolated().scheduleTask(
+                in: .nanoseconds(limits.clientTimeout.nanoseconds * 2)
+            ) {
+                context.close(promise: nil)
+            }
+        }
+        context.fireChannelReadComplete()
     }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
