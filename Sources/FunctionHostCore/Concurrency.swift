@@ -12,7 +12,9 @@ public enum InvocationAdmission: Sendable, Hashable {
     /// Fail at once with ``InvokeError/Code/throttled(_:)`` (synchronous `RequestResponse` invokes).
     case rejectWhenFull
     /// Wait until capacity frees up (async `Event` and event-source work: never dropped, never failed).
-    case waitForCapacity
+    /// An invocation admitted after `startBy` (host-clock epoch seconds) is not run: it throws
+    /// ``InvokeError/Code/expiredWhileWaiting`` (an event that outlived its maximum age waiting).
+    case waitForCapacity(startBy: Double?)
 }
 
 /// Provisioned concurrency of one function as `GetProvisionedConcurrencyConfig` reports it.
@@ -60,6 +62,8 @@ public protocol ConcurrencyControl: Sendable {
     func unreservedConcurrency() -> Int
     /// The function's reserved concurrency, or `nil` when it draws from the unreserved pool.
     func reservedConcurrency(of functionName: String) -> Int?
+    /// Invocations of the function waiting for capacity (``InvocationAdmission/waitForCapacity(startBy:)``).
+    func invocationsWaitingForCapacity(of functionName: String) -> Int
     /// Sets (or with `nil` removes) the reserved concurrency. Throws when the unreserved pool
     /// would fall below its minimum.
     func setReservedConcurrency(_ value: Int?, of functionName: String) throws(ConcurrencyConfigurationError)

@@ -83,6 +83,8 @@ public struct InvokeError: Error, Sendable, CustomStringConvertible {
         case spawnFailed
         /// No concurrency was free for a synchronous invocation (a 429 at the HTTP edge).
         case throttled(ThrottleReason)
+        /// Admitted only after the `startBy` of ``InvocationAdmission/waitForCapacity(startBy:)``: not run.
+        case expiredWhileWaiting
     }
 
     public var code: Code

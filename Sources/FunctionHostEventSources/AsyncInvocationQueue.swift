@@ -26,7 +26,7 @@ public final class AsyncInvocationQueue: AsyncInvocationSink, Service {
     private let invoker: any Invoker
     private let configs: EventInvokeConfigRegistry
     private let account: AccountContext
-    private let concurrency: (any ConcurrencyControl)?
+    let concurrency: (any ConcurrencyControl)?
     private let queueSender: (any QueueSender)?
     private let clock: any HostClock
     private let firstRetryDelay: Double
@@ -212,7 +212,13 @@ public final class AsyncInvocationQueue: AsyncInvocationSink, Service {
             invokedFunctionARN: record.invokedFunctionARN, traceID: record.traceID)
         let result: InvocationResult
         do {
-            result = try await invoker.invoke(function, request, admission: .waitForCapacity)
+            // Its age is checked again when capacity frees up: one that outlived the maximum while
+            // waiting is given up unrun.
+            result = try await invoker.invoke(
+                function, request, admission: .waitForCapacity(startBy: record.enqueuedAt + policy.maximumEventAge))
+        } catch let error as InvokeError where error.code == .expiredWhileWaiting {
+            await finish(record, attempts: record.attempts, failure: .eventAgeExceeded, response: nil, of: function)
+            return
         } catch {
             // Not an attempt: the host could not run the function (stopping, or a spawn failure).
             guard !stopping.load(ordering: .relaxed), !Task.isCancelled, !(error is CancellationError),

@@ -48,6 +48,9 @@ struct ConcurrencyLedger: Sendable {
 
     var waiting: Int { waiters.count }
 
+    /// Invocations of `function` waiting for capacity.
+    func waiting(for function: String) -> Int { waiters.reduce(0) { $0 + ($1.function == function ? 1 : 0) } }
+
     /// `nil` if one more invocation of `function` fits now, else why not.
     func check(_ function: String) -> ThrottleReason? {
         if let limit = reserved[function] {

@@ -70,6 +70,10 @@ public final class Supervisor: Invoker, ConcurrencyControl, Service {
             functionMetrics.throttles.increment()
             throw error
         }
+        if case .waitForCapacity(let startBy?) = admission, clock.seconds() > startBy {
+            gate.release(function.functionName)
+            throw InvokeError(.expiredWhileWaiting, "admitted after its start-by time; not run")
+        }
         functionMetrics.concurrency.increment()
         metrics.accountConcurrency.increment()
         defer {
@@ -126,6 +130,8 @@ public final class Supervisor: Invoker, ConcurrencyControl, Service {
     public func unreservedConcurrency() -> Int { gate.snapshot.unreservedLimit }
 
     public func reservedConcurrency(of functionName: String) -> Int? { gate.snapshot.reserved[functionName] }
+
+    public func invocationsWaitingForCapacity(of functionName: String) -> Int { gate.snapshot.waiting(for: functionName) }
 
     public func setReservedConcurrency(_ value: Int?, of functionName: String) throws(ConcurrencyConfigurationError) {
         try gate.setReserved(value, for: functionName)

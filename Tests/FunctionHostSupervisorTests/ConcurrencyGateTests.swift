@@ -22,7 +22,7 @@ import Testing
     @Test func parkedWorkRunsWhenCapacityFrees() async throws {
         let gate = ConcurrencyGate(try ConcurrencyLedger(accountLimit: 1000, reserved: ["f": 1]))
         try await gate.acquire("f", admission: .rejectWhenFull)
-        let parked = Task { try await gate.acquire("f", admission: .waitForCapacity) }
+        let parked = Task { try await gate.acquire("f", admission: .waitForCapacity(startBy: nil)) }
         // Wait (bounded) until the task is parked in the ledger, then free the slot.
         let deadline = ContinuousClock.now.advanced(by: .seconds(5))
         while gate.snapshot.waiting == 0, ContinuousClock.now < deadline { await Task.yield() }
@@ -35,7 +35,7 @@ import Testing
 
     @Test func cancellingParkedWorkFreesNothingAndLeavesNoWaiter() async throws {
         let gate = ConcurrencyGate(try ConcurrencyLedger(accountLimit: 1000, reserved: ["f": 0]))
-        let parked = Task { try await gate.acquire("f", admission: .waitForCapacity) }
+        let parked = Task { try await gate.acquire("f", admission: .waitForCapacity(startBy: nil)) }
         let deadline = ContinuousClock.now.advanced(by: .seconds(5))
         while gate.snapshot.waiting == 0, ContinuousClock.now < deadline { await Task.yield() }
         parked.cancel()
@@ -46,7 +46,7 @@ import Testing
 
     @Test func liftingAReservationAtRunTimeAdmitsParkedWork() async throws {
         let gate = ConcurrencyGate(try ConcurrencyLedger(accountLimit: 1000, reserved: ["f": 0]))
-        let parked = (0..<3).map { _ in Task { try await gate.acquire("f", admission: .waitForCapacity) } }
+        let parked = (0..<3).map { _ in Task { try await gate.acquire("f", admission: .waitForCapacity(startBy: nil)) } }
         let deadline = ContinuousClock.now.advanced(by: .seconds(5))
         while gate.snapshot.waiting < 3, ContinuousClock.now < deadline { await Task.yield() }
         try gate.setReserved(2, for: "f")

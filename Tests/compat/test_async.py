@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import json
 import signal
+import sqlite3
 import subprocess
+import threading
 import uuid
 from pathlib import Path
 
@@ -191,6 +193,41 @@ def test_maximum_event_age_looks_ahead_at_the_next_retry(tmp_path):
         record = wait_for(record_for(host, marker), 30, what="the EventAgeExceeded record (90 s)")
         assert record["requestContext"]["condition"] == "EventAgeExceeded"
         assert record["requestContext"]["approximateInvokeCount"] == 2
+    finally:
+        assert host.terminate(timeout=10) == 0, host.stderr()[-2000:]
+
+
+def test_an_event_that_outlives_its_maximum_age_waiting_for_concurrency_is_not_run(tmp_path):
+    # Durable has a reservation of 1: a synchronous invoke holds it while the event waits for it.
+    host = start_host(ASYNC_TEMPLATE, tmp_path, "--virtual-clock")
+    try:
+        client = lambda_client(host.endpoint)
+        client.invoke(FunctionName="Durable", Payload=b"{}")  # warm
+        client.put_function_event_invoke_config(
+            FunctionName="Durable", MaximumEventAgeInSeconds=60,
+            DestinationConfig={"OnFailure": {"Destination": ARN + "Recorder"}})
+        holder = threading.Thread(
+            target=lambda: lambda_client(host.endpoint).invoke(FunctionName="Durable", Payload=b'{"sleep": 4}'))
+        holder.start()
+        wait_for(lambda: host.log_text("Durable").count("START RequestId") == 2, 20, what="the holding invoke")
+        marker = f"waited-{uuid.uuid4()}"
+        request_id = send_event(client, "Durable", {"print": [marker]})
+
+        # Its attempt has begun (attempts are counted before they start) and waits for the reservation.
+        def attempt_started():
+            with sqlite3.connect(f"file:{tmp_path / 'state' / 'fnhost.sqlite'}?mode=ro", uri=True) as db:
+                row = db.execute("SELECT attempts FROM asyncInvocation WHERE requestID = ?", (request_id,)).fetchone()
+            return row is not None and row[0] == 1
+        wait_for(attempt_started, 20, what="the event's attempt to wait for concurrency")
+        advanced = subprocess.run([str(FNHOST_BIN), "clock", "advance", "61s", "--endpoint", host.endpoint],
+                                  capture_output=True, text=True, timeout=60)
+        assert advanced.returncode == 0, advanced.stderr
+        holder.join(timeout=30)
+        record = wait_for(record_for(host, marker), 30, what="the EventAgeExceeded record")
+        assert record["requestContext"]["condition"] == "EventAgeExceeded"
+        assert record["requestContext"]["approximateInvokeCount"] == 0
+        assert record["requestContext"]["requestId"] == request_id
+        assert marker not in host.log_text("Durable")
     finally:
         assert host.terminate(timeout=10) == 0, host.stderr()[-2000:]
 
