@@ -32,6 +32,9 @@ public struct FunctionConfiguration: Sendable, Hashable {
     public var eventInvokeConfig: EventInvokeConfig? = nil
     /// `DeadLetterQueue.TargetArn` (an SQS queue ARN): where finally failed events are sent.
     public var deadLetterQueueARN: String? = nil
+    /// `AutoPublishAlias` (`live` when only `ProvisionedConcurrencyConfig` implies one): the one
+    /// qualifier besides `$LATEST` that invokes and provisioned-concurrency operations may name.
+    public var alias: String? = nil
     /// `ProvisionedConcurrencyConfig.ProvisionedConcurrentExecutions`, with the alias it applies to.
     public var provisionedConcurrency: (count: Int, qualifier: String)? {
         get { provisionedCount.map { ($0, provisionedQualifier) } }

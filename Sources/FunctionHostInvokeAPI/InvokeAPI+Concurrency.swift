@@ -41,7 +41,7 @@ extension InvokeAPI {
         router.put("/2019-09-30/functions/:name/provisioned-concurrency") { request, context in
             await self.answer { requestID throws(LambdaAPIError) in
                 let function = try self.resolveUnqualified(context)
-                let qualifier = try Self.publishedQualifier(request)
+                let qualifier = try self.publishedQualifier(request, of: function)
                 let value = try await Self.readInteger(request, "ProvisionedConcurrentExecutions", minimum: 1)
                 let status: ProvisionedConcurrencyStatus?
                 do throws(ConcurrencyConfigurationError) {
@@ -64,7 +64,7 @@ extension InvokeAPI {
                     let configs = status.map { [ProvisionedConfigDocument($0, functionARN: arn)] } ?? []
                     return Self.json(Listing(ProvisionedConcurrencyConfigs: configs), requestID: requestID)
                 }
-                let qualifier = try Self.publishedQualifier(request)
+                let qualifier = try self.publishedQualifier(request, of: function)
                 guard let status, status.qualifier == qualifier else { throw .provisionedConfigNotFound }
                 return Self.json(ProvisionedConfigDocument(status), requestID: requestID)
             }
@@ -72,7 +72,7 @@ extension InvokeAPI {
         router.delete("/2019-09-30/functions/:name/provisioned-concurrency") { request, context in
             await self.answer { requestID throws(LambdaAPIError) in
                 let function = try self.resolveUnqualified(context)
-                let qualifier = try Self.publishedQualifier(request)
+                let qualifier = try self.publishedQualifier(request, of: function)
                 guard let status = await concurrency.provisionedConcurrency(of: function.functionName),
                     status.qualifier == qualifier
                 else { throw .provisionedConfigNotFound }
@@ -110,14 +110,18 @@ extension InvokeAPI {
         return entry.configuration
     }
 
-    /// The required `Qualifier` of the provisioned-concurrency operations: an alias or version, never `$LATEST`.
-    static func publishedQualifier(_ request: Request) throws(LambdaAPIError) -> String {
+    /// The required `Qualifier` of the provisioned-concurrency operations: the function's alias
+    /// (`AutoPublishAlias`), never `$LATEST`; any other is a function that does not exist.
+    func publishedQualifier(_ request: Request, of function: FunctionConfiguration) throws(LambdaAPIError) -> String {
         guard let raw = request.uri.queryParameters.get("Qualifier"), !raw.isEmpty else {
             throw .validation(value: "null", field: "qualifier", constraint: "Member must not be null")
         }
         let qualifier = raw.removingPercentEncoding ?? String(raw)
         guard qualifier != "$LATEST" else {
             throw .invalidParameter("Provisioned Concurrency Configs cannot be applied to unpublished function versions.")
+        }
+        guard qualifier == function.alias else {
+            throw .functionNotFound(account.functionARN(function.functionName, qualifier: qualifier))
         }
         return qualifier
     }

@@ -97,8 +97,8 @@ public struct InvokeAPI: Sendable {
                 messageKey: "Message")
         }
         let owner = AccountContext(accountID: reference.accountID ?? account.accountID, region: account.region)
-        guard owner.accountID == account.accountID, qualifier == nil || qualifier == "$LATEST",
-            let entry = catalog.entry(named: reference.name)
+        guard owner.accountID == account.accountID, let entry = catalog.entry(named: reference.name),
+            qualifier == nil || qualifier == "$LATEST" || qualifier == entry.configuration.alias
         else { throw .functionNotFound(owner.functionARN(reference.name, qualifier: qualifier)) }
         return (entry, qualifier)
     }

@@ -154,6 +154,19 @@ def test_provisioned_workers_run_before_the_first_invoke(tmp_path):
         with pytest.raises(client.exceptions.InvalidParameterValueException):
             client.put_provisioned_concurrency_config(
                 FunctionName="Provisioned", Qualifier="$LATEST", ProvisionedConcurrentExecutions=1)
+        # Only the function's alias can be named: any other qualifier is a function that does not exist.
+        with pytest.raises(client.exceptions.ResourceNotFoundException) as missing:
+            client.put_provisioned_concurrency_config(
+                FunctionName="Provisioned", Qualifier="prod", ProvisionedConcurrentExecutions=1)
+        assert "function:Provisioned:prod" in str(missing.value)
+        with pytest.raises(client.exceptions.ResourceNotFoundException):
+            client.get_provisioned_concurrency_config(FunctionName="Provisioned", Qualifier="7")
+        assert client.get_provisioned_concurrency_config(
+            FunctionName="Provisioned", Qualifier="live")["RequestedProvisionedConcurrentExecutions"] == 3
+        # The alias is invocable too.
+        assert client.invoke(FunctionName="Provisioned:live", Payload=b"{}")["StatusCode"] == 200
+        with pytest.raises(client.exceptions.ResourceNotFoundException):
+            client.invoke(FunctionName="Provisioned", Qualifier="prod", Payload=b"{}")
     finally:
         assert host.terminate(timeout=10) == 0, host.stderr()[-2000:]
 

@@ -1,11 +1,12 @@
 extension TemplateLoader {
-    /// Reads `ReservedConcurrentExecutions` (0 or more) and
+    /// Reads `AutoPublishAlias`, `ReservedConcurrentExecutions` (0 or more) and
     /// `ProvisionedConcurrencyConfig.ProvisionedConcurrentExecutions` (1 or more; it applies to
     /// the `AutoPublishAlias`, `live` when none is given).
     func loadConcurrency(
         into function: inout FunctionConfiguration, _ properties: [String: TemplateValue], _ unresolved: TemplateValue,
         failure: (String, String) -> TemplateError
     ) throws(TemplateError) {
+        function.alias = unresolved["AutoPublishAlias"]?.string
         if let value = properties["ReservedConcurrentExecutions"] {
             guard let text = value.string, let count = Int(text), count >= 0 else {
                 throw failure("ReservedConcurrentExecutions", "must be an integer of at least 0")
@@ -19,7 +20,9 @@ extension TemplateLoader {
             if let reserved = function.reservedConcurrency, count > reserved {
                 throw failure(property, "\(count) is more than the function's ReservedConcurrentExecutions (\(reserved))")
             }
-            function.provisionedConcurrency = (count, unresolved["AutoPublishAlias"]?.string ?? "live")
+            let alias = function.alias ?? "live"
+            function.alias = alias
+            function.provisionedConcurrency = (count, alias)
         }
     }
 }
