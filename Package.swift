@@ -73,6 +73,7 @@ let package = Package(
                 "FunctionHostCore",
                 "FunctionHostRuntimeAPI",
                 "FunctionHostRuntimeBootstraps",
+                "CLoopVolume",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -176,6 +177,7 @@ let package = Package(
             swiftSettings: swiftSettings + [.unsafeFlags(["-Onone"], .when(configuration: .release))]
         ),
         .target(name: "CSocketOwner"),
+        .target(name: "CLoopVolume"),
         .executableTarget(name: "fnhost-launch", linkerSettings: [.linkedLibrary("seccomp")]),
         .target(
             name: "LambdaRuntime",

@@ -32,6 +32,8 @@ public struct FunctionHost: Sendable {
     private let settings: WorkerSettings
     /// Where merged layers are kept, when the sandbox merges them (hot reload merges changed ones again).
     private let layerCache: LayerCache?
+    /// Where workers' disk-backed `/tmp` volumes are made (full sandbox with loop devices), else `nil` (a tmpfs).
+    private let scratchDirectory: String?
 
     /// Loads and validates the template and probes the machine. Throws ``TemplateError`` or ``FunctionHostError``.
     public init(configuration: HostConfiguration) throws {
@@ -79,6 +81,15 @@ public struct FunctionHost: Sendable {
                 warnings += links.warnings
             }
         }
+        if sandbox.level == .full, let why = ScratchVolumes.unavailability() {
+            warnings.append("workers' /tmp is memory (a tmpfs counted against MemorySize), not disk: \(why)")
+            scratchDirectory = nil
+        } else if sandbox.level == .full {
+            scratchDirectory = configuration.stateDirectory + "/scratch"
+            ScratchVolumes.sweep(configuration.stateDirectory + "/scratch")
+        } else {
+            scratchDirectory = nil
+        }
         self.warnings = warnings
         let environment = ProcessInfo.processInfo.environment
         settings = WorkerSettings(
@@ -115,7 +126,13 @@ public struct FunctionHost: Sendable {
     }
 
     func makeSupervisor(logger: Logger) throws -> Supervisor {
-        try Supervisor(
+        var settings = settings
+        if let directory = scratchDirectory {
+            settings.scratch = try ScratchVolumes(
+                directory: directory + "/" + UUID().uuidString.prefix(8), sizes: Set(catalog.functions.map(\.ephemeralStorage)),
+                logger: logger)
+        }
+        return try Supervisor(
             functions: catalog.functions, settings: settings, limits: configuration.limits, memory: memory,
             metricsFactory: configuration.metricsFactory, logDirectory: configuration.stateDirectory + "/logs",
             console: configuration.consoleDescriptor, clock: configuration.clock, logger: logger)

@@ -126,6 +126,12 @@ actor FunctionPool {
         var options = WorkerLaunchOptions()
         if provisioned { options.initializationType = "provisioned-concurrency" }
         options.resources = memory.makeWorkerResources(memoryMegabytes: function.memorySize, logger: logger)
+        do {
+            options.scratch = try await settings.scratch?.take(megabytes: function.ephemeralStorage)
+        } catch {
+            options.resources?.release()
+            throw InvokeError(.spawnFailed, "cannot prepare the worker's /tmp: \(error)")
+        }
         return try await Worker.start(function, settings: settings, sink: sink, logger: logger, options: options)
     }
 

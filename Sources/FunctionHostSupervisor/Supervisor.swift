@@ -17,6 +17,7 @@ public final class Supervisor: Invoker, ConcurrencyControl, Service {
     private let memory: MemoryEnforcement
     private let limits: HostLimits
     private let clock: any HostClock
+    private let scratch: ScratchVolumes?
 
     /// - Parameters:
     ///   - memory: how workers are held to their `MemorySize`; probe it once per host.
@@ -30,6 +31,7 @@ public final class Supervisor: Invoker, ConcurrencyControl, Service {
         logDirectory: String, console: Int32, clock: any HostClock = WallClock(), logger: Logger
     ) throws {
         self.clock = clock
+        scratch = settings.scratch
         var reserved: [String: Int] = [:]
         for function in functions { reserved[function.functionName] = function.reservedConcurrency }
         gate = ConcurrencyGate(try ConcurrencyLedger(accountLimit: limits.accountLimit, reserved: reserved))
@@ -121,6 +123,7 @@ public final class Supervisor: Invoker, ConcurrencyControl, Service {
             for pool in pools.values { group.addTask { await pool.stop() } }
         }
         memory.shutdown()
+        await scratch?.shutdown()
     }
 
     // MARK: ConcurrencyControl

@@ -19,6 +19,8 @@ final class Worker: Sendable {
     private let spawnedAt: ContinuousClock.Instant
     private let initialized = Atomic<Bool>(false)
     private let resources: (any WorkerResources)?
+    /// The disk-backed `/tmp` and where it goes back once the process tree is gone.
+    private let scratch: (volume: ScratchVolumes.Volume, owner: ScratchVolumes)?
     private let report = Mutex<InvocationReport?>(nil)
 
     /// Lambda's limit for an on-demand init phase.
@@ -28,9 +30,11 @@ final class Worker: Sendable {
 
     private init(
         function: FunctionConfiguration, server: RuntimeAPIServer, process: WorkerProcess, output: WorkerOutput,
-        spawnedAt: ContinuousClock.Instant, resources: (any WorkerResources)?
+        spawnedAt: ContinuousClock.Instant, resources: (any WorkerResources)?,
+        scratch: (volume: ScratchVolumes.Volume, owner: ScratchVolumes)?
     ) {
         self.resources = resources
+        self.scratch = scratch
         self.function = function
         self.server = server
         self.process = process
@@ -55,7 +59,9 @@ final class Worker: Sendable {
         environment.initializationType = options.initializationType
         let command = settings.sandbox.command(for: function, interpreters: settings.interpreters)
         let launchArguments =
-            (options.resources?.launchArguments ?? []) + settings.sandbox.launchArguments(for: function) + ["--"] + command
+            (options.resources?.launchArguments ?? [])
+            + settings.sandbox.launchArguments(for: function, tmpDirectory: options.scratch?.directory) + ["--"] + command
+        let scratch = options.scratch.flatMap { volume in settings.scratch.map { (volume: volume, owner: $0) } }
         let spawnedAt = ContinuousClock.now
         do {
             let process = try WorkerProcess.start(
@@ -69,9 +75,10 @@ final class Worker: Sendable {
             options.resources?.attach(pid: process.pid)
             return Worker(
                 function: function, server: server, process: process, output: output, spawnedAt: spawnedAt,
-                resources: options.resources)
+                resources: options.resources, scratch: scratch)
         } catch {
             options.resources?.release()
+            if let scratch { scratch.owner.release(scratch.volume) }
             await server.stop()
             throw InvokeError(.spawnFailed, "\(error)")
         }
@@ -147,6 +154,7 @@ final class Worker: Sendable {
             try? await Task.sleep(for: .milliseconds(5))
         }
         resources?.release()
+        if let scratch { scratch.owner.release(scratch.volume) }
     }
 
     /// The figures of the last finished invocation (its REPORT line).

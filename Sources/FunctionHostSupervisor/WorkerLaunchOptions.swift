@@ -6,6 +6,8 @@ struct WorkerLaunchOptions: Sendable {
     var initializationType = "on-demand"
     /// The worker's memory (and CPU) control; `nil` runs it unconstrained.
     var resources: (any WorkerResources)?
+    /// The worker's disk-backed `/tmp` (the launcher's `--tmp-dir`); `nil`: a tmpfs.
+    var scratch: ScratchVolumes.Volume?
 }
 
 /// One worker's resource control: its cgroups, or an RSS watcher where none can be written.

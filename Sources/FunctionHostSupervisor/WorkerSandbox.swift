@@ -61,8 +61,9 @@ public struct WorkerSandbox: Sendable {
         level == .full ? "/var/task" : function.codeDirectory
     }
 
-    /// The launcher's options (everything before `--`).
-    func launchArguments(for function: FunctionConfiguration) -> [String] {
+    /// The launcher's options (everything before `--`); `tmpDirectory` is a mounted volume to bind
+    /// at `/tmp` instead of a tmpfs of the function's `EphemeralStorage` size.
+    func launchArguments(for function: FunctionConfiguration, tmpDirectory: String? = nil) -> [String] {
         switch level {
         case .off:
             return ["--chdir", function.codeDirectory]
@@ -71,8 +72,9 @@ public struct WorkerSandbox: Sendable {
         case .full:
             var arguments = [
                 "--task-root", function.codeDirectory, "--sandbox", "--seccomp",
-                "--runtime-dir", Self.runtimeDirectory, "--tmp-size", String(function.ephemeralStorage),
+                "--runtime-dir", Self.runtimeDirectory,
             ]
+            arguments += tmpDirectory.map { ["--tmp-dir", $0] } ?? ["--tmp-size", String(function.ephemeralStorage)]
             for directory in exposedDirectories { arguments += ["--expose", directory] }
             if let languageLibraries { arguments += ["--lang-lib", languageLibraries] }
             if !function.layers.isEmpty, let opt = layerRoots[function.layers] { arguments += ["--opt", opt] }

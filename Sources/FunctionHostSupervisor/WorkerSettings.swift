@@ -11,11 +11,14 @@ public struct WorkerSettings: Sendable {
     public var account: AccountContext
     public var interpreters: RuntimeInterpreters
     public var credentials: [String: String]
+    /// Where each sandboxed worker's disk-backed `/tmp` comes from; `nil`: a tmpfs of the `EphemeralStorage` size.
+    public var scratch: ScratchVolumes?
 
     public init(
         launcher: String, lifeline: Int32, sandbox: WorkerSandbox, account: AccountContext,
-        interpreters: RuntimeInterpreters, credentials: [String: String]
+        interpreters: RuntimeInterpreters, credentials: [String: String], scratch: ScratchVolumes? = nil
     ) {
+        self.scratch = scratch
         self.launcher = launcher
         self.lifeline = lifeline
         self.sandbox = sandbox

@@ -23,7 +23,8 @@
 //                          (`sam build --build-in-source` links node_modules); up to 32
 //       --expose DIR       a host directory bound read-only at the same path (an interpreter's
 //                          install prefix); may be repeated
-//       --tmp-size MB      size of the private /tmp (default 512)
+//       --tmp-size MB      size of the private /tmp (default 512): a tmpfs
+//       --tmp-dir DIR      a prepared disk volume (the host's ScratchVolumes) bound at /tmp instead
 //   --chdir DIR      where namespaces are unavailable: run in DIR as it is.
 //   --seccomp        set no_new_privs and load the seccomp policy (restrict.c: an allow-list, EPERM for
 //                    dangerous syscalls and arguments such as TIOCSTI); works unprivileged.
@@ -220,6 +221,8 @@ int main(int argc, char **argv) {
             plan.expose[plan.expose_count++] = argv[++index];
         } else if (strcmp(argv[index], "--tmp-size") == 0 && index + 1 < argc) {
             plan.tmp_megabytes = parse_megabytes(argv[++index]);
+        } else if (strcmp(argv[index], "--tmp-dir") == 0 && index + 1 < argc) {
+            plan.tmp_dir = argv[++index];
         } else if (strcmp(argv[index], "--chdir") == 0 && index + 1 < argc) {
             directory = argv[++index];
         } else if (strcmp(argv[index], "--cgroup") == 0 && index + 1 < argc && cgroup_count < 8) {
@@ -233,11 +236,11 @@ int main(int argc, char **argv) {
     if (index + 1 >= argc) {
         fail("usage: fnhost-launch [--task-root DIR [--sandbox [--opt DIR] [--runtime-dir DIR] [--lang-lib DIR] "
              "[--expose DIR]... [--link-target SOURCE TARGET]... "
-             "[--tmp-size MB]] | --chdir DIR] [--seccomp] [--cgroup DIR]... [--lifeline FD] -- PROGRAM [ARG...]");
+             "[--tmp-size MB | --tmp-dir DIR]] | --chdir DIR] [--seccomp] [--cgroup DIR]... [--lifeline FD] -- PROGRAM [ARG...]");
     }
     if (sandbox && task_root == NULL) fail("--sandbox needs --task-root");
     if (!sandbox && (plan.opt != NULL || plan.runtime_dir != NULL || plan.lang_lib != NULL || plan.expose_count > 0 ||
-                     plan.link_count > 0)) {
+                     plan.link_count > 0 || plan.tmp_dir != NULL)) {
         fail("--opt, --runtime-dir, --lang-lib, --expose and --link-target need --sandbox");
     }
     char **program = &argv[index + 1];

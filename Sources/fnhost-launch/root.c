@@ -1,6 +1,6 @@
 // The worker's private root filesystem: a fresh tmpfs holding only what a function may see.
 //
-//   /var/task     the function's code, read-only        /tmp      a private tmpfs of the given size
+//   /var/task     the function's code, read-only        /tmp      a private disk volume, or a tmpfs of the given size
 //   /opt          the merged layers, read-only           /proc     a new procfs, other users' processes hidden
 //   /var/runtime  fnhost's runtime bootstraps, read-only /dev      null, zero, full, random, urandom, fd links
 //   /var/lang/lib shared libraries of a language runtime (the host's Swift runtime), read-only
@@ -139,6 +139,7 @@ void build_root(const struct root_plan *plan) {
     int opt = plan->opt != NULL ? open_source(plan->opt) : -1;
     int runtime_dir = plan->runtime_dir != NULL ? open_source(plan->runtime_dir) : -1;
     int lang_lib = plan->lang_lib != NULL ? open_source(plan->lang_lib) : -1;
+    int tmp_dir = plan->tmp_dir != NULL ? open_source(plan->tmp_dir) : -1;
     int exposed[16];
     for (int index = 0; index < plan->expose_count; index++) {
         if (plan->expose[index][0] != '/') fail("--expose needs an absolute path, got %s", plan->expose[index]);
@@ -226,10 +227,19 @@ void build_root(const struct root_plan *plan) {
         bind_read_only(linked[index], plan->link_source[index], relative);
     }
     make_directories("tmp", 01777);
-    char tmp_options[64];
-    snprintf(tmp_options, sizeof tmp_options, "mode=1777,size=%ldm", plan->tmp_megabytes);
-    if (mount("fnhost-tmp", "tmp", "tmpfs", MS_NOSUID | MS_NODEV, tmp_options) != 0) {
-        fail("cannot mount /tmp: %s", strerror(errno));
+    if (tmp_dir >= 0) {
+        char through[64];
+        snprintf(through, sizeof through, "/proc/self/fd/%d", tmp_dir);
+        if (mount(through, "tmp", NULL, MS_BIND, NULL) != 0) fail("cannot bind %s at /tmp: %s", plan->tmp_dir, strerror(errno));
+        if (mount(NULL, "tmp", NULL, MS_BIND | MS_REMOUNT | MS_NOSUID | MS_NODEV, NULL) != 0) {
+            fail("cannot make /tmp nosuid: %s", strerror(errno));
+        }
+    } else {
+        char tmp_options[64];
+        snprintf(tmp_options, sizeof tmp_options, "mode=1777,size=%ldm", plan->tmp_megabytes);
+        if (mount("fnhost-tmp", "tmp", "tmpfs", MS_NOSUID | MS_NODEV, tmp_options) != 0) {
+            fail("cannot mount /tmp: %s", strerror(errno));
+        }
     }
     mount_proc();
     mount_dev();
@@ -247,6 +257,7 @@ void build_root(const struct root_plan *plan) {
     if (opt >= 0) close(opt);
     if (runtime_dir >= 0) close(runtime_dir);
     if (lang_lib >= 0) close(lang_lib);
+    if (tmp_dir >= 0) close(tmp_dir);
     if (bash >= 0) close(bash);
     for (int index = 0; index < plan->expose_count; index++) close(exposed[index]);
     for (int index = 0; index < SYSTEM_ENTRY_COUNT; index++) {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import FunctionHostSupervisor
 import Glibc
 import Logging
 
@@ -18,6 +19,8 @@ struct FnHost: AsyncParsableCommand {
     /// Runs the command; a usage error (unknown flag, bad value) exits with status 2, as every
     /// other start-up failure does, rather than ArgumentParser's 64.
     static func main() async {
+        // First, while the process is single-threaded: the workers' /tmp volumes then die with it.
+        ScratchVolumes.isolateMounts()
         do {
             var command = try parseAsRoot()
             if var asyncCommand = command as? any AsyncParsableCommand {

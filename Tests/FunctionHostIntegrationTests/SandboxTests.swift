@@ -243,13 +243,22 @@ private func probe(_ host: TestHost, _ event: [String: Any], function: String = 
     }
 
     @Test(.enabled(if: fullSandbox, Comment(rawValue: reason)))
-    func writingPastTheEphemeralStorageSizeFailsWithENOSPC() async throws {
+    func aSmallFunctionFillsItsDiskBackedTmpUntilENOSPC() async throws {
         try await withFunctionHost(template: template) { host in
-            let result = try await probe(host, ["fill_tmp": true])
+            // 128 MB of memory, 512 MB of /tmp: the writes are disk, not memory, so no OOM kill.
+            let result = try await probe(host, ["fill_tmp": true], function: "SmallMemory")
             let outcome = try #require(result["fill_tmp"] as? [Any])
             #expect(outcome.first as? String == "ENOSPC")
             let megabytes = try #require(outcome.last as? Int)
-            #expect((500...512).contains(megabytes), "the default EphemeralStorage is 512 MB, wrote \(megabytes)")
+            #expect((505...520).contains(megabytes), "the default EphemeralStorage is 512 MB, wrote \(megabytes)")
+            // Backed by the state directory's disk: a loop-mounted volume, not a tmpfs.
+            let mounts = try #require(result["tmp_mount"] as? String)
+            #expect(mounts.hasPrefix("ext4"), "/tmp is \(mounts)")
+            // The next worker of the function starts with an empty /tmp of its own.
+            _ = try await probe(host, ["write": ["/tmp/fill", "left behind"]], function: "SmallMemory")
+            _ = try await host.invoke("SmallMemory", #"{"exit": 1}"#)
+            let fresh = try await probe(host, ["read": "/tmp/fill"], function: "SmallMemory")
+            #expect(fresh["read"] as? String == "ENOENT")
         }
     }
 

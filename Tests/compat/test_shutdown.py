@@ -1,5 +1,6 @@
 """Host shutdown: SIGTERM stops every worker; a host killed with SIGKILL leaves no orphaned workers."""
 
+import glob
 import os
 import signal
 import subprocess
@@ -77,6 +78,21 @@ def test_sigterm_during_an_invoke(tmp_path):
         host.kill_hard()
 
 
+def scratch_mounts(pid: int | str, state: str) -> list[str]:
+    """Mount points of the workers' /tmp volumes under ``state`` in the mount namespace of ``pid``."""
+    with open(f"/proc/{pid}/mountinfo") as mounts:
+        return [line.split()[4] for line in mounts if line.split()[4].startswith(f"{state}/scratch/")]
+
+
+def loop_devices_backed_by(state: str) -> list[str]:
+    backing = []
+    for path in glob.glob("/sys/block/loop*/loop/backing_file"):
+        with open(path) as file:
+            if file.read().strip().startswith(f"{state}/scratch/"):
+                backing.append(path)
+    return backing
+
+
 def test_sigkill_of_the_host_leaves_no_workers(tmp_path):
     host = start_host(FIXTURE_TEMPLATE, tmp_path)
     try:
@@ -86,9 +102,17 @@ def test_sigkill_of_the_host_leaves_no_workers(tmp_path):
         assert len(pids) == 2 and all(pid_alive(pid) for pid in pids)
         tree = descendants(host.process.pid)
         assert pids <= tree, (pids, tree)
+        state = str(tmp_path / "state")
+        if os.geteuid() == 0:
+            # The workers' /tmp volumes are mounted in the host's own mount namespace only.
+            assert scratch_mounts(host.process.pid, state), "the host mounted no /tmp volumes"
+            assert not scratch_mounts("self", state), "the host's mounts leaked into the machine's namespace"
+            assert loop_devices_backed_by(state)
         os.kill(host.process.pid, signal.SIGKILL)
         host.process.wait(timeout=5)
         wait_for(lambda: not any(pid_alive(pid) for pid in pids | tree), 5,
                  what=f"processes {sorted(pids | tree)} to go away after the host was killed")
+        # ...so they vanish with it: no loop device is left holding one of its images.
+        wait_for(lambda: not loop_devices_backed_by(state), 10, what="the /tmp volumes' loop devices to be freed")
     finally:
         host.kill_hard()

@@ -9,7 +9,8 @@ The event is a mapping of probes; the result maps each probe to its outcome:
   {"syscalls": true}              {"mount": "EPERM"|..., "ptrace": ...}: errno of mount(2), ptrace(2)
   {"escapes": true}               {name: "ok"|"ERRNO"} for each syscall, socket family and flag the seccomp policy refuses
   {"uid": true}                   [uid, gid]
-  {"fill_tmp": true}              writes 1 MB blocks to /tmp until an error: its errno name, and MB written
+  {"fill_tmp": true}              writes 1 MB blocks to /tmp until an error: its errno name, and MB written;
+                                  "tmp_mount": the filesystem type /tmp is mounted with
   {"grandchild": true}            starts a detached (setsid) `sleep 600`; its pid
   {"env": [name, ...]}            {name: os.environ.get(name)}
   {"terminal": true}              {"sid": getsid(0), "dev_tty": "ok"|"ERRNO", "tiocsti": {fd: "ok"|"ERRNO"}, "tioclinux": ...}
@@ -208,6 +209,8 @@ def handler(event, context):
             result["fill_tmp"] = [_errno_name(error), written]
         finally:
             os.remove("/tmp/fill")
+        with open("/proc/self/mounts") as mounts:
+            result["tmp_mount"] = next((line.split()[2] for line in mounts if line.split()[1] == "/tmp"), "none")
     if event.get("grandchild"):
         child = subprocess.Popen(["sleep", "600"], start_new_session=True)
         result["grandchild"] = child.pid

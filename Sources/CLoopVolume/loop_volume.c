@@ -1,0 +1,111 @@
+#define _GNU_SOURCE
+#include "loop_volume.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/loop.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sched.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/// Binds `image_fd` to a free loop device with autoclear; the device's open descriptor, or a
+/// negative errno. Another process may take the device `LOOP_CTL_GET_FREE` named first: retried.
+static int attach(int image_fd, char device[32]) {
+    int control = open("/dev/loop-control", O_RDWR | O_CLOEXEC);
+    if (control < 0) return -errno;
+    int result = -EBUSY;
+    for (int attempt = 0; attempt < 8 && result == -EBUSY; attempt++) {
+        int number = ioctl(control, LOOP_CTL_GET_FREE);
+        if (number < 0) {
+            result = -errno;
+            break;
+        }
+        snprintf(device, 32, "/dev/loop%d", number);
+        int loop = open(device, O_RDWR | O_CLOEXEC);
+        if (loop < 0) {
+            result = -errno;
+            break;
+        }
+        struct loop_config config;
+        memset(&config, 0, sizeof config);
+        config.fd = (unsigned int)image_fd;
+        config.info.lo_flags = LO_FLAGS_AUTOCLEAR;
+        if (ioctl(loop, LOOP_CONFIGURE, &config) == 0) return loop;
+        result = -errno;
+        close(loop);
+    }
+    close(control);
+    return result;
+}
+
+int fnhost_loop_mount(const char *image, const char *target) {
+    int image_fd = open(image, O_RDWR | O_CLOEXEC);
+    if (image_fd < 0) return -errno;
+    char device[32];
+    int loop = attach(image_fd, device);
+    close(image_fd);
+    if (loop < 0) return loop;
+    int result = 0;
+    if (mount(device, target, "ext4", MS_NOSUID | MS_NODEV | MS_NOATIME, "") != 0) result = -errno;
+    // Autoclear detaches the device when this last descriptor closes, unless the mount holds it.
+    close(loop);
+    if (result == 0 && chmod(target, 01777) != 0) {
+        result = -errno;
+        umount2(target, MNT_DETACH);
+    }
+    return result;
+}
+
+int fnhost_sparse_copy(const char *source, const char *destination) {
+    int in = open(source, O_RDONLY | O_CLOEXEC);
+    if (in < 0) return -errno;
+    struct stat info;
+    if (fstat(in, &info) != 0) {
+        int error = -errno;
+        close(in);
+        return error;
+    }
+    int out = open(destination, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (out < 0) {
+        int error = -errno;
+        close(in);
+        return error;
+    }
+    int result = ftruncate(out, info.st_size) == 0 ? 0 : -errno;
+    off_t offset = 0;
+    while (result == 0 && offset < info.st_size) {
+        off_t data = lseek(in, offset, SEEK_DATA);
+        if (data < 0) {
+            if (errno != ENXIO) result = -errno;  // ENXIO: only a hole is left
+            break;
+        }
+        off_t hole = lseek(in, data, SEEK_HOLE);
+        if (hole < 0) {
+            result = -errno;
+            break;
+        }
+        off_t from = data, to = data;
+        while (from < hole) {
+            ssize_t copied = copy_file_range(in, &from, out, &to, (size_t)(hole - from), 0);
+            if (copied <= 0) {
+                result = copied == 0 ? -EIO : -errno;
+                break;
+            }
+        }
+        offset = hole;
+    }
+    close(in);
+    if (close(out) != 0 && result == 0) result = -errno;
+    if (result != 0) unlink(destination);
+    return result;
+}
+
+int fnhost_private_mount_namespace(void) {
+    if (unshare(CLONE_NEWNS) != 0) return -errno;
+    if (mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) != 0) return -errno;
+    return 0;
+}

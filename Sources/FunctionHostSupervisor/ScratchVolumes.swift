@@ -1,0 +1,282 @@
+import CLoopVolume
+import Foundation
+import Glibc
+import Logging
+import Synchronization
+
+/// Disk-backed `/tmp` for sandboxed workers, as Lambda's `/tmp` is disk sized by `EphemeralStorage`.
+///
+/// Each worker gets an ext4 image of its own under `STATE/scratch`, loop-mounted by the host ahead
+/// of need, so a cold start only binds the mounted directory at `/tmp` (the launcher's
+/// `--tmp-dir`). Writing past the size fails with `ENOSPC`, and what a function writes there is page
+/// cache its memory limit can reclaim — not tmpfs pages, which would OOM-kill a 128 MB function
+/// that downloads 200 MB to `/tmp`.
+///
+/// A volume serves one worker and is destroyed after it (unmounted, image deleted): no file of one
+/// worker is ever seen by another. One spare per size in use is kept mounted and ready. All
+/// filesystem work (copying the size's freshly made template image, attaching a loop device,
+/// mounting, unmounting) runs on one thread of this object's own, never on Swift's task threads.
+/// Volumes a killed host left behind are unmounted and removed when the next one starts.
+public final class ScratchVolumes: Sendable {
+    /// One mounted volume: `directory` is its mount point, bound at the worker's `/tmp`.
+    struct Volume: Sendable, Hashable {
+        let megabytes: Int
+        let directory: String
+        var image: String { directory + ".img" }
+    }
+
+    /// The reason volumes cannot be made here, or `nil` when they can (root, `/dev/loop-control`,
+    /// `mkfs.ext4`): what the start-up warning names when `/tmp` falls back to a tmpfs.
+    public static func unavailability() -> String? {
+        guard geteuid() == 0 else { return "not running as root" }
+        guard access("/dev/loop-control", R_OK | W_OK) == 0 else { return "no /dev/loop-control (loop devices)" }
+        guard mkfs != nil else { return "mkfs.ext4 not found (Debian package e2fsprogs)" }
+        return nil
+    }
+
+    /// Why a `/tmp` volume could not be made.
+    struct Failure: Error, CustomStringConvertible {
+        var description: String
+        init(_ description: String) { self.description = description }
+    }
+
+    /// As root, moves this process into a mount namespace of its own (receiving the machine's
+    /// mounts), so the volumes it mounts are seen by nobody else and vanish with it, even after
+    /// `kill -9`. Works only while the process is single-threaded: call it first thing in `main`.
+    /// Without it (not root, or too late) volumes a killed host leaves stay mounted until
+    /// ``sweep(_:)`` at the next start.
+    public static func isolateMounts() {
+        guard geteuid() == 0 else { return }
+        _ = fnhost_private_mount_namespace()
+    }
+
+    private static let mkfs: String? = ["/usr/sbin/mkfs.ext4", "/sbin/mkfs.ext4"].first { (path: String) in access(path, X_OK) == 0 }
+
+    private struct State {
+        var ready: [Int: [Volume]] = [:]
+        var waiting: [(megabytes: Int, continuation: CheckedContinuation<Volume, any Error>)] = []
+        var inUse: Set<Volume> = []
+        var released: [Volume] = []
+        var spareSizes: Set<Int>
+        var nextID = 0
+        var stopping: CheckedContinuation<Void, Never>?
+        var stopped = false
+    }
+
+    private let directory: String
+    private let logger: Logger
+    private let state: Mutex<State>
+    private let wake = DispatchSemaphore(value: 0)
+
+    /// Starts preparing one spare volume of each size in `sizes` (MB) in `directory` (created).
+    public init(directory: String, sizes: Set<Int>, logger: Logger) throws {
+        self.directory = directory
+        self.logger = logger
+        state = Mutex(State(spareSizes: sizes))
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let thread = Thread { [self] in work() }
+        thread.name = "fnhost scratch volumes"
+        thread.start()
+        wake.signal()
+    }
+
+    /// A mounted volume of `megabytes` for one worker; give it back with ``release(_:)`` once the
+    /// worker's processes are gone.
+    func take(megabytes: Int) async throws -> Volume {
+        try await withCheckedThrowingContinuation { continuation in
+            let taken: Result<Volume, Failure>? = state.withLock { state in
+                guard !state.stopped else { return .failure(Failure("the host is stopping")) }
+                state.spareSizes.insert(megabytes)
+                guard let volume = state.ready[megabytes]?.popLast() else {
+                    state.waiting.append((megabytes, continuation))
+                    return nil
+                }
+                state.inUse.insert(volume)
+                return .success(volume)
+            }
+            if let taken { continuation.resume(with: taken) }
+            wake.signal()
+        }
+    }
+
+    /// Destroys a volume its worker no longer uses (in the background).
+    func release(_ volume: Volume) {
+        state.withLock { state in
+            guard state.inUse.remove(volume) != nil else { return }
+            state.released.append(volume)
+        }
+        wake.signal()
+    }
+
+    /// Destroys every volume, in use or not, and ends the thread (the host stops; its workers are gone).
+    public func shutdown() async {
+        await withCheckedContinuation { continuation in
+            let already = state.withLock { state in
+                if state.stopped { return true }
+                state.stopped = true
+                state.stopping = continuation
+                return false
+            }
+            if already { continuation.resume() }
+            wake.signal()
+        }
+    }
+
+    // MARK: The thread
+
+    private enum Work {
+        case serve(Int, CheckedContinuation<Volume, any Error>)
+        case destroy(Volume)
+        case spare(Int)
+    }
+
+    private func work() {
+        while true {
+            wake.wait()
+            while let next = nextWork() {
+                switch next {
+                case .serve(let megabytes, let continuation):
+                    do {
+                        let volume = try prepare(megabytes: megabytes)
+                        state.withLock { _ = $0.inUse.insert(volume) }
+                        continuation.resume(returning: volume)
+                    } catch {
+                        continuation.resume(throwing: error)
+                    }
+                case .destroy(let volume):
+                    destroy(volume)
+                case .spare(let megabytes):
+                    do {
+                        let volume = try prepare(megabytes: megabytes)
+                        state.withLock { $0.ready[megabytes, default: []].append(volume) }
+                    } catch {
+                        logger.error("cannot prepare a /tmp volume", metadata: ["error": "\(error)"])
+                        state.withLock { _ = $0.spareSizes.remove(megabytes) }
+                    }
+                }
+            }
+            if let stopping = finishIfStopped() {
+                stopping.resume()
+                return
+            }
+        }
+    }
+
+    /// Waiting workers first, then volumes to destroy, then missing spares.
+    private func nextWork() -> Work? {
+        state.withLock { state in
+            if state.stopped {
+                for (_, continuation) in state.waiting {
+                    continuation.resume(throwing: Failure("the host is stopping"))
+                }
+                state.waiting.removeAll()
+                state.released += Array(state.ready.values.joined()) + Array(state.inUse)
+                state.ready.removeAll()
+                state.inUse.removeAll()
+            }
+            if !state.waiting.isEmpty {
+                let (megabytes, continuation) = state.waiting.removeFirst()
+                return .serve(megabytes, continuation)
+            }
+            if let volume = state.released.popLast() { return .destroy(volume) }
+            guard !state.stopped else { return nil }
+            if let missing = state.spareSizes.sorted().first(where: { state.ready[$0, default: []].isEmpty }) {
+                return .spare(missing)
+            }
+            return nil
+        }
+    }
+
+    private func finishIfStopped() -> CheckedContinuation<Void, Never>? {
+        state.withLock { state in
+            guard state.stopped, let stopping = state.stopping else { return nil }
+            state.stopping = nil
+            return stopping
+        }
+    }
+
+    private func prepare(megabytes: Int) throws -> Volume {
+        let template = try templateImage(megabytes: megabytes)
+        let id = state.withLock { state in
+            state.nextID += 1
+            return state.nextID
+        }
+        let volume = Volume(megabytes: megabytes, directory: "\(directory)/\(id)")
+        try check(fnhost_sparse_copy(template, volume.image), "copy \(template)")
+        guard mkdir(volume.directory, 0o700) == 0 || errno == EEXIST else {
+            unlink(volume.image)
+            throw Failure("cannot create \(volume.directory): \(String(cString: strerror(errno)))")
+        }
+        do {
+            try check(fnhost_loop_mount(volume.image, volume.directory), "mount \(volume.image)")
+        } catch {
+            rmdir(volume.directory)
+            unlink(volume.image)
+            throw error
+        }
+        return volume
+    }
+
+    private func destroy(_ volume: Volume) {
+        umount2(volume.directory, Int32(MNT_DETACH))
+        rmdir(volume.directory)
+        unlink(volume.image)
+    }
+
+    /// An empty ext4 filesystem with at least `megabytes` MB free, made once per size and copied
+    /// for each volume: no journal (scratch space), nothing reserved for root.
+    private func templateImage(megabytes: Int) throws -> String {
+        let path = "\(directory)/template-\(megabytes).img"
+        if access(path, R_OK) == 0 { return path }
+        guard let mkfs = Self.mkfs else { throw Failure("mkfs.ext4 not found") }
+        let partial = path + ".partial"
+        unlink(partial)
+        let descriptor = open(partial, O_WRONLY | O_CREAT | O_CLOEXEC, 0o600)
+        guard descriptor >= 0 else { throw Failure("cannot create \(partial): \(String(cString: strerror(errno)))") }
+        // ext4 keeps about 4 % of a small filesystem for its own tables and delayed allocation.
+        let bytes = Int64(megabytes) * 1_048_576 * 104 / 100
+        let sized = ftruncate(descriptor, off_t(bytes)) == 0
+        close(descriptor)
+        guard sized else { throw Failure("cannot size \(partial): \(String(cString: strerror(errno)))") }
+        let made = ProcessSpawner.run(
+            [mkfs, "-q", "-F", "-O", "^has_journal", "-E", "lazy_itable_init=1,nodiscard", "-m", "0", partial],
+            environment: ["PATH": "/usr/sbin:/sbin:/usr/bin:/bin"])
+        guard made.status == 0, rename(partial, path) == 0 else {
+            unlink(partial)
+            throw Failure("mkfs.ext4 failed: \(made.output)")
+        }
+        return path
+    }
+
+    private func check(_ result: Int32, _ what: String) throws {
+        guard result == 0 else { throw Failure("cannot \(what): \(String(cString: strerror(-result)))") }
+    }
+
+    /// Unmounts every mount below `directory` (left by a host that was killed) and removes it.
+    public static func sweep(_ directory: String) {
+        let mountInfo = (try? String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8)) ?? ""
+        for line in mountInfo.split(separator: "\n") {
+            let fields = line.split(separator: " ")
+            guard fields.count > 4 else { continue }
+            let point = unescapeMountPath(String(fields[4]))
+            if point.hasPrefix(directory + "/") { umount2(point, Int32(MNT_DETACH)) }
+        }
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+
+    /// `/proc/self/mountinfo` writes space, tab, newline and backslash as octal escapes.
+    private static func unescapeMountPath(_ text: String) -> String {
+        guard text.contains("\\") else { return text }
+        var bytes: [UInt8] = []
+        var utf8 = Array(text.utf8)[...]
+        while let byte = utf8.popFirst() {
+            if byte == UInt8(ascii: "\\"), utf8.count >= 3, let value = UInt8(String(decoding: utf8.prefix(3), as: UTF8.self), radix: 8) {
+                bytes.append(value)
+                utf8 = utf8.dropFirst(3)
+            } else {
+                bytes.append(byte)
+            }
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+}
