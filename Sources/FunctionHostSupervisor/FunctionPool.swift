@@ -4,13 +4,13 @@ import Logging
 import CoreMetrics
 import Metrics
 
-/// The execution environments of one function.
+/// The execution environments of one function: carries out ``WarmPool``'s decisions with real
+/// ``Worker``s (starting, invoking, stopping them) and nothing else.
 ///
-/// Provisioned workers are started and initialised ahead of traffic, take invocations first and
-/// are never evicted; above them, the most recently used idle on-demand worker is reused, and a
-/// cold one started when none is idle. On-demand workers idle longer than the idle timeout are
-/// stopped by ``evictIdle(now:)``. Dead workers are replaced (provisioned ones in the background).
-/// How many run at once is the concurrency ledger's business, not the pool's.
+/// Provisioned workers are started ahead of traffic (at start-up by ``provision()``, and when one
+/// is lost or the configuration changes by ``maintain()``, which the supervisor's service runs);
+/// idle on-demand workers are stopped by ``evictIdle()``. How many run at once is the concurrency
+/// ledger's business, not the pool's.
 actor FunctionPool {
     let function: FunctionConfiguration
     private var settings: WorkerSettings
@@ -18,28 +18,12 @@ actor FunctionPool {
     private let logger: Logger
     private let metrics: FunctionMetrics
     private let memory: MemoryEnforcement
-    private let idleTimeout: Duration
     private let clock: any HostClock
-
-    private struct IdleWorker {
-        var worker: Worker
-        /// Host-clock epoch milliseconds.
-        var since: Int64
-    }
-    /// Idle on-demand workers; the last is the most recently used.
-    private var idle: [IdleWorker] = []
-    private var idleProvisioned: [Worker] = []
-    private var busy: [ObjectIdentifier: (worker: Worker, provisioned: Bool)] = [:]
-    private var stopped = false
-    /// Bumped by ``drain(layerRoots:)``: a worker of an older generation is not reused.
-    private var generation = 0
-
-    /// Provisioned concurrency as configured, and how much of it exists.
-    private var provisioned: ProvisionedConcurrencyStatus?
-    /// Provisioned workers alive (idle or busy).
-    private var provisionedAlive = 0
-    /// Provisioned workers being started.
-    private var provisioning = 0
+    private var state: WarmPool
+    private var workers: [WarmPool.EnvironmentID: Worker] = [:]
+    /// Wakes ``maintain()`` when provisioned workers are missing.
+    private let provisioningNeeded: AsyncStream<Void>.Continuation
+    private let provisioningRequests: AsyncStream<Void>
 
     init(
         function: FunctionConfiguration, settings: WorkerSettings, sink: FunctionLogSink, logger: Logger,
@@ -52,52 +36,59 @@ actor FunctionPool {
         self.logger = logger
         self.metrics = metrics
         self.memory = memory
-        self.idleTimeout = idleTimeout
-        if let (count, qualifier) = function.provisionedConcurrency {
-            provisioned = ProvisionedConcurrencyStatus(
-                qualifier: qualifier, requested: count, allocated: 0, lastModified: Self.timestamp())
+        let provisioned = function.provisionedConcurrency.map { count, qualifier in
+            ProvisionedConcurrencyStatus(qualifier: qualifier, requested: count, allocated: 0, lastModified: Self.timestamp())
         }
+        state = WarmPool(idleTimeout: Int64(idleTimeout.milliseconds), provisioned: provisioned)
+        (provisioningRequests, provisioningNeeded) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
     }
 
     func invoke(_ request: InvocationRequest) async throws -> InvocationResult {
-        guard !stopped else { throw InvokeError(.shuttingDown, "the host is shutting down") }
-        let generation = self.generation
+        let (acquisition, actions) = state.acquire { self.workers[$0]?.isAlive == true }
+        await execute(actions)
+        let id: WarmPool.EnvironmentID
         let worker: Worker
-        let isProvisioned: Bool
-        if let warm = takeIdleProvisioned() {
-            (worker, isProvisioned) = (warm, true)
-        } else if let warm = takeIdleWorker() {
-            (worker, isProvisioned) = (warm, false)
-        } else {
+        switch acquisition {
+        case .shuttingDown:
+            throw InvokeError(.shuttingDown, "the host is shutting down")
+        case .reuse(let warm, _):
+            guard let found = workers[warm] else {
+                _ = state.finished(warm, reusable: false, now: clock.now())
+                throw InvokeError(.spawnFailed, "worker \(warm) is gone")
+            }
+            (id, worker) = (warm, found)
+        case .start(let new):
             metrics.coldStarts.increment()
-            worker = try await startWorker(provisioned: false)
-            isProvisioned = false
-            if stopped {
+            do {
+                worker = try await startWorker(provisioned: false)
+            } catch {
+                state.startFailed(new)
+                throw error
+            }
+            guard state.started(new) else {
                 await worker.stop()
                 throw InvokeError(.shuttingDown, "the host is shutting down")
             }
+            (id, workers[new]) = (new, worker)
         }
-        busy[ObjectIdentifier(worker)] = (worker, isProvisioned)
         updateGauges()
         let (result, reusable) = await worker.invoke(request)
-        busy[ObjectIdentifier(worker)] = nil
         record(worker.lastReport, failed: result.functionError != nil, outOfMemory: !worker.isAlive && worker.exitedOutOfMemory)
-        if reusable && !stopped && generation == self.generation {
-            if isProvisioned && provisionedAlive <= (provisioned?.requested ?? 0) {
-                idleProvisioned.append(worker)
-            } else {
-                if isProvisioned { provisionedAlive -= 1 }
-                idle.append(IdleWorker(worker: worker, since: clock.now()))
-            }
-        } else {
-            if isProvisioned {
-                provisionedAlive -= 1
-                replenishProvisioned()
-            }
-            await worker.stop()
-        }
+        await execute(state.finished(id, reusable: reusable, now: clock.now()))
         updateGauges()
         return result
+    }
+
+    /// Carries out decisions: stops workers, asks ``maintain()`` for provisioned ones.
+    private func execute(_ actions: [WarmPool.Action]) async {
+        for action in actions {
+            switch action {
+            case .stop(let id):
+                await workers.removeValue(forKey: id)?.stop()
+            case .provision:
+                provisioningNeeded.yield()
+            }
+        }
     }
 
     private func record(_ report: InvocationReport?, failed: Bool, outOfMemory: Bool) {
@@ -111,15 +102,15 @@ actor FunctionPool {
 
     /// Cheap enough for every invoke: the idle lists as they stand.
     private func updateGauges() {
-        metrics.warmWorkers.set(idle.count + idleProvisioned.count)
-        metrics.busyWorkers.set(busy.count)
+        metrics.warmWorkers.set(state.idleCount)
+        metrics.busyWorkers.set(state.busyCount)
     }
 
     /// Before a `/metrics` scrape: warm counts only idle workers whose process still runs, so one
     /// that exited while idle is not reported (looking at each worker is kept off the invoke path).
     func refreshGauges() {
-        metrics.warmWorkers.set(idle.count { $0.worker.isAlive } + idleProvisioned.count { $0.isAlive })
-        metrics.busyWorkers.set(busy.count)
+        metrics.warmWorkers.set(state.idleEnvironments.count { workers[$0]?.isAlive == true })
+        metrics.busyWorkers.set(state.busyCount)
     }
 
     private func startWorker(provisioned: Bool) async throws -> Worker {
@@ -135,60 +126,40 @@ actor FunctionPool {
         return try await Worker.start(function, settings: settings, sink: sink, logger: logger, options: options)
     }
 
-    /// The most recently used idle worker that is still alive; dead ones are dropped.
-    private func takeIdleWorker() -> Worker? {
-        while let entry = idle.popLast() {
-            if entry.worker.isAlive { return entry.worker }
-            Task { await entry.worker.stop() }
-        }
-        return nil
-    }
-
-    private func takeIdleProvisioned() -> Worker? {
-        while let worker = idleProvisioned.popLast() {
-            if worker.isAlive { return worker }
-            provisionedAlive -= 1
-            Task { await worker.stop() }
-            replenishProvisioned()
-        }
-        return nil
-    }
-
     // MARK: Idle eviction
 
-    /// Stops on-demand workers idle since before `now - idleTimeout` (host clock); returns how many.
+    /// Stops on-demand workers idle for the idle timeout or longer (host clock); returns how many.
     @discardableResult
     func evictIdle() async -> Int {
-        let cutoff = clock.now() - Int64(idleTimeout.milliseconds)
-        let expired = idle.filter { $0.since <= cutoff }
-        guard !expired.isEmpty else { return 0 }
-        idle.removeAll { $0.since <= cutoff }
+        let evicted = state.evict(now: clock.now())
+        guard !evicted.isEmpty else { return 0 }
         updateGauges()
-        for entry in expired {
-            logger.debug(
-                "idle worker evicted", metadata: ["function.name": "\(function.functionName)"])
-            await entry.worker.stop()
-        }
-        return expired.count
+        logger.debug("idle workers evicted", metadata: ["function.name": "\(function.functionName)", "count": "\(evicted.count)"])
+        await execute(evicted)
+        return evicted.count
     }
 
     // MARK: Provisioned concurrency
 
-    /// Starts and initialises the configured provisioned workers; returns once they are ready,
-    /// or once a few tries with backoff could not start them all (then the configuration reports
+    /// Starts missing provisioned workers whenever they are asked for, until the task is cancelled
+    /// (the supervisor's service runs it).
+    func maintain() async {
+        for await _ in provisioningRequests { await provision() }
+    }
+
+    /// Starts and initialises the missing provisioned workers; returns once they are ready, or
+    /// once a few tries with backoff could not start them all (then the configuration reports
     /// `FAILED` with the last reason, until a later call starts them).
     func provision() async {
         for attempt in 0..<Self.provisioningTries {
-            guard let provisioned, !stopped else { return }
-            let missing = provisioned.requested - provisionedAlive - provisioning
-            guard missing > 0 else { return }
+            let missing = state.startProvisioning()
+            guard !missing.isEmpty else { return }
             let failure = await startProvisioned(missing)
-            self.provisioned?.allocated = provisionedAlive
-            self.provisioned?.failureReason = nil
+            let giveUp = attempt + 1 == Self.provisioningTries
+            state.provisioningRound(failure: failure, giveUp: giveUp)
             updateGauges()
             guard let failure else { return }
-            if attempt + 1 == Self.provisioningTries {
-                self.provisioned?.failureReason = failure
+            if giveUp {
                 logger.error(
                     "provisioned concurrency failed: workers could not be started",
                     metadata: ["function.name": "\(function.functionName)", "error": "\(failure)"])
@@ -198,34 +169,24 @@ actor FunctionPool {
         }
     }
 
-    /// Tries to start and park this many provisioned workers; why one failed, if any did.
-    private func startProvisioned(_ count: Int) async -> String? {
-        provisioning += count
-        let startedGeneration = generation
+    /// Starts the provisioned environments `ids` in parallel; why one failed, if any did.
+    private func startProvisioned(_ ids: [WarmPool.EnvironmentID]) async -> String? {
         var failure: String?
-        await withTaskGroup(of: Result<Worker, ProvisioningFailure>.self) { group in
-            for _ in 0..<count {
-                group.addTask { await self.startProvisionedWorker() }
+        await withTaskGroup(of: (WarmPool.EnvironmentID, Result<Worker, ProvisioningFailure>).self) { group in
+            for id in ids {
+                group.addTask { (id, await self.startProvisionedWorker()) }
             }
-            for await outcome in group {
-                provisioning -= 1
+            for await (id, outcome) in group {
                 switch outcome {
                 case .failure(let reason):
+                    state.provisionedFailed(id)
                     failure = reason.description
                 case .success(let worker):
-                    // A worker started before a drain runs the old code.
-                    if stopped || startedGeneration != generation
-                        || provisionedAlive >= (self.provisioned?.requested ?? 0)
-                    {
-                        await worker.stop()
-                        continue
-                    }
-                    provisionedAlive += 1
-                    idleProvisioned.append(worker)
+                    workers[id] = worker
+                    await execute(state.provisionedStarted(id, now: clock.now()))
                 }
             }
         }
-        if startedGeneration != generation { replenishProvisioned() }
         return failure
     }
 
@@ -256,38 +217,17 @@ actor FunctionPool {
         }
     }
 
-    private func replenishProvisioned() {
-        guard !stopped, let provisioned, provisionedAlive + provisioning < provisioned.requested else { return }
-        self.provisioned?.allocated = provisionedAlive
-        Task { await self.provision() }
-    }
-
     /// The configuration and how much of it is allocated, or `nil`.
-    func provisionedStatus() -> ProvisionedConcurrencyStatus? {
-        guard var status = provisioned else { return nil }
-        status.allocated = provisionedAlive
-        return status
-    }
+    func provisionedStatus() -> ProvisionedConcurrencyStatus? { state.provisionedStatus }
 
     /// Sets or removes provisioned concurrency; new workers start in the background, surplus idle ones stop.
     func setProvisioned(_ count: Int?, qualifier: String) async -> ProvisionedConcurrencyStatus? {
-        if let count {
-            provisioned = ProvisionedConcurrencyStatus(
-                qualifier: qualifier, requested: count, allocated: provisionedAlive, lastModified: Self.timestamp())
-        } else {
-            provisioned = nil
-        }
+        let actions = state.setProvisioned(count, qualifier: qualifier, timestamp: Self.timestamp())
         // The answer is this call's own setting: a concurrent call may change it while this one
         // waits for workers to stop below (a Put racing a Delete answered 500 otherwise).
-        let answer = provisionedStatus()
-        let target = count ?? 0
-        while provisionedAlive > target, let worker = idleProvisioned.popLast() {
-            provisionedAlive -= 1
-            await worker.stop()
-        }
-        // Busy surplus workers become on-demand when they finish (see invoke).
+        let answer = state.provisionedStatus
         updateGauges()
-        replenishProvisioned()
+        await execute(actions)
         return answer
     }
 
@@ -297,28 +237,28 @@ actor FunctionPool {
     /// invocation (running the old code) ends, provisioned ones are replaced; later invocations
     /// get fresh workers. `layerRoots` replaces the merged layer directories when layers changed.
     func drain(layerRoots: [[String]: String]? = nil) async {
-        generation += 1
         if let layerRoots { settings.sandbox.layerRoots = layerRoots }
-        let stale = idle.map(\.worker) + idleProvisioned
-        provisionedAlive -= idleProvisioned.count
-        idle.removeAll()
-        idleProvisioned.removeAll()
+        let actions = state.drain()
         updateGauges()
         await withDiscardingTaskGroup { group in
-            for worker in stale { group.addTask { await worker.stop() } }
+            for case .stop(let id) in actions {
+                guard let worker = workers.removeValue(forKey: id) else { continue }
+                group.addTask { await worker.stop() }
+            }
         }
         await provision()
     }
 
     /// Stops every worker; invocations in flight end as their workers die.
     func stop() async {
-        stopped = true
-        let all = idle.map(\.worker) + idleProvisioned + busy.values.map(\.worker)
-        idle.removeAll()
-        idleProvisioned.removeAll()
+        let actions = state.stop()
+        provisioningNeeded.finish()
         updateGauges()
         await withDiscardingTaskGroup { group in
-            for worker in all { group.addTask { await worker.stop() } }
+            for case .stop(let id) in actions {
+                guard let worker = workers.removeValue(forKey: id) else { continue }
+                group.addTask { await worker.stop() }
+            }
         }
     }
 

@@ -93,13 +93,16 @@ public final class Supervisor: Invoker, ConcurrencyControl, Service {
         }
     }
 
-    /// Evicts idle workers until graceful shutdown, then stops every worker.
+    /// Evicts idle workers and replaces lost provisioned ones until graceful shutdown, then stops every worker.
     public func run() async throws {
         let interval = min(max(limits.idleTimeout / 4, .milliseconds(10)), .seconds(5))
         await cancelWhenGracefulShutdown {
-            while !Task.isCancelled {
-                try? await self.clock.sleep(milliseconds: Int64(interval.milliseconds))
-                for pool in self.pools.values { await pool.evictIdle() }
+            await withDiscardingTaskGroup { group in
+                for pool in self.pools.values { group.addTask { await pool.maintain() } }
+                while !Task.isCancelled {
+                    try? await self.clock.sleep(milliseconds: Int64(interval.milliseconds))
+                    for pool in self.pools.values { await pool.evictIdle() }
+                }
             }
         }
         await stop()

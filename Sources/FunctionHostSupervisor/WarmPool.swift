@@ -1,0 +1,271 @@
+import FunctionHostCore
+
+/// Which of one function's execution environments serves, and when environments start and stop,
+/// as a pure state machine: every decision of ``FunctionPool``, none of its processes.
+///
+/// Provisioned environments take invocations first and are never evicted; above them the most
+/// recently used idle on-demand one is reused, and a new one is started when none is idle.
+/// On-demand environments idle for ``idleTimeout`` are evicted. An environment that cannot be
+/// reused (it timed out, crashed, or runs code from before a reload) is stopped; a provisioned
+/// one that is lost is replaced. Methods take the host-clock time as `now` (epoch milliseconds)
+/// and return the ``Action``s the owner carries out; environments are named by ``EnvironmentID``,
+/// the owner maps them to its workers. Not thread-safe: the owner serialises calls.
+struct WarmPool: Sendable {
+    typealias EnvironmentID = UInt64
+
+    enum Kind: Sendable, Hashable {
+        case onDemand
+        case provisioned
+    }
+
+    enum Phase: Sendable, Hashable {
+        /// Its process is being started (and, when provisioned, initialised).
+        case starting
+        /// Waiting for an invocation since `since` (epoch milliseconds).
+        case idle(since: Int64)
+        case busy
+    }
+
+    struct Environment: Sendable, Hashable {
+        var kind: Kind
+        var phase: Phase
+        /// The pool's ``generation`` when it started: an older one runs replaced code.
+        var generation: Int
+    }
+
+    /// What the owner does after a decision.
+    enum Action: Sendable, Hashable {
+        /// Stop this environment's process tree and forget it.
+        case stop(EnvironmentID)
+        /// Start the missing provisioned environments (in the background: ``startProvisioning()``).
+        case provision
+    }
+
+    /// What ``acquire(isAlive:)`` decided for one invocation.
+    enum Acquisition: Sendable, Hashable {
+        /// Run it on this warm environment (now busy).
+        case reuse(EnvironmentID, Kind)
+        /// Start this new on-demand environment for it (a cold start), then ``started(_:)``.
+        case start(EnvironmentID)
+        /// The pool is stopped.
+        case shuttingDown
+    }
+
+    /// How long an on-demand environment may stay idle, in milliseconds.
+    let idleTimeout: Int64
+    private(set) var environments: [EnvironmentID: Environment] = [:]
+    /// Idle on-demand environments; the last is the most recently used.
+    private var idleOnDemand: [EnvironmentID] = []
+    private var idleProvisioned: [EnvironmentID] = []
+    private(set) var busyCount = 0
+    private(set) var stopped = false
+    /// Bumped by ``drain()``.
+    private(set) var generation = 0
+    private var nextID: EnvironmentID = 0
+    /// Provisioned concurrency as configured (`allocated` is filled in by ``provisionedStatus``).
+    private var provisioned: ProvisionedConcurrencyStatus?
+    /// Provisioned environments started and initialised (idle or busy).
+    private(set) var provisionedAlive = 0
+    /// Provisioned environments being started.
+    private(set) var provisioning = 0
+
+    init(idleTimeout: Int64, provisioned: ProvisionedConcurrencyStatus? = nil) {
+        self.idleTimeout = idleTimeout
+        self.provisioned = provisioned
+    }
+
+    /// Idle environments, provisioned or not.
+    var idleCount: Int { idleOnDemand.count + idleProvisioned.count }
+
+    /// Every idle environment (for a liveness check outside the invoke path).
+    var idleEnvironments: [EnvironmentID] { idleProvisioned + idleOnDemand }
+
+    // MARK: Invocations
+
+    /// Chooses the environment for one invocation: an idle provisioned one, else the most recently
+    /// used idle on-demand one, else a new one. Idle environments whose process exited
+    /// (`isAlive` false) are dropped on the way, and lost provisioned ones replaced.
+    mutating func acquire(isAlive: (EnvironmentID) -> Bool) -> (Acquisition, [Action]) {
+        guard !stopped else { return (.shuttingDown, []) }
+        var actions: [Action] = []
+        while let id = idleProvisioned.popLast() {
+            guard isAlive(id) else {
+                environments[id] = nil
+                provisionedAlive -= 1
+                actions.append(.stop(id))
+                continue
+            }
+            environments[id]?.phase = .busy
+            busyCount += 1
+            return (.reuse(id, .provisioned), actions + replenishment())
+        }
+        let replenish = replenishment()
+        while let id = idleOnDemand.popLast() {
+            guard isAlive(id) else {
+                environments[id] = nil
+                actions.append(.stop(id))
+                continue
+            }
+            environments[id]?.phase = .busy
+            busyCount += 1
+            return (.reuse(id, .onDemand), actions + replenish)
+        }
+        let id = newEnvironment(.onDemand)
+        return (.start(id), actions + replenish)
+    }
+
+    /// A cold start's process is up: true, or false when the pool stopped meanwhile (the owner
+    /// stops it and answers that the host is shutting down).
+    mutating func started(_ id: EnvironmentID) -> Bool {
+        guard !stopped else {
+            environments[id] = nil
+            return false
+        }
+        environments[id]?.phase = .busy
+        busyCount += 1
+        return true
+    }
+
+    /// A cold start could not start its process.
+    mutating func startFailed(_ id: EnvironmentID) {
+        environments[id] = nil
+    }
+
+    /// An invocation ended on `id`; `reusable` is false when its environment must be replaced
+    /// (timeout, crash, out of memory). A provisioned environment beyond the configured count
+    /// (lowered meanwhile) becomes on-demand.
+    mutating func finished(_ id: EnvironmentID, reusable: Bool, now: Int64) -> [Action] {
+        guard let environment = environments[id] else { return [] }
+        busyCount -= 1
+        let isProvisioned = environment.kind == .provisioned
+        guard reusable, !stopped, environment.generation == generation else {
+            environments[id] = nil
+            guard isProvisioned else { return [.stop(id)] }
+            provisionedAlive -= 1
+            return [.stop(id)] + replenishment()
+        }
+        if isProvisioned, provisionedAlive <= provisioned?.requested ?? 0 {
+            environments[id]?.phase = .idle(since: now)
+            idleProvisioned.append(id)
+        } else {
+            if isProvisioned { provisionedAlive -= 1 }
+            environments[id] = Environment(kind: .onDemand, phase: .idle(since: now), generation: environment.generation)
+            idleOnDemand.append(id)
+        }
+        return []
+    }
+
+    /// Evicts on-demand environments idle since `now - idleTimeout` or earlier.
+    mutating func evict(now: Int64) -> [Action] {
+        let cutoff = now - idleTimeout
+        var evicted: [Action] = []
+        idleOnDemand.removeAll { id in
+            guard case .idle(let since) = environments[id]?.phase, since <= cutoff else { return false }
+            environments[id] = nil
+            evicted.append(.stop(id))
+            return true
+        }
+        return evicted
+    }
+
+    // MARK: Provisioned concurrency
+
+    /// Registers the provisioned environments missing now as starting; the owner starts them and
+    /// reports each with ``provisionedStarted(_:now:)`` or ``provisionedFailed(_:)``.
+    mutating func startProvisioning() -> [EnvironmentID] {
+        guard !stopped, let provisioned else { return [] }
+        let missing = provisioned.requested - provisionedAlive - provisioning
+        guard missing > 0 else { return [] }
+        provisioning += missing
+        return (0..<missing).map { _ in newEnvironment(.provisioned) }
+    }
+
+    /// A provisioned environment is up and initialised: parked, or stopped when it is no longer
+    /// wanted (the pool stopped, the code was reloaded while it started, or the count was lowered).
+    mutating func provisionedStarted(_ id: EnvironmentID, now: Int64) -> [Action] {
+        provisioning -= 1
+        guard let environment = environments[id] else { return [] }
+        guard !stopped, environment.generation == generation, provisionedAlive < provisioned?.requested ?? 0 else {
+            environments[id] = nil
+            // One started before a reload runs the old code: its replacement starts now.
+            return environment.generation == generation ? [.stop(id)] : [.stop(id), .provision]
+        }
+        provisionedAlive += 1
+        environments[id]?.phase = .idle(since: now)
+        idleProvisioned.append(id)
+        return []
+    }
+
+    /// A provisioned environment could not start or failed its init.
+    mutating func provisionedFailed(_ id: EnvironmentID) {
+        provisioning -= 1
+        environments[id] = nil
+    }
+
+    /// After a round of ``startProvisioning()``: `nil` when every environment came up, else the
+    /// last failure; `giveUp` after the last try reports the configuration `FAILED` with it.
+    mutating func provisioningRound(failure: String?, giveUp: Bool) {
+        provisioned?.failureReason = failure != nil && giveUp ? failure : nil
+    }
+
+    /// The configuration and how much of it is allocated, or `nil`.
+    var provisionedStatus: ProvisionedConcurrencyStatus? {
+        guard var status = provisioned else { return nil }
+        status.allocated = provisionedAlive
+        return status
+    }
+
+    /// Sets (or with `nil` removes) provisioned concurrency at `timestamp`: surplus idle
+    /// provisioned environments stop (busy ones become on-demand when they finish), missing
+    /// ones are to be started.
+    mutating func setProvisioned(_ count: Int?, qualifier: String, timestamp: String) -> [Action] {
+        provisioned = count.map {
+            ProvisionedConcurrencyStatus(qualifier: qualifier, requested: $0, allocated: provisionedAlive, lastModified: timestamp)
+        }
+        var actions: [Action] = []
+        while provisionedAlive > count ?? 0, let id = idleProvisioned.popLast() {
+            environments[id] = nil
+            provisionedAlive -= 1
+            actions.append(.stop(id))
+        }
+        return actions + replenishment()
+    }
+
+    // MARK: Reload and shutdown
+
+    /// The code or layers changed: idle environments stop now, busy ones when their invocation
+    /// ends; provisioned ones are started again.
+    mutating func drain() -> [Action] {
+        generation += 1
+        let stale = idleProvisioned + idleOnDemand
+        provisionedAlive -= idleProvisioned.count
+        idleProvisioned.removeAll()
+        idleOnDemand.removeAll()
+        for id in stale { environments[id] = nil }
+        return stale.map(Action.stop) + [.provision]
+    }
+
+    /// Stops everything: idle and busy environments stop now; invocations in flight end as they die.
+    mutating func stop() -> [Action] {
+        stopped = true
+        let all = environments.filter { $0.value.phase != .starting }.keys.sorted()
+        idleProvisioned.removeAll()
+        idleOnDemand.removeAll()
+        for id in all where environments[id]?.phase != .busy { environments[id] = nil }
+        return all.map(Action.stop)
+    }
+
+    // MARK: Helpers
+
+    private mutating func newEnvironment(_ kind: Kind) -> EnvironmentID {
+        nextID += 1
+        environments[nextID] = Environment(kind: kind, phase: .starting, generation: generation)
+        return nextID
+    }
+
+    /// `[.provision]` when provisioned environments are missing and not being started.
+    private func replenishment() -> [Action] {
+        guard !stopped, let provisioned, provisionedAlive + provisioning < provisioned.requested else { return [] }
+        return [.provision]
+    }
+}

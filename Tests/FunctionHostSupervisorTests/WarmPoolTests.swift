@@ -1,0 +1,272 @@
+import FunctionHostCore
+import Testing
+
+@testable import FunctionHostSupervisor
+
+/// The warm pool's decisions, without processes: which environment serves, and when they start and stop.
+@Suite struct WarmPoolTests {
+    private static let alive: @Sendable (WarmPool.EnvironmentID) -> Bool = { _ in true }
+
+    private func provisioned(_ count: Int) -> ProvisionedConcurrencyStatus {
+        ProvisionedConcurrencyStatus(qualifier: "live", requested: count, allocated: 0, lastModified: "t")
+    }
+
+    /// A pool with `count` provisioned environments started and parked; their ids.
+    private func poolWithProvisioned(_ count: Int) -> (WarmPool, [WarmPool.EnvironmentID]) {
+        var pool = WarmPool(idleTimeout: 1000, provisioned: provisioned(count))
+        let ids = pool.startProvisioning()
+        for id in ids {
+            let actions = pool.provisionedStarted(id, now: 0)
+            #expect(actions.isEmpty)
+        }
+        return (pool, ids)
+    }
+
+    /// Starts a cold environment for one invocation and returns its id.
+    private func coldStart(_ pool: inout WarmPool) -> WarmPool.EnvironmentID? {
+        guard case (.start(let id), _) = pool.acquire(isAlive: Self.alive) else { return nil }
+        let accepted1 = pool.started(id)
+        #expect(accepted1)
+        return id
+    }
+
+    @Test func aColdStartThenTheSameEnvironmentWarm() throws {
+        var pool = WarmPool(idleTimeout: 1000)
+        let first = try #require(coldStart(&pool))
+        #expect(pool.busyCount == 1)
+        let afterFinish1 = pool.finished(first, reusable: true, now: 10)
+        #expect(afterFinish1.isEmpty)
+        #expect(pool.idleCount == 1 && pool.busyCount == 0)
+        let (again, actions) = pool.acquire(isAlive: Self.alive)
+        #expect(again == .reuse(first, .onDemand))
+        #expect(actions.isEmpty)
+    }
+
+    @Test func theMostRecentlyUsedIdleEnvironmentServesFirst() throws {
+        var pool = WarmPool(idleTimeout: 1000)
+        let a = try #require(coldStart(&pool))
+        let b = try #require(coldStart(&pool))
+        _ = pool.finished(b, reusable: true, now: 10)
+        _ = pool.finished(a, reusable: true, now: 20)
+        let acquisition1 = pool.acquire(isAlive: Self.alive)
+        #expect(acquisition1.0 == .reuse(a, .onDemand))
+        let acquisition2 = pool.acquire(isAlive: Self.alive)
+        #expect(acquisition2.0 == .reuse(b, .onDemand))
+    }
+
+    @Test func aTimedOutOrCrashedEnvironmentIsStoppedNotReused() throws {
+        var pool = WarmPool(idleTimeout: 1000)
+        let id = try #require(coldStart(&pool))
+        let afterFinish2 = pool.finished(id, reusable: false, now: 10)
+        #expect(afterFinish2 == [.stop(id)])
+        #expect(pool.environments.isEmpty)
+        guard case (.start(let next), _) = pool.acquire(isAlive: Self.alive) else {
+            Issue.record("a new environment must start")
+            return
+        }
+        #expect(next != id)
+    }
+
+    @Test func anIdleEnvironmentWhoseProcessExitedIsDroppedOnTheWay() throws {
+        var pool = WarmPool(idleTimeout: 1000)
+        let dead = try #require(coldStart(&pool))
+        let live = try #require(coldStart(&pool))
+        _ = pool.finished(live, reusable: true, now: 1)
+        _ = pool.finished(dead, reusable: true, now: 2)
+        let (acquisition, actions) = pool.acquire { $0 != dead }
+        #expect(acquisition == .reuse(live, .onDemand))
+        #expect(actions == [.stop(dead)])
+        #expect(pool.environments[dead] == nil)
+    }
+
+    @Test func aFailedColdStartLeavesNothingBehind() {
+        var pool = WarmPool(idleTimeout: 1000)
+        guard case (.start(let id), _) = pool.acquire(isAlive: Self.alive) else {
+            Issue.record("a cold start was expected")
+            return
+        }
+        pool.startFailed(id)
+        #expect(pool.environments.isEmpty && pool.busyCount == 0)
+    }
+
+    @Test func onlyEnvironmentsIdlePastTheTimeoutAreEvicted() throws {
+        var pool = WarmPool(idleTimeout: 1000)
+        let old = try #require(coldStart(&pool))
+        let recent = try #require(coldStart(&pool))
+        let busy = try #require(coldStart(&pool))
+        _ = pool.finished(old, reusable: true, now: 0)
+        _ = pool.finished(recent, reusable: true, now: 500)
+        let evicted1 = pool.evict(now: 999)
+        #expect(evicted1.isEmpty)
+        let evicted2 = pool.evict(now: 1000)
+        #expect(evicted2 == [.stop(old)])
+        // A busy environment is never evicted, however long it runs.
+        let evicted3 = pool.evict(now: 100_000)
+        #expect(evicted3 == [.stop(recent)])
+        #expect(pool.environments[busy]?.phase == .busy)
+    }
+
+    @Test func evictionRacingAnInvokeNeverStopsTheEnvironmentTaken() throws {
+        var pool = WarmPool(idleTimeout: 1000)
+        let id = try #require(coldStart(&pool))
+        _ = pool.finished(id, reusable: true, now: 0)
+        // The invoke takes it first: eviction at a later time finds nothing idle.
+        let acquisition3 = pool.acquire(isAlive: Self.alive)
+        #expect(acquisition3.0 == .reuse(id, .onDemand))
+        let evicted4 = pool.evict(now: 5000)
+        #expect(evicted4.isEmpty)
+        // Parked again, its idle time starts over.
+        _ = pool.finished(id, reusable: true, now: 5000)
+        let evicted5 = pool.evict(now: 5999)
+        #expect(evicted5.isEmpty)
+        let evicted6 = pool.evict(now: 6000)
+        #expect(evicted6 == [.stop(id)])
+    }
+
+    @Test func provisionedEnvironmentsServeFirstAndAreNeverEvicted() throws {
+        var (pool, ids) = poolWithProvisioned(2)
+        #expect(pool.provisionedStatus?.allocated == 2)
+        #expect(pool.provisionedStatus?.status == "READY")
+        let onDemand = try #require(coldStartAfterProvisionedAreBusy(&pool, count: 2))
+        _ = pool.finished(onDemand, reusable: true, now: 0)
+        let evicted7 = pool.evict(now: 1_000_000)
+        #expect(evicted7 == [.stop(onDemand)])
+        #expect(Set(pool.idleEnvironments).isEmpty)
+        for id in ids { _ = pool.finished(id, reusable: true, now: 0) }
+        let evicted8 = pool.evict(now: 1_000_000)
+        #expect(evicted8.isEmpty)
+        #expect(Set(pool.idleEnvironments) == Set(ids))
+    }
+
+    /// Takes `count` provisioned environments, then cold-starts one more.
+    private func coldStartAfterProvisionedAreBusy(_ pool: inout WarmPool, count: Int) -> WarmPool.EnvironmentID? {
+        for _ in 0..<count {
+            guard case (.reuse(_, .provisioned), _) = pool.acquire(isAlive: Self.alive) else { return nil }
+        }
+        return coldStart(&pool)
+    }
+
+    @Test func aProvisionedEnvironmentThatCrashesIsReplaced() throws {
+        var (pool, ids) = poolWithProvisioned(1)
+        let id = try #require(ids.first)
+        let acquisition4 = pool.acquire(isAlive: Self.alive)
+        #expect(acquisition4.0 == .reuse(id, .provisioned))
+        let afterFinish3 = pool.finished(id, reusable: false, now: 0)
+        #expect(afterFinish3 == [.stop(id), .provision])
+        #expect(pool.provisionedStatus?.allocated == 0)
+        let replacement = pool.startProvisioning()
+        #expect(replacement.count == 1)
+        // While it starts, nothing more is asked for.
+        let starting1 = pool.startProvisioning()
+        #expect(starting1.isEmpty)
+        _ = pool.provisionedStarted(replacement[0], now: 0)
+        #expect(pool.provisionedStatus?.allocated == 1)
+    }
+
+    @Test func aProvisionedEnvironmentThatDiedWhileIdleIsReplacedWhenFound() throws {
+        var (pool, ids) = poolWithProvisioned(1)
+        let (acquisition, actions) = pool.acquire { _ in false }
+        guard case .start = acquisition else {
+            Issue.record("with the provisioned one dead, a cold start was expected: \(acquisition)")
+            return
+        }
+        #expect(actions == [.stop(ids[0]), .provision])
+    }
+
+    @Test func aCrashDuringProvisionedInitIsRetriedByTheOwner() {
+        var pool = WarmPool(idleTimeout: 1000, provisioned: provisioned(2))
+        let first = pool.startProvisioning()
+        pool.provisionedFailed(first[0])
+        _ = pool.provisionedStarted(first[1], now: 0)
+        pool.provisioningRound(failure: "Runtime.ExitError", giveUp: false)
+        #expect(pool.provisionedStatus?.status == "IN_PROGRESS")
+        let starting2 = pool.startProvisioning()
+        #expect(starting2.count == 1)
+        pool.provisioningRound(failure: "Runtime.ExitError", giveUp: true)
+        #expect(pool.provisionedStatus?.status == "FAILED")
+        #expect(pool.provisionedStatus?.failureReason == "Runtime.ExitError")
+    }
+
+    @Test func loweringProvisionedConcurrencyStopsIdleSurplusAndDemotesBusySurplus() throws {
+        var (pool, ids) = poolWithProvisioned(3)
+        let acquisition5 = pool.acquire(isAlive: Self.alive)
+        #expect(acquisition5.0 == .reuse(ids[2], .provisioned))
+        let actions = pool.setProvisioned(1, qualifier: "live", timestamp: "t2")
+        #expect(actions == [.stop(ids[1]), .stop(ids[0])])
+        #expect(pool.provisionedStatus?.requested == 1)
+        // The busy one is the only provisioned environment left: it stays provisioned.
+        _ = pool.finished(ids[2], reusable: true, now: 0)
+        #expect(pool.environments[ids[2]]?.kind == .provisioned)
+
+        let other = poolWithProvisioned(2)
+        var second = other.0
+        let more = other.1
+        for _ in 0..<2 { _ = second.acquire(isAlive: Self.alive) }
+        let afterSet1 = second.setProvisioned(nil, qualifier: "live", timestamp: "t")
+        #expect(afterSet1.isEmpty)
+        // Busy surplus becomes on-demand when it finishes, and may then be evicted.
+        for id in more { _ = second.finished(id, reusable: true, now: 0) }
+        #expect(more.allSatisfy { second.environments[$0]?.kind == .onDemand })
+        let evicted9 = second.evict(now: 1000)
+        #expect(evicted9.count == 2)
+    }
+
+    @Test func raisingProvisionedConcurrencyAsksForTheMissingOnes() {
+        var (pool, _) = poolWithProvisioned(1)
+        let afterSet2 = pool.setProvisioned(3, qualifier: "live", timestamp: "t")
+        #expect(afterSet2 == [.provision])
+        let starting3 = pool.startProvisioning()
+        #expect(starting3.count == 2)
+        #expect(pool.provisionedStatus?.status == "IN_PROGRESS")
+    }
+
+    @Test func aDrainStopsIdleEnvironmentsAndRetiresBusyOnesWhenTheyFinish() throws {
+        var (pool, provisionedIDs) = poolWithProvisioned(1)
+        _ = pool.acquire(isAlive: Self.alive)  // the provisioned one
+        let busy = try #require(coldStart(&pool))
+        let idle = try #require(coldStart(&pool))
+        _ = pool.finished(idle, reusable: true, now: 0)
+        let afterDrain1 = pool.drain()
+        #expect(afterDrain1 == [.stop(idle), .provision])
+        // Both busy ones ran the old code: stopped when they finish, the provisioned one replaced.
+        let afterFinish4 = pool.finished(busy, reusable: true, now: 0)
+        #expect(afterFinish4 == [.stop(busy)])
+        let afterFinish5 = pool.finished(provisionedIDs[0], reusable: true, now: 0)
+        #expect(afterFinish5 == [.stop(provisionedIDs[0]), .provision])
+        let starting4 = pool.startProvisioning()
+        #expect(starting4.count == 1)
+    }
+
+    @Test func aProvisionedEnvironmentStartedAcrossADrainIsStoppedAndStartedAgain() {
+        var pool = WarmPool(idleTimeout: 1000, provisioned: provisioned(1))
+        let starting = pool.startProvisioning()
+        _ = pool.drain()
+        let afterStart1 = pool.provisionedStarted(starting[0], now: 0)
+        #expect(afterStart1 == [.stop(starting[0]), .provision])
+        let starting5 = pool.startProvisioning()
+        #expect(starting5.count == 1)
+    }
+
+    @Test func stoppingStopsIdleAndBusyAndRefusesNewWork() throws {
+        var pool = WarmPool(idleTimeout: 1000)
+        let busy = try #require(coldStart(&pool))
+        let idle = try #require(coldStart(&pool))
+        guard case (.start(let starting), _) = pool.acquire(isAlive: Self.alive) else {
+            Issue.record("a cold start was expected")
+            return
+        }
+        _ = pool.finished(idle, reusable: true, now: 0)
+        let afterStop1 = pool.stop()
+        #expect(Set(afterStop1) == [.stop(busy), .stop(idle)])
+        let acquisition6 = pool.acquire(isAlive: Self.alive)
+        #expect(acquisition6.0 == .shuttingDown)
+        // A cold start that finishes after the stop is refused; the busy one is stopped when it ends.
+        let accepted2 = pool.started(starting)
+        #expect(!accepted2)
+        let afterFinish6 = pool.finished(busy, reusable: true, now: 0)
+        #expect(afterFinish6 == [.stop(busy)])
+        #expect(pool.environments.isEmpty)
+        let starting6 = pool.startProvisioning()
+        #expect(starting6.isEmpty)
+    }
+}
