@@ -65,8 +65,24 @@ enum CgroupFiles {
         return String(decoding: buffer[..<count], as: UTF8.self)
     }
 
-    static func readInteger(_ path: String) -> Int? {
-        read(path).flatMap { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+    /// The decimal number at the start of the open file `descriptor` (read again from offset 0,
+    /// without allocating), or `nil`.
+    static func readInteger(descriptor: Int32) -> Int? {
+        guard descriptor >= 0 else { return nil }
+        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 32) { buffer -> Int? in
+            let count = pread(descriptor, buffer.baseAddress, buffer.count, 0)
+            guard count > 0 else { return nil }
+            var value = 0
+            var digits = 0
+            for byte in buffer[..<count] {
+                guard (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) else { break }
+                let (shifted, overflow) = value.multipliedReportingOverflow(by: 10)
+                guard !overflow else { return nil }
+                value = shifted + Int(byte - UInt8(ascii: "0"))
+                digits += 1
+            }
+            return digits > 0 ? value : nil
+        }
     }
 
     /// The number after `key` in a flat-keyed file (`memory.events`, `memory.oom_control`).

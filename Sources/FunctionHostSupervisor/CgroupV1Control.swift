@@ -92,15 +92,22 @@ final class CgroupV1Control: ResourceControl {
 /// peak and OOM kills, removed when the worker is gone.
 struct CgroupWorker: WorkerResources {
     let directories: [String]
-    let peakFile: String
     let oomFile: String
+    /// The peak file, opened once: it is read after every invocation (the REPORT's Max Memory Used).
+    private let peak: Int32
+
+    init(directories: [String], peakFile: String, oomFile: String) {
+        self.directories = directories
+        self.oomFile = oomFile
+        peak = open(peakFile, O_RDONLY | O_CLOEXEC)
+    }
 
     var launchArguments: [String] { directories.flatMap { ["--cgroup", $0] } }
 
     func attach(pid: pid_t) {}
 
     func peakMegabytes() -> Int? {
-        CgroupFiles.readInteger(peakFile).map { max(1, ($0 + (1 << 20) - 1) >> 20) }
+        CgroupFiles.readInteger(descriptor: peak).map { max(1, ($0 + (1 << 20) - 1) >> 20) }
     }
 
     func wasOutOfMemory() -> Bool {
@@ -108,6 +115,7 @@ struct CgroupWorker: WorkerResources {
     }
 
     func release() {
+        if peak >= 0 { close(peak) }
         for directory in directories { CgroupFiles.remove(directory) }
     }
 }

@@ -63,6 +63,12 @@ def test_max_memory_used_reflects_what_the_function_allocated(memory_host):
     report = wait_for(lambda: next((m for m in reports(memory_host, "Hungry") if m.group(1) == request_id), None), 5,
                       what="the REPORT line")
     assert 64 <= int(report.group(2)) <= 128, report.group(0)
+    # The same worker, 32 MB more: the peak is read afresh after every invocation.
+    again, _ = invoke_json(client, "Hungry", {"allocate_mb": 32})
+    second_id = again["ResponseMetadata"]["RequestId"]
+    second = wait_for(lambda: next((m for m in reports(memory_host, "Hungry") if m.group(1) == second_id), None), 5,
+                      what="the second REPORT line")
+    assert int(second.group(2)) >= int(report.group(2)) + 30, (report.group(0), second.group(0))
 
 
 def test_allocating_past_memory_size_is_killed_reported_and_replaced(memory_host):
