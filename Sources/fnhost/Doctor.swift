@@ -18,6 +18,8 @@ struct Doctor: ParsableCommand {
         // The worker sandbox as the host will run it (issue 4): one line per protection, ok or OFF.
         if let launcher = LauncherLocation.path() {
             for line in SandboxCapabilities.probe(launcher: launcher).doctorLines { print(line) }
+            let disk = ScratchVolumes.unavailability()
+            print("sandbox: \(disk == nil ? "ok " : "OFF") /tmp on disk, not memory (\(disk ?? "loop-mounted ext4 per worker"))")
         } else {
             print("sandbox: OFF fnhost-launch not found")
         }
