@@ -15,7 +15,7 @@ import Synchronization
 /// A volume serves one worker and is destroyed after it (unmounted, image deleted): no file of one
 /// worker is ever seen by another. One spare per size in use is kept mounted and ready. All
 /// filesystem work (copying the size's freshly made template image, attaching a loop device,
-/// mounting, unmounting) runs on one thread of this object's own, never on Swift's task threads.
+/// mounting, unmounting) runs on threads of this object's own, never on Swift's task threads.
 /// Volumes a killed host left behind are unmounted and removed when the next one starts.
 public final class ScratchVolumes: Sendable {
     /// One mounted volume: `directory` is its mount point, bound at the worker's `/tmp`.
@@ -52,8 +52,15 @@ public final class ScratchVolumes: Sendable {
 
     private static let mkfs: String? = ["/usr/sbin/mkfs.ext4", "/sbin/mkfs.ext4"].first { (path: String) in access(path, X_OK) == 0 }
 
+    /// Threads preparing and destroying volumes. The kernel's loop and mount work mostly waits, so
+    /// a burst of cold starts goes several times faster with a few in parallel (16 volumes on this
+    /// 2-core machine under load: 112 ms in parallel against 574 ms one after another).
+    private static let threadCount = 4
+
     private struct State {
         var ready: [Int: [Volume]] = [:]
+        /// Spares of each size being prepared.
+        var preparing: [Int: Int] = [:]
         var waiting: [(megabytes: Int, continuation: CheckedContinuation<Volume, any Error>)] = []
         var inUse: Set<Volume> = []
         var released: [Volume] = []
@@ -61,12 +68,15 @@ public final class ScratchVolumes: Sendable {
         var nextID = 0
         var stopping: CheckedContinuation<Void, Never>?
         var stopped = false
+        var threadsRunning = ScratchVolumes.threadCount
     }
 
     private let directory: String
     private let logger: Logger
     private let state: Mutex<State>
     private let wake = DispatchSemaphore(value: 0)
+    /// The template image of each size, once made (made under this lock: once, by one thread).
+    private let templates = Mutex<[Int: String]>([:])
 
     /// Starts preparing one spare volume of each size in `sizes` (MB) in `directory` (created).
     public init(directory: String, sizes: Set<Int>, logger: Logger) throws {
@@ -74,9 +84,11 @@ public final class ScratchVolumes: Sendable {
         self.logger = logger
         state = Mutex(State(spareSizes: sizes))
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        let thread = Thread { [self] in work() }
-        thread.name = "fnhost scratch volumes"
-        thread.start()
+        for _ in 0..<Self.threadCount {
+            let thread = Thread { [self] in work() }
+            thread.name = "fnhost scratch volumes"
+            thread.start()
+        }
         wake.signal()
     }
 
@@ -108,7 +120,7 @@ public final class ScratchVolumes: Sendable {
         wake.signal()
     }
 
-    /// Destroys every volume, in use or not, and ends the thread (the host stops; its workers are gone).
+    /// Destroys every volume, in use or not, and ends the threads (the host stops; its workers are gone).
     public func shutdown() async {
         await withCheckedContinuation { continuation in
             let already = state.withLock { state in
@@ -118,14 +130,15 @@ public final class ScratchVolumes: Sendable {
                 return false
             }
             if already { continuation.resume() }
-            wake.signal()
+            for _ in 0..<Self.threadCount { wake.signal() }
         }
     }
 
-    // MARK: The thread
+    // MARK: The threads
 
     private enum Work {
         case serve(Int, CheckedContinuation<Volume, any Error>)
+        case refuse(CheckedContinuation<Volume, any Error>)
         case destroy(Volume)
         case spare(Int)
     }
@@ -143,22 +156,35 @@ public final class ScratchVolumes: Sendable {
                     } catch {
                         continuation.resume(throwing: error)
                     }
+                case .refuse(let continuation):
+                    continuation.resume(throwing: Failure("the host is stopping"))
                 case .destroy(let volume):
                     destroy(volume)
                 case .spare(let megabytes):
                     do {
                         let volume = try prepare(megabytes: megabytes)
-                        state.withLock { $0.ready[megabytes, default: []].append(volume) }
+                        state.withLock { state in
+                            state.preparing[megabytes, default: 1] -= 1
+                            state.ready[megabytes, default: []].append(volume)
+                        }
                     } catch {
                         logger.error("cannot prepare a /tmp volume", metadata: ["error": "\(error)"])
-                        state.withLock { _ = $0.spareSizes.remove(megabytes) }
+                        state.withLock { state in
+                            state.preparing[megabytes, default: 1] -= 1
+                            _ = state.spareSizes.remove(megabytes)
+                        }
                     }
                 }
             }
-            if let stopping = finishIfStopped() {
-                stopping.resume()
-                return
+            let exit = state.withLock { state -> (done: Bool, last: CheckedContinuation<Void, Never>?) in
+                guard state.stopped else { return (false, nil) }
+                state.threadsRunning -= 1
+                guard state.threadsRunning == 0 else { return (true, nil) }
+                defer { state.stopping = nil }
+                return (true, state.stopping)
             }
+            exit.last?.resume()
+            if exit.done { return }
         }
     }
 
@@ -166,32 +192,22 @@ public final class ScratchVolumes: Sendable {
     private func nextWork() -> Work? {
         state.withLock { state in
             if state.stopped {
-                for (_, continuation) in state.waiting {
-                    continuation.resume(throwing: Failure("the host is stopping"))
-                }
-                state.waiting.removeAll()
                 state.released += Array(state.ready.values.joined()) + Array(state.inUse)
                 state.ready.removeAll()
                 state.inUse.removeAll()
             }
             if !state.waiting.isEmpty {
                 let (megabytes, continuation) = state.waiting.removeFirst()
-                return .serve(megabytes, continuation)
+                return state.stopped ? .refuse(continuation) : .serve(megabytes, continuation)
             }
             if let volume = state.released.popLast() { return .destroy(volume) }
             guard !state.stopped else { return nil }
-            if let missing = state.spareSizes.sorted().first(where: { state.ready[$0, default: []].isEmpty }) {
-                return .spare(missing)
+            let missing = state.spareSizes.sorted().first { size in
+                state.ready[size, default: []].isEmpty && state.preparing[size, default: 0] == 0
             }
-            return nil
-        }
-    }
-
-    private func finishIfStopped() -> CheckedContinuation<Void, Never>? {
-        state.withLock { state in
-            guard state.stopped, let stopping = state.stopping else { return nil }
-            state.stopping = nil
-            return stopping
+            guard let missing else { return nil }
+            state.preparing[missing, default: 0] += 1
+            return .spare(missing)
         }
     }
 
@@ -226,23 +242,29 @@ public final class ScratchVolumes: Sendable {
     /// An empty ext4 filesystem with at least `megabytes` MB free, made once per size and copied
     /// for each volume: no journal (scratch space), nothing reserved for root.
     private func templateImage(megabytes: Int) throws -> String {
-        let path = "\(directory)/template-\(megabytes).img"
-        if access(path, R_OK) == 0 { return path }
+        try templates.withLock { (made: inout [Int: String]) throws(Failure) -> String in
+            if let path = made[megabytes] { return path }
+            let path = try makeTemplate(megabytes: megabytes)
+            made[megabytes] = path
+            return path
+        }
+    }
+
+    private func makeTemplate(megabytes: Int) throws(Failure) -> String {
         guard let mkfs = Self.mkfs else { throw Failure("mkfs.ext4 not found") }
-        let partial = path + ".partial"
-        unlink(partial)
-        let descriptor = open(partial, O_WRONLY | O_CREAT | O_CLOEXEC, 0o600)
-        guard descriptor >= 0 else { throw Failure("cannot create \(partial): \(String(cString: strerror(errno)))") }
+        let path = "\(directory)/template-\(megabytes).img"
+        let descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+        guard descriptor >= 0 else { throw Failure("cannot create \(path): \(String(cString: strerror(errno)))") }
         // ext4 keeps about 4 % of a small filesystem for its own tables and delayed allocation.
         let bytes = Int64(megabytes) * 1_048_576 * 104 / 100
         let sized = ftruncate(descriptor, off_t(bytes)) == 0
         close(descriptor)
-        guard sized else { throw Failure("cannot size \(partial): \(String(cString: strerror(errno)))") }
+        guard sized else { throw Failure("cannot size \(path): \(String(cString: strerror(errno)))") }
         let made = ProcessSpawner.run(
-            [mkfs, "-q", "-F", "-O", "^has_journal", "-E", "lazy_itable_init=1,nodiscard", "-m", "0", partial],
+            [mkfs, "-q", "-F", "-O", "^has_journal", "-E", "lazy_itable_init=1,nodiscard", "-m", "0", path],
             environment: ["PATH": "/usr/sbin:/sbin:/usr/bin:/bin"])
-        guard made.status == 0, rename(partial, path) == 0 else {
-            unlink(partial)
+        guard made.status == 0 else {
+            unlink(path)
             throw Failure("mkfs.ext4 failed: \(made.output)")
         }
         return path

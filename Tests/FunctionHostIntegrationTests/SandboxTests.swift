@@ -26,7 +26,8 @@ private func ownLoopbackListeners() -> Set<String> {
     let inodes = Set(
         descriptors.compactMap { try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/\($0)") }
             .filter { $0.hasPrefix("socket:[") }.map { String($0.dropFirst(8).dropLast()) })
-    let table = (try? String(contentsOfFile: "/proc/net/tcp", encoding: .utf8)) ?? ""
+    // Read to the end: a busy machine's table is larger than one read of a procfs file.
+    let table = FileHandle(forReadingAtPath: "/proc/net/tcp").map { String(decoding: $0.readDataToEndOfFile(), as: UTF8.self) } ?? ""
     var ports: Set<String> = []
     for line in table.split(separator: "\n").dropFirst() {
         let fields = line.split(separator: " ")
@@ -58,9 +59,9 @@ private func probe(_ host: TestHost, _ event: [String: Any], function: String = 
         try await withFunctionHost(template: template) { host in
             // A warm neighbour: its runtime waits in GET /next on a listener the prober can find.
             _ = try await probe(host, ["uid": true], function: "Neighbour")
-            let result = try await probe(host, ["runtime_apis": true])
             // Only this process's listeners: other programs on the machine may run older hosts.
             let ours = ownLoopbackListeners()
+            let result = try await probe(host, ["runtime_apis": ours.compactMap { Int($0) }])
             let answers = try #require(result["runtime_apis"] as? [String: String]).filter { ours.contains($0.key) }
             let served = answers.filter { $0.value.hasPrefix("HTTP/1.1 403") || $0.value.contains("Lambda-Runtime-") }
             #expect(served.isEmpty, "another worker's Runtime API answered a stranger: \(served)")
