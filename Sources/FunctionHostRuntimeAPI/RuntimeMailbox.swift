@@ -4,8 +4,10 @@ import NIOCore
 import NIOPosix
 import Synchronization
 
-/// The Runtime API state of one execution environment: hands one invocation at a time to the
-/// function process and collects its answer.
+/// The Runtime API of one execution environment, carried out: hands one invocation at a time to
+/// the function process and collects its answer. Every decision is ``ExecutionEnvironment``'s;
+/// this class holds what carries them out (the parked `/next` reply, continuations, the deadline
+/// timer, the delivery time).
 ///
 /// The host side calls ``waitUntilReady()``, ``invoke(_:timeout:)`` and ``close()``; the
 /// per-worker listener calls the `runtime…` methods. Every continuation and reply is resumed
@@ -19,34 +21,6 @@ import Synchronization
 /// `/next` (``returnUndelivered(requestID:)``), and a response cut off mid-body fails the
 /// invocation (``runtimeAnswerTruncated(requestID:)``) instead of returning what arrived.
 public final class RuntimeMailbox: Sendable {
-    /// States named as RAPID names them, for `InvalidStateTransition` messages.
-    enum State: Equatable {
-        /// Spawned; `/next` not called yet (`Started`).
-        case started
-        /// Waiting for work (`Ready`).
-        case ready
-        /// An invocation waits for the runtime's next `/next`.
-        case assigned
-        /// The event was delivered; waiting for `/response` or `/error` (`Running`).
-        case running(requestID: String)
-        /// Answered; waiting for `/next` (`RuntimeResponseSentState`).
-        case responded(requestID: String)
-        /// `/init/error` was posted (`InitError`).
-        case initFailed
-        case closed
-
-        var rapidName: String {
-            switch self {
-            case .started: "Started"
-            case .ready, .assigned: "Ready"
-            case .running: "Running"
-            case .responded: "RuntimeResponseSentState"
-            case .initFailed: "InitError"
-            case .closed: "Closed"
-            }
-        }
-    }
-
     /// An event handed to `/next`, with its absolute deadline.
     public struct Delivery: Sendable {
         public var request: InvocationRequest
@@ -91,14 +65,11 @@ public final class RuntimeMailbox: Sendable {
     }
 
     private struct Storage: ~Copyable {
-        var state: State = .started
-        var parkedNext: (ticket: NextTicket, reply: NextReply)?
-        var nextTicket: UInt64 = 0
+        /// Every decision; the rest is what carries them out.
+        var environment = ExecutionEnvironment()
+        var parkedReply: NextReply?
         var readinessWaiter: CheckedContinuation<Readiness, Never>?
         var readiness: Readiness?
-        var pending: (request: InvocationRequest, timeout: Duration)?
-        /// The invocation handed to `/next`, until it is answered: given back if its connection could not take it.
-        var delivered: (request: InvocationRequest, timeout: Duration)?
         var resultWaiter: CheckedContinuation<Outcome, Never>?
         var deliveredAt: ContinuousClock.Instant?
         var deadline: Scheduled<Void>?
@@ -142,42 +113,17 @@ public final class RuntimeMailbox: Sendable {
     /// Runs one invocation; the caller must have seen ``Readiness/ready`` and must not overlap calls.
     public func invoke(_ request: InvocationRequest, timeout: Duration) async -> Outcome {
         await withCheckedContinuation { waiter in
-            let wakeups = storage.withLock { storage -> Wakeups in
-                var wakeups = Wakeups()
-                switch storage.state {
-                case .ready, .responded:
-                    storage.resultWaiter = waiter
-                    if let parked = storage.parkedNext {
-                        storage.parkedNext = nil
-                        wakeups.next = (parked.reply, .success(deliver(&storage, request, timeout)))
-                    } else {
-                        storage.pending = (request, timeout)
-                        storage.state = .assigned
-                    }
-                default:
-                    wakeups.result = (waiter, Outcome(kind: .closed, deliveredAt: nil, finishedAt: .now))
-                }
-                return wakeups
-            }
-            wakeups.resume()
+            storage.withLock { storage -> Wakeups in
+                storage.resultWaiter = waiter
+                let effects = storage.environment.invoke(ExecutionEnvironment.Assignment(request: request, timeout: timeout))
+                return carryOut(effects, &storage)
+            }.resume()
         }
     }
 
     /// The environment is gone: every waiter is answered and further runtime calls are refused.
     public func close() {
-        let wakeups = storage.withLock { storage -> Wakeups in
-            var wakeups = Wakeups()
-            guard storage.state != .closed else { return wakeups }
-            storage.state = .closed
-            wakeups.result = finish(&storage, .closed)
-            wakeups.readiness = settleReadiness(&storage, .closed)
-            if let parked = storage.parkedNext {
-                storage.parkedNext = nil
-                wakeups.next = (parked.reply, .failure(.environmentClosed))
-            }
-            return wakeups
-        }
-        wakeups.resume()
+        storage.withLock { storage in carryOut(storage.environment.close(), &storage) }.resume()
     }
 
     // MARK: Runtime side
@@ -186,63 +132,30 @@ public final class RuntimeMailbox: Sendable {
     /// parked, and the returned ticket names it), or the error to answer with.
     func runtimeNext(reply: @escaping NextReply) -> NextTicket? {
         var ticket: NextTicket?
-        let wakeups = storage.withLock { storage -> Wakeups in
-            var wakeups = Wakeups()
-            switch storage.state {
-            case .started:
-                storage.state = .ready
-                wakeups.readiness = settleReadiness(&storage, .ready)
-            case .responded:
-                storage.state = .ready
-            case .assigned:
-                if let (request, timeout) = storage.pending {
-                    wakeups.next = (reply, .success(deliver(&storage, request, timeout)))
-                    return wakeups
-                }
-            case .ready, .running:
-                break
-            case .initFailed:
-                wakeups.next = (reply, .failure(.invalidTransition(from: storage.state.rapidName, to: "Ready")))
-                return wakeups
-            case .closed:
-                wakeups.next = (reply, .failure(.environmentClosed))
-                return wakeups
-            }
-            if storage.parkedNext != nil {
-                wakeups.next = (reply, .failure(.invalidTransition(from: "Ready", to: "Ready")))
-            } else {
-                storage.nextTicket += 1
-                ticket = NextTicket(number: storage.nextTicket)
-                storage.parkedNext = (ticket!, reply)
-            }
-            return wakeups
-        }
-        wakeups.resume()
+        storage.withLock { storage -> Wakeups in
+            let effects = storage.environment.next()
+            for case .park(let parked) in effects { ticket = parked }
+            return carryOut(effects, &storage, reply: reply)
+        }.resume()
         return ticket
     }
 
     /// The connection of a parked `/next` closed: the runtime may call `/next` again.
     func withdrawNext(_ ticket: NextTicket) {
         storage.withLock { storage in
-            if storage.parkedNext?.ticket == ticket { storage.parkedNext = nil }
+            if storage.environment.withdraw(ticket) { storage.parkedReply = nil }
         }
     }
 
     /// True while a `/next` waits for an event.
-    var isNextParked: Bool { storage.withLock { $0.parkedNext != nil } }
+    var isNextParked: Bool { storage.withLock { $0.environment.parked != nil } }
 
     /// The event given to a `/next` never reached the runtime (its connection had closed): the
     /// invocation waits for the next `/next`, its deadline not started.
     func returnUndelivered(requestID: String) {
         storage.withLock { storage in
-            guard storage.state == .running(requestID: requestID), let delivered = storage.delivered else { return }
-            storage.deadline?.cancel()
-            storage.deadline = nil
-            storage.deliveredAt = nil
-            storage.delivered = nil
-            storage.pending = delivered
-            storage.state = .assigned
-        }
+            carryOut(storage.environment.returnUndelivered(requestID: requestID), &storage)
+        }.resume()
     }
 
     /// `POST /invocation/{id}/response`; a `nil` payload means the body was over the limit.
@@ -264,81 +177,75 @@ public final class RuntimeMailbox: Sendable {
 
     /// `POST /init/error`: accepted only before the first `/next`.
     func runtimeInitError(payload: ByteBuffer, errorType: String?) throws(RuntimeAPIError) {
-        let result = storage.withLock { storage -> Result<Wakeups, RuntimeAPIError> in
-            guard storage.state == .started else {
-                return .failure(.invalidTransition(from: storage.state.rapidName, to: "InitError"))
-            }
-            storage.state = .initFailed
-            var wakeups = Wakeups()
-            wakeups.readiness = settleReadiness(&storage, .initError(payload: payload, errorType: errorType))
-            return .success(wakeups)
+        let result = storage.withLock { storage in
+            storage.environment.initError(.initError(payload: payload, errorType: errorType)).map { carryOut($0, &storage) }
         }
         try result.get().resume()
     }
 
-    // MARK: Internals (called with the lock held)
+    // MARK: Carrying out decisions (with the lock held; wake-ups are resumed after it)
 
     private func answer(requestID: String, target: String, _ kind: Outcome.Kind) throws(RuntimeAPIError) {
-        let result = storage.withLock { storage -> Result<Wakeups, RuntimeAPIError> in
-            switch storage.state {
-            case .running(let current) where current == requestID:
-                storage.state = .responded(requestID: requestID)
-                var wakeups = Wakeups()
-                wakeups.result = finish(&storage, kind)
-                return .success(wakeups)
-            case .responded(let current) where current == requestID:
-                return .failure(.invalidTransition(from: storage.state.rapidName, to: target))
-            default:
-                return .failure(.invalidRequestID)
-            }
+        let result = storage.withLock { storage in
+            storage.environment.answer(requestID: requestID, target: target, kind).map { carryOut($0, &storage) }
         }
         try result.get().resume()
     }
 
-    private func deliver(_ storage: inout Storage, _ request: InvocationRequest, _ timeout: Duration) -> Delivery {
-        storage.pending = nil
-        storage.delivered = (request, timeout)
+    private func deadlineExpired(requestID: String) {
+        storage.withLock { storage in
+            carryOut(storage.environment.deadlineExpired(requestID: requestID), &storage)
+        }.resume()
+    }
+
+    /// `reply` is the `/next` being handled, if the event is one.
+    private func carryOut(_ effects: [ExecutionEnvironment.Effect], _ storage: inout Storage, reply: NextReply? = nil) -> Wakeups {
+        var wakeups = Wakeups()
+        for effect in effects {
+            switch effect {
+            case .deliver(let assignment):
+                if let reply { wakeups.next = (reply, .success(startDeadline(&storage, assignment))) }
+            case .deliverToParked(let assignment):
+                if let parked = storage.parkedReply.take() {
+                    wakeups.next = (parked, .success(startDeadline(&storage, assignment)))
+                }
+            case .refuse(let error):
+                if let reply { wakeups.next = (reply, .failure(error)) }
+            case .refuseParked(let error):
+                if let parked = storage.parkedReply.take() { wakeups.next = (parked, .failure(error)) }
+            case .park:
+                storage.parkedReply = reply
+            case .settle(let readiness):
+                storage.readiness = readiness
+                if let waiter = storage.readinessWaiter.take() { wakeups.readiness = (waiter, readiness) }
+            case .finish(let kind):
+                storage.deadline?.cancel()
+                storage.deadline = nil
+                if let waiter = storage.resultWaiter.take() {
+                    wakeups.result = (waiter, Outcome(kind: kind, deliveredAt: storage.deliveredAt, finishedAt: .now))
+                }
+                storage.deliveredAt = nil
+            case .cancelDeadline:
+                storage.deadline?.cancel()
+                storage.deadline = nil
+                storage.deliveredAt = nil
+            }
+        }
+        return wakeups
+    }
+
+    /// The event leaves now: its deadline starts, and the runtime is told when it falls.
+    private func startDeadline(_ storage: inout Storage, _ assignment: ExecutionEnvironment.Assignment) -> Delivery {
         storage.deliveredAt = .now
-        storage.state = .running(requestID: request.requestID)
-        let components = timeout.components
+        let components = assignment.timeout.components
         let nanoseconds = components.seconds * 1_000_000_000 + components.attoseconds / 1_000_000_000
-        let requestID = request.requestID
+        let requestID = assignment.request.requestID
         storage.deadline = timers.scheduleTask(in: .nanoseconds(nanoseconds)) { [self] in
             deadlineExpired(requestID: requestID)
         }
         var now = timespec()
         clock_gettime(CLOCK_REALTIME, &now)
         let epochMilliseconds = Int64(now.tv_sec) * 1000 + Int64(now.tv_nsec) / 1_000_000
-        return Delivery(request: request, deadlineEpochMilliseconds: epochMilliseconds + nanoseconds / 1_000_000)
-    }
-
-    private func deadlineExpired(requestID: String) {
-        let wakeups = storage.withLock { storage -> Wakeups in
-            var wakeups = Wakeups()
-            guard storage.state == .running(requestID: requestID) else { return wakeups }
-            storage.state = .responded(requestID: requestID)
-            wakeups.result = finish(&storage, .timedOut)
-            return wakeups
-        }
-        wakeups.resume()
-    }
-
-    private func finish(_ storage: inout Storage, _ kind: Outcome.Kind) -> (CheckedContinuation<Outcome, Never>, Outcome)? {
-        storage.deadline?.cancel()
-        storage.deadline = nil
-        storage.pending = nil
-        storage.delivered = nil
-        guard let waiter = storage.resultWaiter else { return nil }
-        storage.resultWaiter = nil
-        let outcome = Outcome(kind: kind, deliveredAt: storage.deliveredAt, finishedAt: .now)
-        storage.deliveredAt = nil
-        return (waiter, outcome)
-    }
-
-    private func settleReadiness(_ storage: inout Storage, _ value: Readiness) -> (CheckedContinuation<Readiness, Never>, Readiness)? {
-        guard storage.readiness == nil else { return nil }
-        storage.readiness = value
-        defer { storage.readinessWaiter = nil }
-        return storage.readinessWaiter.map { ($0, value) }
+        return Delivery(request: assignment.request, deadlineEpochMilliseconds: epochMilliseconds + nanoseconds / 1_000_000)
     }
 }
