@@ -12,8 +12,8 @@ import Synchronization
 /// invocation (spec: async-and-event-sources 1).
 ///
 /// ``enqueue(_:_:)`` returns only once the event's row is committed to the store, so a 202 is
-/// never given for an event a crash could lose; concurrent enqueues share one transaction
-/// (``GroupCommit``), so they share its fsync. ``run()`` dispatches per function, within the
+/// never given for an event a crash could lose; concurrent writes (enqueues, and the attempts'
+/// bookkeeping) share one transaction (``GroupCommit``), so they share its fsync. ``run()`` dispatches per function, within the
 /// concurrency ledger (over the limit events wait; a wait is not an attempt), retries function
 /// errors as ``AsyncRetryPolicy`` decides with the same request id, and sends the invocation
 /// record to `OnSuccess` / `OnFailure` destinations (an SQS queue through ``QueueSender``, or
@@ -24,8 +24,8 @@ import Synchronization
 /// begins to stop, results of attempts cut short by stopping workers are not counted.
 public final class AsyncInvocationQueue: AsyncInvocationSink, Service {
     let writer: any DatabaseWriter
-    /// Accepted events' inserts: concurrent ones are committed together.
-    private let accepted: GroupCommit
+    /// The queue's writes (accepting, rescheduling, finishing events): concurrent ones share a commit.
+    private let commits: GroupCommit
     private let catalog: FunctionCatalog
     private let invoker: any Invoker
     private let configs: EventInvokeConfigRegistry
@@ -50,7 +50,7 @@ public final class AsyncInvocationQueue: AsyncInvocationSink, Service {
         metricsFactory: (any MetricsFactory)? = nil, logger: Logger
     ) {
         self.writer = writer
-        accepted = GroupCommit(writer: writer)
+        commits = GroupCommit(writer: writer)
         self.catalog = catalog
         self.invoker = invoker
         self.configs = configs
@@ -75,7 +75,7 @@ public final class AsyncInvocationQueue: AsyncInvocationSink, Service {
             requestID: request.requestID, functionName: function.functionName,
             invokedFunctionARN: request.invokedFunctionARN, traceID: request.traceID,
             payload: Data(request.payload.readableBytesView), enqueuedAt: now, notBefore: now, attempts: 0)
-        try await accepted.write { db in
+        try await commits.write { db in
             var row = record
             try row.insert(db)
         }
@@ -267,7 +267,7 @@ public final class AsyncInvocationQueue: AsyncInvocationSink, Service {
     /// Records the attempt and when (host-clock epoch seconds) the event may run again.
     private func reschedule(_ record: AsyncInvocationRecord, attempts: Int, notBefore: Double) async {
         do {
-            try await writer.write { db in
+            try await commits.write { db in
                 try db.execute(
                     sql: "UPDATE asyncInvocation SET attempts = ?, notBefore = ? WHERE id = ?",
                     arguments: [attempts, notBefore, record.id])
@@ -339,7 +339,7 @@ public final class AsyncInvocationQueue: AsyncInvocationSink, Service {
                 payload: Data(outcome.invocationRecord().utf8), enqueuedAt: now, notBefore: now, attempts: 0)
         }
         do {
-            try await writer.write { db in
+            try await commits.write { db in
                 _ = try AsyncInvocationRecord.deleteOne(db, key: record.id)
                 if var row = followUp { try row.insert(db) }
             }
@@ -356,7 +356,7 @@ public final class AsyncInvocationQueue: AsyncInvocationSink, Service {
     ) async {
         let delay = AsyncRetryPolicy.systemRetryDelay(consecutiveFailures: record.deliveryFailures)
         do {
-            try await writer.write { db in
+            try await commits.write { db in
                 try db.execute(
                     sql: """
                         UPDATE asyncInvocation SET attempts = ?, outcome = ?, response = ?, functionError = ?,
