@@ -196,7 +196,8 @@ def _invoke_in_background(port, function, count):
             connection.request("POST", f"/2015-03-31/functions/{function}/invocations", body=b"{}")
             response = connection.getresponse()
             response.read()
-            outcomes[index] = response.status
+            error = response.getheader("X-Amz-Function-Error")
+            outcomes[index] = f"{response.status} {error}" if error else response.status
         except Exception as error:  # noqa: BLE001 - recorded as the outcome
             outcomes[index] = type(error).__name__
         finally:
@@ -206,6 +207,21 @@ def _invoke_in_background(port, function, count):
     for thread in threads:
         thread.start()
     return threads, outcomes
+
+
+def _concurrent_executions(port):
+    """`fnhost_account_concurrent_executions` from the host's /metrics."""
+    import http.client
+    import re
+
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        connection.request("GET", "/metrics")
+        text = connection.getresponse().read().decode()
+    finally:
+        connection.close()
+    match = re.search(r"^fnhost_account_concurrent_executions(?:{[^}]*})? ([0-9.e+]+)$", text, re.M)
+    return float(match.group(1)) if match else 0.0
 
 
 def _sigterm_to_exit_ms(server):
@@ -223,8 +239,6 @@ def _sigterm_to_exit_ms(server):
 def shutdown(bin_dir, workdir, runs, busy_invokes=16):
     """SIGTERM to exit of an idle host (one warm worker, nothing running) and of a busy one
     (`busy_invokes` 1-second invokes running)."""
-    from concurrency import descendants
-
     fnhost = os.path.join(bin_dir, "fnhost")
     template = os.path.join(HERE, "concurrency.yaml")
     idle, busy, busy_outcomes = [], [], {}
@@ -243,13 +257,17 @@ def shutdown(bin_dir, workdir, runs, busy_invokes=16):
         log(f"shutdown {run + 1}/{runs}: busy host, {busy_invokes} invokes running")
         server, _ = _start_host(fnhost, workdir, f"shutdown-busy{run}", template)
         try:
+            # Warm workers first, so that the measured invokes start running as soon as they are admitted.
             threads, outcomes = _invoke_in_background(server.port, "CSleep", busy_invokes)
-            # Busy: every invoke has its worker (a launcher and a bootstrap each), so all are running.
+            for thread in threads:
+                thread.join(timeout=60)
+            threads, outcomes = _invoke_in_background(server.port, "CSleep", busy_invokes)
+            # Busy: every invoke admitted (and, the workers being warm, running its 1 s sleep).
             deadline = time.monotonic() + 10
-            while len(descendants(server.process.pid)) < 2 * busy_invokes and time.monotonic() < deadline:
-                time.sleep(0.01)
-            if len(descendants(server.process.pid)) < 2 * busy_invokes:
-                raise BenchFailure(f"the busy host did not start {busy_invokes} workers within 10 s")
+            while _concurrent_executions(server.port) < busy_invokes and time.monotonic() < deadline:
+                time.sleep(0.005)
+            if _concurrent_executions(server.port) < busy_invokes:
+                raise BenchFailure(f"the busy host did not run {busy_invokes} invokes at once within 10 s")
             busy.append(_sigterm_to_exit_ms(server))
             for thread in threads:
                 thread.join(timeout=30)
@@ -263,5 +281,6 @@ def shutdown(bin_dir, workdir, runs, busy_invokes=16):
         "busy_invokes": busy_invokes,
         "busy_invoke_outcomes": busy_outcomes,
         "definition": "SIGTERM sent to `fnhost serve` until the process has exited (waitpid), bench/concurrency.yaml; "
-                      "idle: one warm worker, nothing running; busy: CSleep invokes (1 s) running. Targets: 200 ms, 1 s",
+                      "idle: one warm worker, nothing running; busy: as many CSleep invokes (1 s) running on warm workers, SIGTERM once "
+                      "/metrics counts them all in flight. Targets: 200 ms, 1 s",
     }
