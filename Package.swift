@@ -237,6 +237,14 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "FunctionHostStoreTests",
+            dependencies: [
+                "FunctionHostStore", "FunctionHostTesting",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "FunctionHostQueuesTests",
             dependencies: [
                 "FunctionHostQueues", "FunctionHostStore", "FunctionHostCore",

@@ -102,31 +102,27 @@ def one_round(port, count):
     }
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--bin-dir", required=True)
-    parser.add_argument("--concurrent", type=int, default=500, help="simultaneous invokes per round (default 500)")
-    parser.add_argument("--rounds", type=int, default=2, help="rounds; the first is cold (default 2)")
-    options = parser.parse_args()
+def raise_fd_limit(concurrent):
+    """Each invoke holds a client socket, a host socket and a worker's descriptors."""
     import resource
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, max(soft, 8 * options.concurrent + 1024)), hard))
+    resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, max(soft, 8 * concurrent + 1024)), hard))
 
-    import tempfile
-    workdir = tempfile.mkdtemp(prefix="fnhost-concurrency-")
-    argv = [os.path.join(options.bin_dir, "fnhost"), "serve", "--template", os.path.join(HERE, "concurrency.yaml"),
+
+def run_rounds(bin_dir, concurrent, rounds, workdir):
+    """Starts a host on bench/concurrency.yaml, runs the rounds, stops it: rounds, host and workers."""
+    raise_fd_limit(concurrent)
+    argv = [os.path.join(bin_dir, "fnhost"), "serve", "--template", os.path.join(HERE, "concurrency.yaml"),
             "--port", "0", "--state-dir", os.path.join(workdir, "state")]
-    machine = machine_info()
-    server = Server("fnhost", argv, "fnhost listening on", workdir)
-    result = {"benchmark": "concurrency", "concurrent": options.concurrent, "function_sleep_s": 1.0,
-              "machine": machine, "rounds": []}
+    server = Server("fnhost-concurrency", argv, "fnhost listening on", workdir)
+    result = {"concurrent": concurrent, "function_sleep_s": 1.0, "rounds": []}
     try:
         pid = server.process.pid
         time.sleep(0.5)  # let start-up settle before the baseline sample (a reading, not a wait for an outcome)
         baseline_kb = status_kb(pid, "VmRSS")
-        for index in range(options.rounds):
-            log(f"round {index + 1}: {options.concurrent} simultaneous invokes")
-            figures = one_round(server.port, options.concurrent)
+        for index in range(rounds):
+            log(f"round {index + 1}: {concurrent} simultaneous invokes")
+            figures = one_round(server.port, concurrent)
             figures["kind"] = "cold" if index == 0 else "warm"
             result["rounds"].append(figures)
         workers = descendants(pid)
@@ -136,14 +132,29 @@ def main():
             "peak_rss_mb": round(status_kb(pid, "VmHWM") / 1024, 1),
             "rss_before_mb": round(baseline_kb / 1024, 1),
             "rss_with_idle_workers_mb": round(idle_kb / 1024, 1),
-            "host_overhead_per_worker_kb": round((idle_kb - baseline_kb) / options.concurrent, 1),
+            "host_overhead_per_worker_kb": round((idle_kb - baseline_kb) / concurrent, 1),
         }
         result["workers"] = {
             "processes": len(workers),
-            "rss_per_worker_kb": round(worker_kb / options.concurrent, 1),
+            "rss_per_worker_kb": round(worker_kb / concurrent, 1),
         }
     finally:
         server.stop()
+    return result
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--bin-dir", required=True)
+    parser.add_argument("--concurrent", type=int, default=500, help="simultaneous invokes per round (default 500)")
+    parser.add_argument("--rounds", type=int, default=2, help="rounds; the first is cold (default 2)")
+    options = parser.parse_args()
+
+    import tempfile
+    workdir = tempfile.mkdtemp(prefix="fnhost-concurrency-")
+    machine = machine_info()
+    result = {"benchmark": "concurrency", "machine": machine}
+    result.update(run_rounds(options.bin_dir, options.concurrent, options.rounds, workdir))
     json.dump(result, sys.stdout, indent=2)
     print()
 

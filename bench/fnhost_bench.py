@@ -189,9 +189,19 @@ def main():
                         help="seconds of each throughput run (default 10; 0 skips throughput)")
     parser.add_argument("--throughput-concurrency", type=int, default=16,
                         help="closed-loop clients of `fnhost load` in the throughput runs (default 16)")
+    parser.add_argument("--async-duration", type=float, default=10,
+                        help="seconds of the durable Event enqueue run (default 10; 0 skips it)")
+    parser.add_argument("--runtime-cold", type=int, default=50,
+                        help="forced cold starts of the Python and Node.js no-ops (default 50; 0 skips them)")
+    parser.add_argument("--burst", type=int, default=1000,
+                        help="simultaneous 1-second invokes of a cold function, then warm (default 1000; 0 skips)")
+    parser.add_argument("--shutdown-runs", type=int, default=3,
+                        help="SIGTERM-to-exit measurements of an idle and a busy host (default 3; 0 skips)")
     options = parser.parse_args()
     if options.runs < 1 or options.count < 5000 or options.warmup < 0 or options.cold < 0:
         parser.error("need --runs >= 1, --count >= 5000, --warmup >= 0, --cold >= 0")
+    if options.async_duration < 0 or options.runtime_cold < 0 or options.burst < 0 or options.shutdown_runs < 0:
+        parser.error("need --async-duration, --runtime-cold, --burst and --shutdown-runs >= 0")
     if options.cpus:
         # Every process started from here inherits the mask (the host's workers too).
         try:
@@ -261,6 +271,7 @@ def main():
         }
 
     warm_samples, echo_samples, floor_samples = [], [], []
+    extra = {}
     throughput = None
     fork_exec = None
     try:
@@ -314,6 +325,18 @@ def main():
                 # The same series with the worker sandbox off (bench-only switch, see bench/README.md).
                 log(f"cold: {options.cold} forced cold starts of CExit with FNHOST_SANDBOX=off")
                 unsandboxed = cold_series("cold-nosandbox", dict(os.environ, FNHOST_SANDBOX="off"))
+
+        import host_figures
+
+        if options.async_duration > 0:
+            extra["async_enqueue"] = host_figures.async_enqueue(
+                fnhost, workdir, options.async_duration, options.throughput_concurrency)
+        if options.runtime_cold:
+            extra["runtime_cold_start"] = host_figures.runtime_cold_starts(fnhost, bench, workdir, options.runtime_cold)
+        if options.burst:
+            extra["burst"] = host_figures.burst(options.bin_dir, workdir, options.burst)
+        if options.shutdown_runs:
+            extra["shutdown"] = host_figures.shutdown(options.bin_dir, workdir, options.shutdown_runs)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 
@@ -418,6 +441,10 @@ def main():
             "delta_init_p50_ms": round(on["p50"] - off["p50"], 2),
             "delta_init_mean_ms": round(on["mean"] - off["mean"], 2),
         }
+    if "async_enqueue" in extra and throughput:
+        # The generator's own ceiling on this machine, from the throughput runs.
+        extra["async_enqueue"]["generator_ceiling_rps"] = throughput[1]["rps"]
+    report.update(extra)
     report["elapsed_s"] = round(time.monotonic() - started, 1)
     json.dump(report, sys.stdout, indent=2)
     sys.stdout.write("\n")

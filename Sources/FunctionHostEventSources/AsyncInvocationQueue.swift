@@ -1,5 +1,6 @@
 import Foundation
 import FunctionHostCore
+import FunctionHostStore
 import GRDB
 import Logging
 import Metrics
@@ -11,7 +12,8 @@ import Synchronization
 /// invocation (spec: async-and-event-sources 1).
 ///
 /// ``enqueue(_:_:)`` returns only once the event's row is committed to the store, so a 202 is
-/// never given for an event a crash could lose. ``run()`` dispatches per function, within the
+/// never given for an event a crash could lose; concurrent writes (enqueues, and the attempts'
+/// bookkeeping) share one transaction (``GroupCommit``), so they share its fsync. ``run()`` dispatches per function, within the
 /// concurrency ledger (over the limit events wait; a wait is not an attempt), retries function
 /// errors as ``AsyncRetryPolicy`` decides with the same request id, and sends the invocation
 /// record to `OnSuccess` / `OnFailure` destinations (an SQS queue through ``QueueSender``, or
@@ -22,6 +24,8 @@ import Synchronization
 /// begins to stop, results of attempts cut short by stopping workers are not counted.
 public final class AsyncInvocationQueue: AsyncInvocationSink, Service {
     let writer: any DatabaseWriter
+    /// The queue's writes (accepting, rescheduling, finishing events): concurrent ones share a commit.
+    private let commits: GroupCommit
     private let catalog: FunctionCatalog
     private let invoker: any Invoker
     private let configs: EventInvokeConfigRegistry
@@ -46,6 +50,7 @@ public final class AsyncInvocationQueue: AsyncInvocationSink, Service {
         metricsFactory: (any MetricsFactory)? = nil, logger: Logger
     ) {
         self.writer = writer
+        commits = GroupCommit(writer: writer)
         self.catalog = catalog
         self.invoker = invoker
         self.configs = configs
@@ -70,7 +75,7 @@ public final class AsyncInvocationQueue: AsyncInvocationSink, Service {
             requestID: request.requestID, functionName: function.functionName,
             invokedFunctionARN: request.invokedFunctionARN, traceID: request.traceID,
             payload: Data(request.payload.readableBytesView), enqueuedAt: now, notBefore: now, attempts: 0)
-        try await writer.write { db in
+        try await commits.write { db in
             var row = record
             try row.insert(db)
         }
@@ -268,7 +273,7 @@ public final class AsyncInvocationQueue: AsyncInvocationSink, Service {
     /// Records the attempt and when (host-clock epoch seconds) the event may run again.
     private func reschedule(_ record: AsyncInvocationRecord, attempts: Int, notBefore: Double) async {
         do {
-            try await writer.write { db in
+            try await commits.write { db in
                 try db.execute(
                     sql: "UPDATE asyncInvocation SET attempts = ?, notBefore = ? WHERE id = ?",
                     arguments: [attempts, notBefore, record.id])
@@ -340,7 +345,7 @@ public final class AsyncInvocationQueue: AsyncInvocationSink, Service {
                 payload: Data(outcome.invocationRecord().utf8), enqueuedAt: now, notBefore: now, attempts: 0)
         }
         do {
-            try await writer.write { db in
+            try await commits.write { db in
                 _ = try AsyncInvocationRecord.deleteOne(db, key: record.id)
                 if var row = followUp { try row.insert(db) }
             }
@@ -357,7 +362,7 @@ public final class AsyncInvocationQueue: AsyncInvocationSink, Service {
     ) async {
         let delay = AsyncRetryPolicy.systemRetryDelay(consecutiveFailures: record.deliveryFailures)
         do {
-            try await writer.write { db in
+            try await commits.write { db in
                 try db.execute(
                     sql: """
                         UPDATE asyncInvocation SET attempts = ?, outcome = ?, response = ?, functionError = ?,

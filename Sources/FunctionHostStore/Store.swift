@@ -15,10 +15,12 @@ public struct Store: Sendable {
         try FileManager.default.createDirectory(atPath: stateDirectory, withIntermediateDirectories: true)
         var configuration = Configuration()
         configuration.busyMode = .timeout(5)
+        let pool = try DatabasePool(path: stateDirectory + "/fnhost.sqlite", configuration: configuration)
         // Every commit reaches the disk before it returns (and so before the 202 or 200 it backs):
         // with WAL, NORMAL would survive a `kill -9` of the host but not a crash of the machine.
-        configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
-        let pool = try DatabasePool(path: stateDirectory + "/fnhost.sqlite", configuration: configuration)
+        // Set on the pool's one writer connection once it is open: the pool sets NORMAL when it
+        // enables WAL, after `prepareDatabase` has run (so a setting made there does not hold).
+        try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
         return try Store(writer: pool, migrations: migrations)
     }
 

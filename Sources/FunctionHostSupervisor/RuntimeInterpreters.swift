@@ -1,5 +1,6 @@
 import FunctionHostCore
 import Foundation
+import FunctionHostRuntimeBootstraps
 
 /// The real interpreter executables of the managed runtimes, resolved once at start-up.
 ///
@@ -30,6 +31,7 @@ public struct RuntimeInterpreters: Sendable {
                 } else {
                     warnings.append("no python3 found on PATH; \(runtime) functions cannot run")
                 }
+                if let path = paths[runtime] { Self.compilePythonRuntime(with: path) }
             case .nodejs(let major):
                 // One start of node for both answers: its path, then its version.
                 if let answer = Self.output(of: "node", ["-p", "process.execPath + '\\n' + process.versions.node"], searchPath),
@@ -59,6 +61,15 @@ public struct RuntimeInterpreters: Sendable {
         return ProcessSpawner.capture(
             [interpreter, "-c", "import \(name); print('ok')"], environment: ProcessInfo.processInfo.environment)?
             .contains("ok") == true
+    }
+
+    /// Writes the Python runtime's bytecode beside it (`__pycache__`), once per interpreter: a worker,
+    /// which cannot write there, then loads it instead of compiling the module at every cold start.
+    /// Where the bundle is read-only this does nothing, and workers compile it each time.
+    private static func compilePythonRuntime(with interpreter: String) {
+        _ = ProcessSpawner.capture(
+            [interpreter, "-S", "-s", "-m", "py_compile", RuntimeBootstraps.pythonRuntime],
+            environment: ProcessInfo.processInfo.environment)
     }
 
     /// The path an interpreter prints for itself, if it is an executable file.

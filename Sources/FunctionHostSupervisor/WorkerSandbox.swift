@@ -99,8 +99,11 @@ public struct WorkerSandbox: Sendable {
             }
             return ["\(taskRoot)/bootstrap"]
         case .python:
-            let debugger = function.debugPort.map { ["-m", "debugpy", "--listen", "127.0.0.1:\($0)", "--wait-for-client"] }
-            return [interpreters.interpreter(for: function.runtime) ?? "python3"] + (debugger ?? [])
+            // Without `site` (-S: no scan of the host's .pth files) and without user site-packages
+            // (-s); the bootstrap builds sys.path as Lambda does. debugpy is found through `site`.
+            let start = function.debugPort.map { ["-m", "debugpy", "--listen", "127.0.0.1:\($0)", "--wait-for-client"] }
+                ?? ["-S", "-s"]
+            return [interpreters.interpreter(for: function.runtime) ?? "python3"] + start
                 + [bootstrap(RuntimeBootstraps.python)]
         case .nodejs:
             let debugger = function.debugPort.map { ["--inspect-brk=127.0.0.1:\($0)"] }

@@ -7,16 +7,19 @@ Instructions are applied in this order (any combination):
   {"exit": code}            os._exit(code)
   {"kill": "SIGKILL"}       kill this process with that signal (name or number)
   {"error": "message"}      raise ValueError(message)
+  {"log": "message"}        import logging (first here, inside the handler) and log message at INFO
 then the result is the first of:
   {"bytes": N}              a string of N 'x' characters
   {"env": true}             dict(os.environ) plus "cwd": os.getcwd()
   {"context": true}         every context field plus "remaining_ms"
   {"pid": true}             {"pid": os.getpid()}
+  {"interpreter": true}     sys.path, sys.prefix, sys.flags.no_site and whether logging/decimal were loaded before
   otherwise                 {"echo": event}
 """
 
 import os
 import signal
+import sys
 import time
 
 _KEPT = []
@@ -66,6 +69,7 @@ def _context(context):
 
 def handler(event, context):
     instructions = event if isinstance(event, dict) else {}
+    preloaded = sorted(name for name in ("logging", "decimal", "http.client", "re") if name in sys.modules)
 
     for line in instructions.get("print") or []:
         print(line, flush=True)
@@ -89,6 +93,11 @@ def handler(event, context):
     if "error" in instructions:
         raise ValueError(instructions["error"])
 
+    if "log" in instructions:
+        import logging
+
+        logging.getLogger("instructed").info(instructions["log"])
+
     if "bytes" in instructions:
         return "x" * int(instructions["bytes"])
     if instructions.get("env"):
@@ -97,6 +106,8 @@ def handler(event, context):
         return env
     if instructions.get("context"):
         return _context(context)
+    if instructions.get("interpreter"):
+        return {"path": sys.path, "prefix": sys.prefix, "no_site": sys.flags.no_site, "preloaded": preloaded}
     if instructions.get("pid"):
         return {"pid": os.getpid(), "initialization_type": os.environ.get("AWS_LAMBDA_INITIALIZATION_TYPE")}
     return {"echo": event}
