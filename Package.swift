@@ -243,6 +243,14 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "FunctionHostStoreTests",
+            dependencies: [
+                "FunctionHostStore", "FunctionHostTesting",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "FunctionHostRuntimeAPITests",
             dependencies: [
                 "FunctionHostRuntimeAPI",
