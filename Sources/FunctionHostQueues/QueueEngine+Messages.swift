@@ -230,7 +230,8 @@ extension QueueEngine {
                 maxReceiveCount = redrive.maxReceiveCount
                 deadLetterQueue = target
             }
-            let plan = try Self.plan(db, definition, maximum: request.maximum, maxReceiveCount: maxReceiveCount, now: now)
+            let plan = try Self.plan(
+                db, definition, maximum: request.maximum, maxReceiveCount: maxReceiveCount, now: now)
             if let deadLetterQueue, !plan.moveToDeadLetterQueue.isEmpty {
                 try db.cachedStatement(
                     sql: """
@@ -391,7 +392,10 @@ extension QueueEngine {
             // A FIFO queue refuses a handle whose message is still there under a newer receipt.
             let stale = try String.fetchAll(
                 db.cachedStatement(
-                    sql: "SELECT messageID FROM sqsMessage WHERE queue = ? AND messageID IN (\(Self.placeholders(missed.count)))"),
+                    sql: """
+                        SELECT messageID FROM sqsMessage
+                        WHERE queue = ? AND messageID IN (\(Self.placeholders(missed.count)))
+                        """),
                 arguments: [name] + StatementArguments(missed))
             return (fifo, Set(stale))
         }

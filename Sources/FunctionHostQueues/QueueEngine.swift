@@ -99,8 +99,8 @@ public final class QueueEngine: QueueSender, Sendable {
     }
 
     static func record(_ db: Database, _ name: String) throws -> QueueRecord {
-        guard let record = try QueueRecord.fetchOne(db.cachedStatement(sql: "SELECT * FROM sqsQueue WHERE name = ?"), arguments: [name])
-        else { throw QueueError.noQueue }
+        let statement = try db.cachedStatement(sql: "SELECT * FROM sqsQueue WHERE name = ?")
+        guard let record = try QueueRecord.fetchOne(statement, arguments: [name]) else { throw QueueError.noQueue }
         return record
     }
 

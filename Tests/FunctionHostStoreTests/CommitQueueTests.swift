@@ -23,7 +23,8 @@ import Testing
     func makeDatabase(_ directory: URL) throws -> (DatabasePool, Commits) {
         var configuration = Configuration()
         configuration.foreignKeysEnabled = true
-        let pool = try DatabasePool(path: directory.appendingPathComponent("test.sqlite").path, configuration: configuration)
+        let pool = try DatabasePool(
+            path: directory.appendingPathComponent("test.sqlite").path, configuration: configuration)
         try pool.write { db in
             try db.execute(
                 sql: """
@@ -37,7 +38,8 @@ import Testing
     }
 
     func withDirectory<T>(_ body: (URL) async throws -> T) async throws -> T {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("commit-queue-\(UUID().uuidString)")
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "commit-queue-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         return try await body(directory)
@@ -51,7 +53,14 @@ import Testing
         let gate = DispatchSemaphore(value: 0)
         return try await withThrowingTaskGroup(of: (Int, Result<Int, any Error>).self) { group in
             group.addTask {
-                (0, await outcome { try await queue.write { _ in gate.wait(); return 0 } })
+                (
+                    0,
+                    await outcome {
+                        try await queue.write { _ in
+                            gate.wait(); return 0
+                        }
+                    }
+                )
             }
             // The first write's transaction is open (and held); nothing waits yet.
             #expect(await eventually { queue.isDraining && queue.waiting == 0 })
@@ -112,7 +121,8 @@ import Testing
             #expect((try? outcomes[1].get()) == 1)
             #expect(throws: Refused.self) { try outcomes[2].get() }
             #expect((try? outcomes[3].get()) == 3)
-            #expect(try await pool.read { db in try Int.fetchAll(db, sql: "SELECT id FROM row ORDER BY id") } == [1, 3])
+            #expect(
+                try await pool.read { db in try Int.fetchAll(db, sql: "SELECT id FROM row ORDER BY id") } == [1, 3])
         }
     }
 
