@@ -233,7 +233,8 @@ extension QueueEngine {
             let plan = try Self.plan(
                 db, definition, maximum: request.maximum, maxReceiveCount: maxReceiveCount, now: now)
             if let deadLetterQueue, !plan.moveToDeadLetterQueue.isEmpty {
-                try db.cachedStatement(
+                try Self.statement(
+                    db, listing: plan.moveToDeadLetterQueue.count,
                     sql: """
                         UPDATE sqsMessage SET queue = ?, receiptToken = NULL, visibleAt = ?, deadLetterSourceARN = ?
                         WHERE sequence IN (\(Self.placeholders(plan.moveToDeadLetterQueue.count)))
@@ -247,7 +248,8 @@ extension QueueEngine {
                 let token = UUID().uuidString
                 let hidden = Int64(request.visibilityTimeout ?? definition.visibilityTimeout) * 1000
                 let rows = try Row.fetchAll(
-                    db.cachedStatement(
+                    Self.statement(
+                        db, listing: plan.deliver.count,
                         sql: """
                             UPDATE sqsMessage SET receiptToken = ?, receiveCount = receiveCount + 1,
                               firstReceivedAt = COALESCE(firstReceivedAt, ?), visibleAt = ?
@@ -323,6 +325,21 @@ extension QueueEngine {
             arguments: [name, now])
     }
 
+    /// Lists up to this long (SQS's batch limit) get prepared statements kept for reuse; longer
+    /// ones (a mapping's batch holds up to 10,000 handles) are prepared each time, or every length
+    /// would stay cached as a statement of its own.
+    static let cachedListLength = 10
+
+    /// The statement for `sql`, whose lists hold `listing` values.
+    static func statement(_ db: Database, listing: Int, sql: String) throws -> Statement {
+        listing <= cachedListLength ? try db.cachedStatement(sql: sql) : try db.makeStatement(sql: sql)
+    }
+
+    /// `(?, ?), (?, ?)` for `count` receipt handles (message id, token) in a `VALUES` list.
+    static func handleRows(_ count: Int) -> String {
+        Array(repeating: "(?, ?)", count: max(1, count)).joined(separator: ", ")
+    }
+
     /// `?, ?, ?` for an `IN` list of `count` values.
     static func placeholders(_ count: Int) -> String {
         Array(repeating: "?", count: max(1, count)).joined(separator: ", ")
@@ -378,10 +395,11 @@ extension QueueEngine {
             guard !valid.isEmpty else { return (fifo, []) }
             let deleted = Set(
                 try String.fetchAll(
-                    db.cachedStatement(
+                    Self.statement(
+                        db, listing: valid.count,
                         sql: """
                             DELETE FROM sqsMessage WHERE sequence IN (
-                              SELECT message.sequence FROM (VALUES \(Array(repeating: "(?, ?)", count: valid.count).joined(separator: ", "))) AS handle
+                              SELECT message.sequence FROM (VALUES \(Self.handleRows(valid.count))) AS handle
                               JOIN sqsMessage AS message ON message.messageID = handle.column1 AND message.receiptToken = handle.column2
                               WHERE message.queue = ?)
                             RETURNING messageID
@@ -391,7 +409,8 @@ extension QueueEngine {
             guard fifo, !missed.isEmpty else { return (fifo, []) }
             // A FIFO queue refuses a handle whose message is still there under a newer receipt.
             let stale = try String.fetchAll(
-                db.cachedStatement(
+                Self.statement(
+                    db, listing: missed.count,
                     sql: """
                         SELECT messageID FROM sqsMessage
                         WHERE queue = ? AND messageID IN (\(Self.placeholders(missed.count)))
@@ -445,10 +464,11 @@ extension QueueEngine {
         guard !handles.isEmpty else { return }
         let now = clock.now()
         try await commits.write { db in
-            try db.cachedStatement(
+            try Self.statement(
+                db, listing: handles.count,
                 sql: """
                     UPDATE sqsMessage SET visibleAt = ? WHERE sequence IN (
-                      SELECT message.sequence FROM (VALUES \(Array(repeating: "(?, ?)", count: handles.count).joined(separator: ", "))) AS handle
+                      SELECT message.sequence FROM (VALUES \(Self.handleRows(handles.count))) AS handle
                       JOIN sqsMessage AS message ON message.messageID = handle.column1 AND message.receiptToken = handle.column2
                       WHERE message.queue = ? AND message.visibleAt > ?)
                     """

@@ -216,4 +216,21 @@ import Testing
         #expect(ids.count == 64)
         #expect(try await engine.depths() == [QueueDepthReport(name: "c", visible: 64, inFlight: 0, delayed: 0)])
     }
+
+    @Test func aMappingSizedBatchOfHandlesIsDeletedOrReleasedInOneCall() async throws {
+        var queue = QueueDefinition(name: "big")
+        queue.visibilityTimeout = 60
+        let engine = try await makeEngine([queue])
+        for start in stride(from: 0, to: 40, by: 10) {
+            _ = try await engine.sendBatch(to: "big", (start..<start + 10).map { OutgoingMessage(body: "m\($0)") })
+        }
+        var handles: [String] = []
+        for _ in 0..<4 { handles += try await engine.receive(from: "big", ReceiveRequest(maximum: 10)).map(\.receiptHandle) }
+        #expect(handles.count == 40)
+        try await engine.release(from: "big", receiptHandles: Array(handles.prefix(15)))
+        #expect(try await engine.depths() == [QueueDepthReport(name: "big", visible: 15, inFlight: 25, delayed: 0)])
+        let outcomes = try await engine.deleteBatch(from: "big", receiptHandles: Array(handles.suffix(25)))
+        #expect(outcomes.allSatisfy { $0 == nil })
+        #expect(try await engine.depths() == [QueueDepthReport(name: "big", visible: 15, inFlight: 0, delayed: 0)])
+    }
 }
