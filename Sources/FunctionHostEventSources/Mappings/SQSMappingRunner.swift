@@ -21,6 +21,7 @@ final class SQSMappingRunner: Sendable {
         var lastProcessingResult = "No records processed"
         /// Set by ``remove()``: pollers end and no new one starts.
         var removed = false
+        /// Which pollers are busy and when parked ones wake (what a virtual clock's advance waits for).
         var activity = PollerActivity()
         /// The queue's settings and backlog as last read, and when (real milliseconds), shared by the pollers.
         var info: (value: ConsumedQueueInfo, readAt: Int64)?
@@ -168,6 +169,7 @@ final class SQSMappingRunner: Sendable {
                     ? window + function.timeout + 30 : queue.visibilityTimeout
                 let wanted = current.wanted
                 let longPoll = current.pending.isEmpty && !settlesWithClock
+                let lookedAt = clock.now()
                 let messages = try await consumer.receive(
                     queueARN: arn, maximum: wanted, waitSeconds: longPoll ? Self.longPollSeconds : 0,
                     visibilityTimeout: visibility)
@@ -204,6 +206,8 @@ final class SQSMappingRunner: Sendable {
                         // Nothing due yet: park until the window closes or a hidden message returns on the host
                         // clock (an advance wakes it), looking again every windowPoll for new messages.
                         let returns = try await consumer.consumerInfo(queueARN: arn).nextVisibleAt
+                        // The clock moved since the receive: what returned in between is not in `returns`; look again.
+                        guard clock.now() == lookedAt else { continue }
                         let wakeAt = [current.deadline, returns].compactMap { $0 }.min()
                         state.withLock { $0.activity.park(id, wakeAt: wakeAt ?? .max) }
                         await waitForWindow(until: wakeAt)
