@@ -251,6 +251,22 @@ def test_a_function_error_keeps_the_whole_batch(host, sqs):
     assert {r["attributes"]["ApproximateReceiveCount"] for r in second} == {"2"}
 
 
+def test_pollers_scale_with_a_backlog_up_to_the_maximum_concurrency(host, sqs):
+    url = queue_url(sqs, "CappedQueue")
+    tag = uuid.uuid4().hex
+    ids = send(sqs, url, [{"tag": tag, "n": n, "sleep": 0.3} for n in range(20)])
+    seen = []
+
+    def drained():
+        seen.append(metric(host, "fnhost_concurrent_executions", "Capped"))
+        return counts(sqs, url) == (0, 0)
+
+    wait_for(drained, 60, interval=0.05, what="the backlog drained")
+    assert max(seen) == 2, "the backlog scaled the mapping up to MaximumConcurrency 2 and no further"
+    wait_for(lambda: sorted(r["messageId"] for r in records(host, "Capped", tag)) == sorted(ids), 30,
+             what="every message delivered once")
+
+
 def test_throttled_batches_go_back_to_the_queue_and_are_not_lost(host, sqs):
     client = lambda_client(host.endpoint)
     holder = threading.Thread(target=lambda: client.invoke(FunctionName="Narrow", Payload=b'{"sleep": 3}'))
@@ -279,7 +295,7 @@ def test_template_mappings_are_listed_and_read_through_boto3(host, sqs):
     send(sqs, queue_url(sqs, "BatchQueue"), [{"tag": tag}])
     wait_for(lambda: records(host, "Batches", tag), 60, what="a processed batch")
     listed = client.list_event_source_mappings()["EventSourceMappings"]
-    assert len(listed) == 7
+    assert len(listed) == 8
     batches = client.list_event_source_mappings(FunctionName="Batches")["EventSourceMappings"]
     assert [m["EventSourceArn"] for m in batches] == [f"arn:aws:sqs:us-east-1:{ACCOUNT}:BatchQueue"]
     mapping = client.get_event_source_mapping(UUID=batches[0]["UUID"])
@@ -296,7 +312,7 @@ def test_template_mappings_are_listed_and_read_through_boto3(host, sqs):
     assert len(filtered["FilterCriteria"]["Filters"]) == 2
     page = client.list_event_source_mappings(MaxItems=4)
     rest = client.list_event_source_mappings(Marker=page["NextMarker"])
-    assert len(page["EventSourceMappings"]) == 4 and len(rest["EventSourceMappings"]) == 3
+    assert len(page["EventSourceMappings"]) == 4 and len(rest["EventSourceMappings"]) == 4
     assert "NextMarker" not in rest
 
 
