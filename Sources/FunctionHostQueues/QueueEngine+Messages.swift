@@ -345,6 +345,7 @@ extension QueueEngine {
         Array(repeating: "?", count: max(1, count)).joined(separator: ", ")
     }
 
+    /// Whether a queue named `name` exists.
     static func exists(_ db: Database, _ name: String) throws -> Bool {
         try Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM sqsQueue WHERE name = ?"), arguments: [name]) ?? false
     }
