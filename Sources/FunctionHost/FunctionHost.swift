@@ -185,9 +185,11 @@ public struct FunctionHost: Sendable {
             schedules: schedules, catalog: catalog, sink: queue, clock: configuration.clock,
             account: configuration.account, metricsFactory: configuration.metricsFactory, logger: logger)
         if let virtual = configuration.clock as? VirtualClock {
-            // Advances wait for fires and async events that fall due (the queue last: fires feed it).
+            // Advances wait for fires, async events and mapping batches that fall due (fires feed
+            // the async queue; its SQS destinations feed mappings).
             virtual.addParticipant(scheduler)
             virtual.addParticipant(queue)
+            virtual.addParticipant(mappings)
         }
         let api = InvokeAPI(
             catalog: catalog, invoker: supervisor, asyncQueue: queue, account: configuration.account,

@@ -1,5 +1,6 @@
 import Foundation
 import FunctionHostCore
+import GRDB
 
 extension QueueEngine: QueueConsumer {
     /// The queue an ARN of this engine names; ``QueueError/noQueue`` otherwise.
@@ -10,12 +11,14 @@ extension QueueEngine: QueueConsumer {
 
     public func consumerInfo(queueARN: String) async throws -> ConsumedQueueInfo {
         let name = try name(ofARN: queueARN)
-        let queue = try await queue(named: name)
-        let visible = try await attributes(of: name, names: ["ApproximateNumberOfMessages"])
-        return ConsumedQueueInfo(
-            fifo: queue.fifo, visibilityTimeout: queue.visibilityTimeout,
-            backlog: visible["ApproximateNumberOfMessages"].flatMap { Int($0) } ?? 0,
-            maxReceiveCount: queue.redrive?.maxReceiveCount)
+        let now = clock.now()
+        return try await writer.read { db in
+            let queue = try Self.record(db, name).definition
+            return ConsumedQueueInfo(
+                fifo: queue.fifo, visibilityTimeout: queue.visibilityTimeout,
+                backlog: try Self.depth(db, name, now: now).visible, maxReceiveCount: queue.redrive?.maxReceiveCount,
+                nextVisibleAt: try Self.nextVisible(db, name, after: now))
+        }
     }
 
     public func receive(queueARN: String, maximum: Int, waitSeconds: Int, visibilityTimeout: Int) async throws
@@ -45,10 +48,7 @@ extension QueueEngine: QueueConsumer {
     }
 
     public func release(queueARN: String, receiptHandles: [String]) async throws {
-        let name = try name(ofARN: queueARN)
-        for handle in receiptHandles {
-            // A message no longer in flight (its visibility ran out, or it was deleted) has nothing to release.
-            try? await changeVisibility(of: name, receiptHandle: handle, timeout: 0)
-        }
+        // A message no longer in flight (its visibility ran out, or it was deleted) has nothing to release.
+        try await release(from: try name(ofARN: queueARN), receiptHandles: receiptHandles)
     }
 }

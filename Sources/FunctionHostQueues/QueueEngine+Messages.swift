@@ -1,4 +1,5 @@
 import FunctionHostCore
+import FunctionHostStore
 import Foundation
 import GRDB
 
@@ -120,12 +121,13 @@ extension QueueEngine {
     public func sendBatch(to name: String, _ messages: [OutgoingMessage]) async throws -> [Result<
         SentMessage, QueueError
     >] {
-        let queue = try await queue(named: name)
         let now = clock.now()
-        let results = try await writer.write { db in
-            _ = try Self.record(db, name)
-            try db.execute(
-                sql: "DELETE FROM sqsDeduplication WHERE queue = ? AND expiresAt <= ?", arguments: [name, now])
+        let results = try await commits.write { db in
+            let queue = try Self.record(db, name).definition
+            if queue.fifo {
+                try db.cachedStatement(sql: "DELETE FROM sqsDeduplication WHERE queue = ? AND expiresAt <= ?")
+                    .execute(arguments: [name, now])
+            }
             var results: [Result<SentMessage, QueueError>] = []
             for message in messages {
                 do throws(QueueError) {
@@ -161,20 +163,26 @@ extension QueueEngine {
             message.attributes.isEmpty
             ? nil : String(decoding: try JSONEncoder().encode(message.attributes), as: UTF8.self)
         let delay = Int64(message.delaySeconds ?? queue.delaySeconds) * 1000
-        var record = MessageRecord(
-            queue: queue.name, messageID: UUID().uuidString.lowercased(), body: message.body,
-            messageAttributes: attributesJSON, traceHeader: message.traceHeader, sentAt: now, visibleAt: now + delay,
-            groupID: queue.fifo ? message.groupID : nil, deduplicationID: deduplicationID)
-        try record.insert(db)
-        let sequence = record.sequence ?? 0
+        let messageID = UUID().uuidString.lowercased()
+        // A prepared statement, reused: a record's generic insert encoded every column by name.
+        try db.cachedStatement(
+            sql: """
+                INSERT INTO sqsMessage (queue, messageID, body, messageAttributes, traceHeader, sentAt, visibleAt,
+                  groupID, deduplicationID) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """
+        ).execute(arguments: [
+            queue.name, messageID, message.body, attributesJSON, message.traceHeader, now, now + delay,
+            queue.fifo ? message.groupID : nil, deduplicationID,
+        ])
+        let sequence = db.lastInsertedRowID
         if let deduplicationID {
             try DeduplicationRecord(
-                queue: queue.name, deduplicationID: deduplicationID, messageID: record.messageID, sequence: sequence,
+                queue: queue.name, deduplicationID: deduplicationID, messageID: messageID, sequence: sequence,
                 expiresAt: now + Self.deduplicationWindow
             ).insert(db)
         }
         return SentMessage(
-            messageID: record.messageID, md5OfBody: MessageDigest.body(message.body), md5OfAttributes: md5Attributes,
+            messageID: messageID, md5OfBody: MessageDigest.body(message.body), md5OfAttributes: md5Attributes,
             sequenceNumber: queue.fifo ? MessageRecord.sequenceNumber(sequence) : nil)
     }
 
@@ -182,97 +190,169 @@ extension QueueEngine {
 
     /// `ReceiveMessage`: returns what is visible now, or long-polls until something is (woken by sends).
     public func receive(from name: String, _ request: ReceiveRequest) async throws -> [ReceivedMessage] {
-        let queue = try await queue(named: name)
-        let wait = request.waitSeconds ?? queue.receiveMessageWaitTimeSeconds
-        let deadline = ContinuousClock.now + .seconds(wait)
+        let started = ContinuousClock.now
         while true {
             let generation = signals.generation(of: name)
-            let (messages, nextVisible) = try await receiveOnce(name, request)
-            if !messages.isEmpty { return messages }
-            let remaining = ContinuousClock.now.duration(to: deadline)
+            let attempt = try await receiveOnce(name, request)
+            if !attempt.messages.isEmpty { return attempt.messages }
+            let wait = request.waitSeconds ?? attempt.queue.receiveMessageWaitTimeSeconds
+            let remaining = ContinuousClock.now.duration(to: started + .seconds(wait))
             if wait == 0 || remaining <= .zero || Task.isCancelled || signals.isClosed { return [] }
             // The poll's own wait is real time (it is the client's), a hidden message's return is host-clock time.
-            await signals.wait(queue: name, after: generation, timeout: remaining, orUntil: nextVisible, on: clock)
+            await signals.wait(
+                queue: name, after: generation, timeout: remaining, orUntil: attempt.nextVisible, on: clock)
         }
     }
 
-    /// One attempt: moves poison messages to the DLQ, delivers up to `maximum`, and reports when
-    /// the next hidden message becomes visible (so a long poll can wake for it).
-    private func receiveOnce(_ name: String, _ request: ReceiveRequest) async throws -> ([ReceivedMessage], Int64?) {
+    /// What one receive attempt found.
+    private struct ReceiveAttempt: Sendable {
+        var messages: [ReceivedMessage]
+        var queue: QueueDefinition
+        /// When the next hidden message becomes visible (asked only when nothing was delivered).
+        var nextVisible: Int64?
+    }
+
+    /// One attempt, one transaction of a few statements whatever the count: drops expired
+    /// messages, moves poison messages to the DLQ, and delivers up to `maximum` under one fresh
+    /// receipt token (the handle also names the message, so each stays distinct).
+    private func receiveOnce(_ name: String, _ request: ReceiveRequest) async throws -> ReceiveAttempt {
         let now = clock.now()
-        let (messages, next, movedTo) = try await writer.write { db -> ([ReceivedMessage], Int64?, String?) in
-            var deadLetterQueue: String?
-            let queue = try Self.record(db, name)
-            let definition = queue.definition
-            try db.execute(
-                sql: "DELETE FROM sqsMessage WHERE queue = ? AND sentAt + ? <= ?",
-                arguments: [name, Int64(queue.messageRetentionPeriod) * 1000, now])
+        let (attempt, movedTo) = try await commits.write { db -> (ReceiveAttempt, String?) in
+            let definition = try Self.record(db, name).definition
+            try db.cachedStatement(sql: "DELETE FROM sqsMessage WHERE queue = ? AND sentAt <= ?")
+                .execute(arguments: [name, now - Int64(definition.messageRetentionPeriod) * 1000])
             var maxReceiveCount: Int?
+            var deadLetterQueue: String?
             if let redrive = definition.redrive,
                 let target = self.account.queueName(fromARN: redrive.deadLetterTargetARN),
-                target != name, try QueueRecord.fetchOne(db, key: target) != nil
+                target != name, try Self.exists(db, target)
             {
                 maxReceiveCount = redrive.maxReceiveCount
                 deadLetterQueue = target
             }
-            let blocked: Set<String> =
-                definition.fifo
-                ? Set(
-                    try String.fetchAll(
-                        db,
-                        sql:
-                            "SELECT DISTINCT groupID FROM sqsMessage WHERE queue = ? AND receiptToken IS NOT NULL AND visibleAt > ? AND groupID IS NOT NULL",
-                        arguments: [name, now]))
-                : []
-            // Messages of a blocked FIFO group are left out in SQL, not after it: otherwise one big
-            // group with a message in flight fills the candidate window and starves every other group.
-            let rows = try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT sequence, receiveCount, groupID FROM sqsMessage WHERE queue = ? AND visibleAt <= ?
-                      AND (groupID IS NULL OR groupID NOT IN (
-                        SELECT groupID FROM sqsMessage WHERE queue = ? AND receiptToken IS NOT NULL AND visibleAt > ?
-                          AND groupID IS NOT NULL))
-                    ORDER BY sequence LIMIT ?
-                    """,
-                arguments: [name, now, name, now, max(100, request.maximum * 20)])
-            let plan = ReceivePlan(
-                candidates: rows.map {
-                    .init(sequence: $0["sequence"], receiveCount: $0["receiveCount"], groupID: $0["groupID"])
-                },
-                maximum: request.maximum, maxReceiveCount: maxReceiveCount, fifo: definition.fifo,
-                blockedGroups: blocked)
-            let sourceARN = self.account.queueARN(name)
-            for sequence in plan.moveToDeadLetterQueue {
-                try db.execute(
-                    sql:
-                        "UPDATE sqsMessage SET queue = ?, receiptToken = NULL, visibleAt = ?, deadLetterSourceARN = ? WHERE sequence = ?",
-                    arguments: [deadLetterQueue, now, sourceARN, sequence])
-            }
-            let hidden = Int64(request.visibilityTimeout ?? definition.visibilityTimeout) * 1000
-            var delivered: [ReceivedMessage] = []
-            for sequence in plan.deliver {
-                let token = UUID().uuidString
-                try db.execute(
+            let plan = try Self.plan(
+                db, definition, maximum: request.maximum, maxReceiveCount: maxReceiveCount, now: now)
+            if let deadLetterQueue, !plan.moveToDeadLetterQueue.isEmpty {
+                try Self.statement(
+                    db, listing: plan.moveToDeadLetterQueue.count,
                     sql: """
-                        UPDATE sqsMessage SET receiptToken = ?, receiveCount = receiveCount + 1,
-                          firstReceivedAt = COALESCE(firstReceivedAt, ?), visibleAt = ? WHERE sequence = ?
-                        """, arguments: [token, now, now + hidden, sequence])
-                guard let record = try MessageRecord.fetchOne(db, key: sequence) else { continue }
-                delivered.append(try self.received(record, token: token))
+                        UPDATE sqsMessage SET queue = ?, receiptToken = NULL, visibleAt = ?, deadLetterSourceARN = ?
+                        WHERE sequence IN (\(Self.placeholders(plan.moveToDeadLetterQueue.count)))
+                        """
+                ).execute(
+                    arguments: [deadLetterQueue, now, self.account.queueARN(name)]
+                        + StatementArguments(plan.moveToDeadLetterQueue))
             }
-            let next = try Int64.fetchOne(
-                db, sql: "SELECT MIN(visibleAt) FROM sqsMessage WHERE queue = ? AND visibleAt > ?",
-                arguments: [name, now])
-            return (delivered, next, plan.moveToDeadLetterQueue.isEmpty ? nil : deadLetterQueue)
+            var delivered: [ReceivedMessage] = []
+            if !plan.deliver.isEmpty {
+                let token = UUID().uuidString
+                let hidden = Int64(request.visibilityTimeout ?? definition.visibilityTimeout) * 1000
+                let rows = try Row.fetchAll(
+                    Self.statement(
+                        db, listing: plan.deliver.count,
+                        sql: """
+                            UPDATE sqsMessage SET receiptToken = ?, receiveCount = receiveCount + 1,
+                              firstReceivedAt = COALESCE(firstReceivedAt, ?), visibleAt = ?
+                            WHERE sequence IN (\(Self.placeholders(plan.deliver.count))) RETURNING *
+                            """),
+                    arguments: [token, now, now + hidden] + StatementArguments(plan.deliver))
+                // RETURNING comes in no particular order: hand out in the plan's.
+                let records = Dictionary(
+                    rows.map(MessageRecord.init(row:)).map { ($0.sequence, $0) }, uniquingKeysWith: { $1 })
+                delivered = try plan.deliver.compactMap { records[$0] }.map { try self.received($0, token: token) }
+            }
+            let next = delivered.isEmpty ? try Self.nextVisible(db, name, after: now) : nil
+            return (
+                ReceiveAttempt(messages: delivered, queue: definition, nextVisible: next),
+                plan.moveToDeadLetterQueue.isEmpty ? nil : deadLetterQueue
+            )
         }
         if let movedTo { signals.signal(movedTo) }
-        return (messages, next)
+        return attempt
+    }
+
+    /// Reads the candidates of a receive and asks ``ReceivePlan`` what to deliver and what to redrive.
+    private static func plan(
+        _ db: Database, _ definition: QueueDefinition, maximum: Int, maxReceiveCount: Int?, now: Int64
+    ) throws -> ReceivePlan {
+        let name = definition.name
+        let rows: [Row]
+        var blocked: Set<String> = []
+        if definition.fifo {
+            blocked = Set(
+                try String.fetchAll(
+                    db.cachedStatement(
+                        sql: """
+                            SELECT DISTINCT groupID FROM sqsMessage WHERE queue = ? AND receiptToken IS NOT NULL
+                              AND visibleAt > ? AND groupID IS NOT NULL
+                            """), arguments: [name, now]))
+            // Messages of a blocked FIFO group are left out in SQL, not after it: otherwise one big
+            // group with a message in flight fills the candidate window and starves every other group.
+            // Send order is the table's own order: read in it (a sort of every visible message costs
+            // milliseconds at tens of thousands).
+            rows = try Row.fetchAll(
+                db.cachedStatement(
+                    sql: """
+                        SELECT sequence, receiveCount, groupID FROM sqsMessage NOT INDEXED
+                        WHERE queue = ? AND visibleAt <= ?
+                          AND (groupID IS NULL OR groupID NOT IN (
+                            SELECT groupID FROM sqsMessage WHERE queue = ? AND receiptToken IS NOT NULL AND visibleAt > ?
+                              AND groupID IS NOT NULL))
+                        ORDER BY sequence LIMIT ?
+                        """), arguments: [name, now, name, now, max(100, maximum * 20)])
+        } else {
+            // A standard queue hands out messages in the order they became visible (send order for
+            // messages visible at the same moment): the order of its index, so nothing is sorted and
+            // the read stops at the limit. Without redrive every candidate is delivered: read no more than wanted.
+            rows = try Row.fetchAll(
+                db.cachedStatement(
+                    sql: """
+                        SELECT sequence, receiveCount, groupID FROM sqsMessage WHERE queue = ? AND visibleAt <= ?
+                        ORDER BY visibleAt, sequence LIMIT ?
+                        """), arguments: [name, now, maxReceiveCount == nil ? maximum : max(100, maximum * 20)])
+        }
+        return ReceivePlan(
+            candidates: rows.map {
+                .init(sequence: $0["sequence"], receiveCount: $0["receiveCount"], groupID: $0["groupID"])
+            },
+            maximum: maximum, maxReceiveCount: maxReceiveCount, fifo: definition.fifo, blockedGroups: blocked)
+    }
+
+    /// When the queue's next hidden message becomes visible, if one is hidden.
+    static func nextVisible(_ db: Database, _ name: String, after now: Int64) throws -> Int64? {
+        try Int64.fetchOne(
+            db.cachedStatement(sql: "SELECT MIN(visibleAt) FROM sqsMessage WHERE queue = ? AND visibleAt > ?"),
+            arguments: [name, now])
+    }
+
+    /// Lists up to this long (SQS's batch limit) get prepared statements kept for reuse; longer
+    /// ones (a mapping's batch holds up to 10,000 handles) are prepared each time, or every length
+    /// would stay cached as a statement of its own.
+    static let cachedListLength = 10
+
+    /// The statement for `sql`, whose lists hold `listing` values.
+    static func statement(_ db: Database, listing: Int, sql: String) throws -> Statement {
+        listing <= cachedListLength ? try db.cachedStatement(sql: sql) : try db.makeStatement(sql: sql)
+    }
+
+    /// `(?, ?), (?, ?)` for `count` receipt handles (message id, token) in a `VALUES` list.
+    static func handleRows(_ count: Int) -> String {
+        Array(repeating: "(?, ?)", count: max(1, count)).joined(separator: ", ")
+    }
+
+    /// `?, ?, ?` for an `IN` list of `count` values.
+    static func placeholders(_ count: Int) -> String {
+        Array(repeating: "?", count: max(1, count)).joined(separator: ", ")
+    }
+
+    /// Whether a queue named `name` exists.
+    static func exists(_ db: Database, _ name: String) throws -> Bool {
+        try Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM sqsQueue WHERE name = ?"), arguments: [name]) ?? false
     }
 
     private func received(_ record: MessageRecord, token: String) throws -> ReceivedMessage {
         var system: [String: String] = [
-            "SenderId": "AIDAFNHOST\(account.accountID)",
+            "SenderId": senderID,
             "SentTimestamp": String(record.sentAt),
             "ApproximateReceiveCount": String(record.receiveCount),
             "ApproximateFirstReceiveTimestamp": String(record.firstReceivedAt ?? record.sentAt),
@@ -281,7 +361,7 @@ extension QueueEngine {
         if let source = record.deadLetterSourceARN { system["DeadLetterQueueSourceArn"] = source }
         if let group = record.groupID {
             system["MessageGroupId"] = group
-            system["SequenceNumber"] = MessageRecord.sequenceNumber(record.sequence ?? 0)
+            system["SequenceNumber"] = MessageRecord.sequenceNumber(record.sequence)
             if let dedup = record.deduplicationID { system["MessageDeduplicationId"] = dedup }
         }
         let attributes =
@@ -298,43 +378,56 @@ extension QueueEngine {
 
     /// `DeleteMessage`: deletes the message a handle names (a handle of an already deleted message succeeds, as on SQS).
     public func delete(from name: String, receiptHandle: String) async throws {
-        let handle = try ReceiptHandle(parsing: receiptHandle, queue: name)
-        try await writer.write { db in
-            try Self.deleteMessage(db, queue: try Self.record(db, name), handle)
-        }
-        signals.signal(name)
+        if let error = try await deleteBatch(from: name, receiptHandles: [receiptHandle]).first ?? nil { throw error }
     }
 
-    /// `DeleteMessageBatch`: every valid handle's message deleted in one transaction; a bad handle fails alone.
+    /// `DeleteMessageBatch`: every valid handle's message deleted by one statement; a bad handle fails alone.
+    ///
+    /// A handle is deleted only while it is still its message's latest receipt. A stale handle (the
+    /// message was received again since) deletes nothing: a standard queue answers success all the
+    /// same, as SQS does; a FIFO queue refuses it with `ReceiptHandleIsInvalid`.
     public func deleteBatch(from name: String, receiptHandles: [String]) async throws -> [QueueError?] {
-        let handles = receiptHandles.map { text in Result { () throws(QueueError) in try ReceiptHandle(parsing: text, queue: name) } }
-        let outcomes = try await writer.write { db -> [QueueError?] in
-            let queue = try Self.record(db, name)
-            return try handles.map { parsed -> QueueError? in
-                do {
-                    try Self.deleteMessage(db, queue: queue, try parsed.get())
-                    return nil
-                } catch let error as QueueError {
-                    return error
-                }
-            }
+        let handles = receiptHandles.map { text in
+            Result { () throws(QueueError) in try ReceiptHandle(parsing: text, queue: name) }
         }
-        signals.signal(name)
-        return outcomes
-    }
-
-    /// Deletes the message a handle names, if the handle is still that message's latest receipt. A
-    /// stale handle (the message was received again since) deletes nothing: a standard queue answers
-    /// success all the same, as SQS does; a FIFO queue refuses it.
-    static func deleteMessage(_ db: Database, queue: QueueRecord, _ handle: ReceiptHandle) throws {
-        try db.execute(
-            sql: "DELETE FROM sqsMessage WHERE queue = ? AND messageID = ? AND receiptToken = ?",
-            arguments: [queue.name, handle.messageID, handle.token])
-        if queue.fifo, db.changesCount == 0,
-            try MessageRecord.filter(Column("queue") == queue.name && Column("messageID") == handle.messageID).fetchCount(db)
-                > 0
-        {
-            throw QueueError(.receiptHandleIsInvalid, "The receipt handle has expired.")
+        let valid = handles.compactMap { try? $0.get() }
+        let (fifo, stale) = try await commits.write { db -> (Bool, Set<String>) in
+            let fifo = try Self.record(db, name).fifo
+            guard !valid.isEmpty else { return (fifo, []) }
+            let deleted = Set(
+                try String.fetchAll(
+                    Self.statement(
+                        db, listing: valid.count,
+                        sql: """
+                            DELETE FROM sqsMessage WHERE sequence IN (
+                              SELECT message.sequence FROM (VALUES \(Self.handleRows(valid.count))) AS handle
+                              JOIN sqsMessage AS message ON message.messageID = handle.column1 AND message.receiptToken = handle.column2
+                              WHERE message.queue = ?)
+                            RETURNING messageID
+                            """),
+                    arguments: StatementArguments(valid.flatMap { [$0.messageID, $0.token] }) + [name]))
+            let missed = valid.map(\.messageID).filter { !deleted.contains($0) }
+            guard fifo, !missed.isEmpty else { return (fifo, []) }
+            // A FIFO queue refuses a handle whose message is still there under a newer receipt.
+            let stale = try String.fetchAll(
+                Self.statement(
+                    db, listing: missed.count,
+                    sql: """
+                        SELECT messageID FROM sqsMessage
+                        WHERE queue = ? AND messageID IN (\(Self.placeholders(missed.count)))
+                        """),
+                arguments: [name] + StatementArguments(missed))
+            return (fifo, Set(stale))
+        }
+        // A deletion frees a FIFO group; in a standard queue it makes nothing receivable.
+        if fifo { signals.signal(name) }
+        return handles.map { parsed in
+            switch parsed {
+            case .failure(let error): return error
+            case .success(let handle):
+                return stale.contains(handle.messageID)
+                    ? QueueError(.receiptHandleIsInvalid, "The receipt handle has expired.") : nil
+            }
         }
     }
 
@@ -345,7 +438,7 @@ extension QueueEngine {
             throw QueueError.invalidValue(timeout, "VisibilityTimeout", "Must be >= 0 and <= 43200.")
         }
         let now = clock.now()
-        try await writer.write { db in
+        try await commits.write { db in
             _ = try Self.record(db, name)
             guard
                 let record = try MessageRecord.filter(
@@ -363,6 +456,27 @@ extension QueueEngine {
                 arguments: [now + Int64(timeout) * 1000, record.sequence])
         }
         if timeout == 0 { signals.signal(name) }
+    }
+
+    /// Makes in-flight messages visible again at once, in one statement (a mapping's throttled
+    /// batch going back); a handle whose message is gone or was received again since changes nothing.
+    public func release(from name: String, receiptHandles: [String]) async throws {
+        let handles = receiptHandles.compactMap { try? ReceiptHandle(parsing: $0, queue: name) }
+        guard !handles.isEmpty else { return }
+        let now = clock.now()
+        try await commits.write { db in
+            try Self.statement(
+                db, listing: handles.count,
+                sql: """
+                    UPDATE sqsMessage SET visibleAt = ? WHERE sequence IN (
+                      SELECT message.sequence FROM (VALUES \(Self.handleRows(handles.count))) AS handle
+                      JOIN sqsMessage AS message ON message.messageID = handle.column1 AND message.receiptToken = handle.column2
+                      WHERE message.queue = ? AND message.visibleAt > ?)
+                    """
+            ).execute(
+                arguments: [now] + StatementArguments(handles.flatMap { [$0.messageID, $0.token] }) + [name, now])
+        }
+        signals.signal(name)
     }
 }
 

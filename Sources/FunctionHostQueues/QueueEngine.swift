@@ -1,6 +1,7 @@
 import CoreMetrics
 import FunctionHostCore
 import Foundation
+import FunctionHostStore
 import GRDB
 
 /// The embedded SQS-compatible queue: queues and messages in the host's SQLite state, with
@@ -12,10 +13,14 @@ import GRDB
 /// endpoint reports as `InternalError`).
 public final class QueueEngine: QueueSender, Sendable {
     let writer: any DatabaseWriter
+    /// Every write goes through it: concurrent sends, receives and deletes share one transaction.
+    let commits: GroupCommit
     public let account: AccountContext
     let clock: any HostClock
     let signals = QueueSignals()
     let metrics: QueueMetrics?
+    /// Every received message's `SenderId`.
+    let senderID: String
 
     /// FIFO deduplication window (5 minutes).
     static let deduplicationWindow: Int64 = 300_000
@@ -27,8 +32,10 @@ public final class QueueEngine: QueueSender, Sendable {
         metricsFactory: (any MetricsFactory)? = nil
     ) {
         self.writer = writer
+        commits = GroupCommit(writer: writer)
         self.account = account
         self.clock = clock
+        senderID = "AIDAFNHOST\(account.accountID)"
         metrics = metricsFactory.map { QueueMetrics(factory: $0) }
     }
 
@@ -37,7 +44,7 @@ public final class QueueEngine: QueueSender, Sendable {
     /// Creates the template's queues, or brings existing ones to the template's attributes.
     public func ensure(_ definitions: [QueueDefinition]) async throws {
         let now = clock.now()
-        try await writer.write { db in
+        try await commits.write { db in
             for definition in definitions {
                 if var existing = try QueueRecord.fetchOne(db, key: definition.name) {
                     guard !existing.sameAttributes(as: definition) || existing.logicalID != definition.logicalID else {
@@ -69,7 +76,7 @@ public final class QueueEngine: QueueSender, Sendable {
         }
         let now = clock.now()
         let final = definition
-        return try await writer.write { db in
+        return try await commits.write { db in
             if let existing = try QueueRecord.fetchOne(db, key: name) {
                 var requested = existing.definition
                 try QueueAttributes.apply(attributes, to: &requested, creating: true, account: self.account)
@@ -92,7 +99,8 @@ public final class QueueEngine: QueueSender, Sendable {
     }
 
     static func record(_ db: Database, _ name: String) throws -> QueueRecord {
-        guard let record = try QueueRecord.fetchOne(db, key: name) else { throw QueueError.noQueue }
+        let statement = try db.cachedStatement(sql: "SELECT * FROM sqsQueue WHERE name = ?")
+        guard let record = try QueueRecord.fetchOne(statement, arguments: [name]) else { throw QueueError.noQueue }
         return record
     }
 
@@ -118,7 +126,7 @@ public final class QueueEngine: QueueSender, Sendable {
     /// `SetQueueAttributes`.
     public func setAttributes(of name: String, _ attributes: [String: String]) async throws {
         let now = clock.now()
-        try await writer.write { db in
+        try await commits.write { db in
             var record = try Self.record(db, name)
             var definition = record.definition
             try QueueAttributes.apply(attributes, to: &definition, creating: false, account: self.account)
@@ -134,7 +142,7 @@ public final class QueueEngine: QueueSender, Sendable {
     /// `PurgeQueue`: deletes every message; a second purge within 60 s is `PurgeQueueInProgress`.
     public func purge(_ name: String) async throws {
         let now = clock.now()
-        try await writer.write { db in
+        try await commits.write { db in
             var record = try Self.record(db, name)
             if let purgedAt = record.purgedAt, now - purgedAt < Self.purgeInterval {
                 throw QueueError(
@@ -150,7 +158,7 @@ public final class QueueEngine: QueueSender, Sendable {
 
     /// `DeleteQueue`: the queue and its messages.
     public func deleteQueue(_ name: String) async throws {
-        try await writer.write { db in
+        try await commits.write { db in
             _ = try Self.record(db, name)
             try db.execute(sql: "DELETE FROM sqsMessage WHERE queue = ?", arguments: [name])
             try db.execute(sql: "DELETE FROM sqsQueue WHERE name = ?", arguments: [name])
@@ -158,17 +166,21 @@ public final class QueueEngine: QueueSender, Sendable {
         signals.signal(name)
     }
 
+    /// A queue's counts. Visible messages are counted in the index alone; only hidden ones (few,
+    /// next to a backlog) are read to tell in-flight from delayed.
     static func depth(_ db: Database, _ name: String, now: Int64) throws -> QueueAttributes.Depth {
-        let row = try Row.fetchOne(
-            db,
-            sql: """
-                SELECT
-                  COALESCE(SUM(visibleAt <= ?), 0) AS visible,
-                  COALESCE(SUM(visibleAt > ? AND receiptToken IS NOT NULL), 0) AS inFlight,
-                  COALESCE(SUM(visibleAt > ? AND receiptToken IS NULL), 0) AS delayed
-                FROM sqsMessage WHERE queue = ?
-                """, arguments: [now, now, now, name])
-        return .init(visible: row?["visible"] ?? 0, inFlight: row?["inFlight"] ?? 0, delayed: row?["delayed"] ?? 0)
+        let visible =
+            try Int.fetchOne(
+                db.cachedStatement(sql: "SELECT COUNT(*) FROM sqsMessage WHERE queue = ? AND visibleAt <= ?"),
+                arguments: [name, now]) ?? 0
+        let hidden = try Row.fetchOne(
+            db.cachedStatement(
+                sql: """
+                    SELECT COALESCE(SUM(receiptToken IS NOT NULL), 0) AS inFlight,
+                      COALESCE(SUM(receiptToken IS NULL), 0) AS delayed
+                    FROM sqsMessage WHERE queue = ? AND visibleAt > ?
+                    """), arguments: [name, now])
+        return .init(visible: visible, inFlight: hidden?["inFlight"] ?? 0, delayed: hidden?["delayed"] ?? 0)
     }
 
     /// Every queue with its message counts (`fnhost queues`, `/metrics`).

@@ -52,5 +52,9 @@ public enum QueueMigrations: StoreMigrations {
                     );
                     """)
         }
+        // Retention is enforced at every receive: without this index that delete read every message of the queue.
+        migrator.registerMigration("queues.v2-retention-index") { db in
+            try db.execute(sql: "CREATE INDEX sqsMessageBySentAt ON sqsMessage(queue, sentAt)")
+        }
     }
 }

@@ -65,10 +65,10 @@ struct QueueRecord: Codable, Sendable, Hashable, FetchableRecord, PersistableRec
 ///
 /// In flight = has a `receiptToken` and `visibleAt` is in the future; delayed = no token and
 /// `visibleAt` in the future; visible otherwise.
-struct MessageRecord: Codable, Sendable, Hashable, FetchableRecord, MutablePersistableRecord {
+struct MessageRecord: Sendable, Hashable, FetchableRecord, TableRecord {
     static let databaseTableName = "sqsMessage"
 
-    var sequence: Int64?
+    var sequence: Int64
     var queue: String
     var messageID: String
     var body: String
@@ -77,14 +77,31 @@ struct MessageRecord: Codable, Sendable, Hashable, FetchableRecord, MutablePersi
     var traceHeader: String?
     var sentAt: Int64
     var visibleAt: Int64
-    var receiveCount: Int = 0
+    var receiveCount: Int
     var firstReceivedAt: Int64?
     var receiptToken: String?
     var groupID: String?
     var deduplicationID: String?
     var deadLetterSourceARN: String?
 
-    mutating func didInsert(_ inserted: InsertionSuccess) { sequence = inserted.rowID }
+    /// Reads the columns by position, in table order (`SELECT *`, `RETURNING *`): every received
+    /// message is decoded, and `Decodable` row decoding looked each column up by name.
+    init(row: Row) {
+        sequence = row[0]
+        queue = row[1]
+        messageID = row[2]
+        body = row[3]
+        messageAttributes = row[4]
+        traceHeader = row[5]
+        sentAt = row[6]
+        visibleAt = row[7]
+        receiveCount = row[8]
+        firstReceivedAt = row[9]
+        receiptToken = row[10]
+        groupID = row[11]
+        deduplicationID = row[12]
+        deadLetterSourceARN = row[13]
+    }
 
     /// FIFO sequence numbers: the row's sequence, as SQS's 20-digit decimal text.
     static func sequenceNumber(_ sequence: Int64) -> String {

@@ -4,7 +4,8 @@ import Synchronization
 /// A commit queue in front of a `DatabaseWriter`: concurrent writes share one transaction, so
 /// they share its commit (one WAL fsync under `synchronous = FULL`) instead of paying one each.
 ///
-/// ``write(_:)`` returns once its changes are committed, exactly as `writer.write` would, so a
+/// ``write(_:)`` returns once its changes are committed (with what its work returned), exactly as
+/// `writer.write` would, so a
 /// caller may acknowledge durably accepted work (a 202, an SQS 200) right after it. Which writes
 /// go together is decided by ``GroupCommitQueue``: a lone write is committed at once; writes that
 /// arrive during a commit make the next transaction together. Within a shared transaction each
@@ -14,16 +15,16 @@ import Synchronization
 /// Transactions run through `asyncWrite`, on the writer's own queue: a cancelled caller neither
 /// cancels the batch it joined nor holds a task thread while it waits.
 public final class GroupCommit: Sendable {
-    /// One write's database work.
-    public typealias Updates = @Sendable (Database) throws -> Void
-
     /// The most writes one transaction carries.
     public static let maximumBatch = 512
 
     private struct Pending: Sendable {
-        let updates: Updates
-        let done: CheckedContinuation<Void, any Error>
+        let work: @Sendable (Database) throws -> any Sendable
+        let done: CheckedContinuation<any Sendable, any Error>
     }
+
+    /// A write's value did not come back as the type it was written with (never expected).
+    struct LostValue: Error {}
 
     private let writer: any DatabaseWriter
     private let queue: Mutex<GroupCommitQueue<Pending>>
@@ -33,13 +34,17 @@ public final class GroupCommit: Sendable {
         queue = Mutex(GroupCommitQueue(maximumBatch: maximumBatch))
     }
 
-    /// Runs `updates` in a transaction shared with concurrent writes; returns once it is committed.
-    /// - Throws: the error `updates` threw (its changes rolled back), or the commit's error.
-    public func write(_ updates: @escaping Updates) async throws {
-        try await withCheckedThrowingContinuation { (done: CheckedContinuation<Void, any Error>) in
-            let pending = Pending(updates: updates, done: done)
+    /// Runs `work` in a transaction shared with concurrent writes; returns its value once that
+    /// transaction is committed.
+    /// - Throws: the error `work` threw (its changes rolled back), or the commit's error.
+    @discardableResult
+    public func write<T: Sendable>(_ work: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        let value = try await withCheckedThrowingContinuation { (done: CheckedContinuation<any Sendable, any Error>) in
+            let pending = Pending(work: { db in try work(db) }, done: done)
             if let batch = queue.withLock({ $0.arrive(pending) }) { commit(batch) }
         }
+        guard let typed = value as? T else { throw LostValue() }
+        return typed
     }
 
     /// Writes that wait for the transaction being committed (for tests and diagnostics).
@@ -49,13 +54,16 @@ public final class GroupCommit: Sendable {
         writer.asyncWrite(
             { db in
                 // A single write needs no savepoint: the transaction is its own.
-                guard batch.count > 1 else { return [Result { try batch[0].updates(db) }] }
+                guard batch.count > 1 else { return [Result { try batch[0].work(db) }] }
                 return batch.map { pending in
-                    Result {
+                    Result { () throws -> any Sendable in
+                        var value: (any Sendable)?
                         try db.inSavepoint {
-                            try pending.updates(db)
+                            value = try pending.work(db)
                             return .commit
                         }
+                        guard let value else { throw LostValue() }
+                        return value
                     }
                 }
             },

@@ -37,7 +37,11 @@ struct ClockCommand: AsyncParsableCommand {
     struct Advance: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Move a virtual host clock forward; what falls due fires in order.",
-            discussion: "DURATION is digits and a unit (ms, s, m, h, d), or several run together: 90s, 15m, 6h, 1h30m.")
+            discussion: """
+                DURATION is digits and a unit (ms, s, m, h, d), or several run together: 90s, 15m, 6h, 1h30m. \
+                Returns once what fell due has been handed over (schedule fires, async retries, SQS mapping \
+                batches), waiting at most \(VirtualClock.settleLimit.components.seconds) s of real time per step.
+                """)
 
         @Argument(help: "How far to move the clock.")
         var duration: String

@@ -93,20 +93,29 @@ import Testing
 }
 
 @Suite struct PollerScalingTests {
-    @Test func scalesUpWhileReceivesComeBackFullAndDownWhenEmpty() {
-        var scaling = PollerScaling(ceiling: 3)
-        #expect(scaling.start() == .startPoller)
+    @Test func burstsToFiveAtTheFirstFullReceiveThenAddsOneAtATime() {
+        var scaling = PollerScaling(ceiling: 7)
+        #expect(scaling.start() == .startPollers(1))
         #expect(scaling.start() == .none)
-        #expect(scaling.on(.receivedFull, now: 1_000) == .startPoller)
-        // At most one more poller per 200 ms.
+        #expect(scaling.on(.receivedFull, now: 1_000) == .startPollers(4))
+        #expect(scaling.active == 5)
+        // At most one scale-up per 200 ms.
         #expect(scaling.on(.receivedFull, now: 1_199) == .none)
-        #expect(scaling.on(.receivedFull, now: 1_200) == .startPoller)
-        #expect(scaling.active == 3)
+        #expect(scaling.on(.receivedFull, now: 1_200) == .startPollers(1))
+        #expect(scaling.on(.receivedFull, now: 1_400) == .startPollers(1))
+        #expect(scaling.active == 7)
         #expect(scaling.on(.receivedFull, now: 5_000) == .none)
-        #expect(scaling.on(.receivedEmpty, now: 5_000) == .retire)
-        #expect(scaling.on(.receivedEmpty, now: 5_000) == .retire)
+        for _ in 0..<6 { #expect(scaling.on(.receivedEmpty, now: 5_000) == .retire) }
         #expect(scaling.on(.receivedEmpty, now: 5_000) == .none)
         #expect(scaling.active == 1)
+    }
+
+    @Test func theBurstStopsAtTheCeiling() {
+        var scaling = PollerScaling(ceiling: 3)
+        _ = scaling.start()
+        #expect(scaling.on(.receivedFull, now: 0) == .startPollers(2))
+        #expect(scaling.on(.receivedFull, now: 1_000) == .none)
+        #expect(scaling.active == 3)
     }
 
     @Test func aLowerCeilingStopsGrowth() {
@@ -114,6 +123,28 @@ import Testing
         _ = scaling.start()
         scaling.ceiling = 1
         #expect(scaling.on(.receivedFull, now: 0) == .none)
+    }
+}
+
+@Suite struct PollerActivityTests {
+    @Test func settledWhenNoPollerIsBusyAndNoneIsDueToWake() {
+        var activity = PollerActivity()
+        #expect(activity.isSettled(at: 1_000))
+        let first = activity.join()
+        #expect(!activity.isSettled(at: 1_000), "a poller that just started is busy")
+        activity.park(first, wakeAt: 30_000)
+        #expect(activity.isSettled(at: 1_000))
+        #expect(activity.isSettled(at: 29_999))
+        #expect(!activity.isSettled(at: 30_000), "its window closed: due, even before it runs")
+        activity.wake(first)
+        #expect(!activity.isSettled(at: 30_000))
+        activity.park(first, wakeAt: .max)
+        #expect(activity.isSettled(at: 30_000))
+
+        let second = activity.join()
+        #expect(!activity.isSettled(at: 30_000))
+        activity.leave(second)
+        #expect(activity.isSettled(at: 30_000))
     }
 }
 

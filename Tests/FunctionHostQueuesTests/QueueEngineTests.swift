@@ -187,4 +187,50 @@ import Testing
         let second = try await engine.receive(from: "big.fifo", ReceiveRequest(maximum: 10))
         #expect(second.map(\.body) == ["b0"], "group a is in flight: group b is next")
     }
+
+    @Test func eachHandleOfOneReceiveDeletesOnlyItsOwnMessage() async throws {
+        var queue = QueueDefinition(name: "h")
+        queue.visibilityTimeout = 10
+        let engine = try await makeEngine([queue])
+        _ = try await engine.sendBatch(to: "h", (0..<5).map { OutgoingMessage(body: "m\($0)") })
+        let received = try await engine.receive(from: "h", ReceiveRequest(maximum: 10))
+        #expect(received.map(\.body) == ["m0", "m1", "m2", "m3", "m4"])
+        #expect(Set(received.map(\.receiptHandle)).count == 5)
+        let outcomes = try await engine.deleteBatch(
+            from: "h", receiptHandles: [received[1].receiptHandle, "not a handle", received[3].receiptHandle])
+        #expect(outcomes.map { $0?.code } == [nil, .receiptHandleIsInvalid, nil])
+        await time.advance(by: 10_000)
+        let left = try await engine.receive(from: "h", ReceiveRequest(maximum: 10))
+        #expect(left.map(\.body) == ["m0", "m2", "m4"])
+        #expect(left.allSatisfy { $0.systemAttributes["ApproximateReceiveCount"] == "2" })
+    }
+
+    @Test func concurrentSendsAreAllCommitted() async throws {
+        let engine = try await makeEngine([QueueDefinition(name: "c")])
+        let ids = try await withThrowingTaskGroup(of: String.self) { group in
+            for index in 0..<64 {
+                group.addTask { try await engine.send(to: "c", OutgoingMessage(body: "m\(index)")).messageID }
+            }
+            return try await group.reduce(into: Set<String>()) { $0.insert($1) }
+        }
+        #expect(ids.count == 64)
+        #expect(try await engine.depths() == [QueueDepthReport(name: "c", visible: 64, inFlight: 0, delayed: 0)])
+    }
+
+    @Test func aMappingSizedBatchOfHandlesIsDeletedOrReleasedInOneCall() async throws {
+        var queue = QueueDefinition(name: "big")
+        queue.visibilityTimeout = 60
+        let engine = try await makeEngine([queue])
+        for start in stride(from: 0, to: 40, by: 10) {
+            _ = try await engine.sendBatch(to: "big", (start..<start + 10).map { OutgoingMessage(body: "m\($0)") })
+        }
+        var handles: [String] = []
+        for _ in 0..<4 { handles += try await engine.receive(from: "big", ReceiveRequest(maximum: 10)).map(\.receiptHandle) }
+        #expect(handles.count == 40)
+        try await engine.release(from: "big", receiptHandles: Array(handles.prefix(15)))
+        #expect(try await engine.depths() == [QueueDepthReport(name: "big", visible: 15, inFlight: 25, delayed: 0)])
+        let outcomes = try await engine.deleteBatch(from: "big", receiptHandles: Array(handles.suffix(25)))
+        #expect(outcomes.allSatisfy { $0 == nil })
+        #expect(try await engine.depths() == [QueueDepthReport(name: "big", visible: 15, inFlight: 0, delayed: 0)])
+    }
 }

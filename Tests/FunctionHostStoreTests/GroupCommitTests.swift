@@ -80,6 +80,35 @@ import Testing
         }
     }
 
+    @Test func aFailedCommitFailsEveryWriteOfItsTransactionAndTheQueueGoesOn() async throws {
+        try await withStore { store in
+            let group = GroupCommit(writer: store.writer)
+            let release = Gate()
+            async let first: Void = group.write { _ in release.wait() }
+            #expect(await eventually { release.isHolding })
+            async let fine: Bool = succeeded { try await group.write { db in try db.execute(sql: "INSERT INTO item(value) VALUES (1)") } }
+            // A deferred foreign key: the statement succeeds, the commit does not.
+            async let breaking: Bool = succeeded { try await group.write { db in try db.execute(sql: "INSERT INTO link(item) VALUES (99)") } }
+            #expect(await eventually { group.waitingCount == 2 })
+            release.open()
+            try await first
+            #expect(await fine == false)
+            #expect(await breaking == false)
+            #expect(try await store.writer.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM item") } == 0)
+            // Writes return their work's value, once committed.
+            #expect(try await group.write { db in try Int.fetchOne(db, sql: "SELECT 7") } == 7)
+        }
+    }
+
+    private func succeeded(_ body: () async throws -> Void) async -> Bool {
+        do {
+            try await body()
+            return true
+        } catch {
+            return false
+        }
+    }
+
     private func withStore(_ body: (Store) async throws -> Void) async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("group-commit-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: directory) }
@@ -94,6 +123,7 @@ private enum ItemMigrations: StoreMigrations {
                 table.autoIncrementedPrimaryKey("id")
                 table.column("value", .integer).notNull()
             }
+            try db.execute(sql: "CREATE TABLE link (item INTEGER REFERENCES item(id) DEFERRABLE INITIALLY DEFERRED)")
         }
     }
 }

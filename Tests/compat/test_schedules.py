@@ -45,6 +45,28 @@ def test_schedule_next_prints_exact_utc_times(expression, zone, expected):
     assert result.stdout.split() == expected
 
 
+@pytest.mark.parametrize("expression, zone, expected", [
+    # From Monday 2026-11-23 12:00 UTC; the same cases as the evaluator's unit tests (Python zoneinfo reference).
+    ("cron(0/15 * * * ? *)", "UTC", ["2026-11-23T12:15:00Z", "2026-11-23T12:30:00Z", "2026-11-23T12:45:00Z"]),
+    ("cron(5,35 14 * * ? *)", "UTC", ["2026-11-23T14:05:00Z", "2026-11-23T14:35:00Z", "2026-11-24T14:05:00Z"]),
+    ("cron(0 8 1 * ? *)", "UTC", ["2026-12-01T08:00:00Z", "2027-01-01T08:00:00Z", "2027-02-01T08:00:00Z"]),
+    ("cron(0 9 1W * ? *)", "UTC", ["2026-12-01T09:00:00Z", "2027-01-01T09:00:00Z", "2027-02-01T09:00:00Z"]),
+    ("cron(0 9 ? * 6#3 *)", "UTC", ["2026-12-18T09:00:00Z", "2027-01-15T09:00:00Z", "2027-02-19T09:00:00Z"]),
+    ("cron(30 6 ? * L *)", "UTC", ["2026-11-28T06:30:00Z", "2026-12-05T06:30:00Z", "2026-12-12T06:30:00Z"]),
+    ("cron(0 0 29 FEB ? *)", "UTC", ["2028-02-29T00:00:00Z", "2032-02-29T00:00:00Z", "2036-02-29T00:00:00Z"]),
+    ("cron(0 12 ? * SUN,SAT *)", "UTC", ["2026-11-28T12:00:00Z", "2026-11-29T12:00:00Z", "2026-12-05T12:00:00Z"]),
+    ("cron(10-12 3 * * ? *)", "UTC", ["2026-11-24T03:10:00Z", "2026-11-24T03:11:00Z", "2026-11-24T03:12:00Z"]),
+    ("cron(0 1-10/3 * * ? *)", "UTC", ["2026-11-24T01:00:00Z", "2026-11-24T04:00:00Z", "2026-11-24T07:00:00Z"]),
+    ("cron(30 2 * * ? *)", "Europe/Berlin", ["2026-11-24T01:30:00Z", "2026-11-25T01:30:00Z", "2026-11-26T01:30:00Z"]),
+    ("cron(0 12 ? * MON#2 *)", "Asia/Tokyo", ["2026-12-14T03:00:00Z", "2027-01-11T03:00:00Z", "2027-02-08T03:00:00Z"]),
+])
+def test_schedule_next_from_noon_matches_the_reference(expression, zone, expected):
+    result = fnhost("schedule", "next", expression, "--count", "3", "--from", "2026-11-23T12:00:00Z",
+                    "--timezone", zone)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == expected
+
+
 @pytest.mark.parametrize("expression, rule", [
     ("cron(0 12 * * * *)", "exactly one of day-of-month and day-of-week must be ?"),
     ("rate(1 minutes)", "singular unit"),

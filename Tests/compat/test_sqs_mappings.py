@@ -210,6 +210,28 @@ def test_a_batching_window_gathers_until_the_host_clock_passes_it(host, sqs):
     assert [len(e["Records"]) for e in events(host, "Windowed") if tag in json.dumps(e)] == [3]
 
 
+def test_an_advance_returns_after_what_fell_due_was_handed_over(host, sqs):
+    """A window closing and a failed message's return fall due inside an advance: when ``fnhost clock
+    advance`` returns they have been invoked and settled, so the test looks at once, without waiting."""
+    url = queue_url(sqs, "SettlingQueue")
+    tag = uuid.uuid4().hex
+    ok, bad = send(sqs, url, [{"tag": tag, "n": 1}, {"tag": tag, "fail": True}])
+    wait_for(lambda: counts(sqs, url) == (0, 2), 30, what="the poller to hold both messages")
+    assert metric(host, "fnhost_esm_batches_invoked_total", "Settling") == 0
+    advance(host, "10s")
+    # The window closed: the batch ran, the success is deleted, the failure stays hidden until 30 s after its receive.
+    assert metric(host, "fnhost_esm_batches_invoked_total", "Settling") == 1
+    assert counts(sqs, url) == (0, 1)
+    advance(host, "30s")
+    # At +30 s the failure returned and opened a new window; at +40 s that window's batch ran.
+    assert metric(host, "fnhost_esm_batches_invoked_total", "Settling") == 2
+    assert counts(sqs, url) == (0, 1)
+    delivered = wait_for(lambda: (lambda found: found if len(found) == 3 else None)(records(host, "Settling", tag)),
+                         30, what="both batches in the function's log")
+    assert [r["messageId"] for r in delivered] == [ok, bad, bad]
+    assert [r["attributes"]["ApproximateReceiveCount"] for r in delivered] == ["1", "1", "2"]
+
+
 def test_a_function_error_keeps_the_whole_batch(host, sqs):
     url = queue_url(sqs, "WindowedQueue")
     tag = uuid.uuid4().hex
@@ -227,6 +249,22 @@ def test_a_function_error_keeps_the_whole_batch(host, sqs):
     second = [r for r in records(host, "Windowed", tag)][2:]
     assert {r["messageId"] for r in second} == set(ids)
     assert {r["attributes"]["ApproximateReceiveCount"] for r in second} == {"2"}
+
+
+def test_pollers_scale_with_a_backlog_up_to_the_maximum_concurrency(host, sqs):
+    url = queue_url(sqs, "CappedQueue")
+    tag = uuid.uuid4().hex
+    ids = send(sqs, url, [{"tag": tag, "n": n, "sleep": 0.3} for n in range(20)])
+    seen = []
+
+    def drained():
+        seen.append(metric(host, "fnhost_concurrent_executions", "Capped"))
+        return counts(sqs, url) == (0, 0)
+
+    wait_for(drained, 60, interval=0.05, what="the backlog drained")
+    assert max(seen) == 2, "the backlog scaled the mapping up to MaximumConcurrency 2 and no further"
+    wait_for(lambda: sorted(r["messageId"] for r in records(host, "Capped", tag)) == sorted(ids), 30,
+             what="every message delivered once")
 
 
 def test_throttled_batches_go_back_to_the_queue_and_are_not_lost(host, sqs):
@@ -257,7 +295,7 @@ def test_template_mappings_are_listed_and_read_through_boto3(host, sqs):
     send(sqs, queue_url(sqs, "BatchQueue"), [{"tag": tag}])
     wait_for(lambda: records(host, "Batches", tag), 60, what="a processed batch")
     listed = client.list_event_source_mappings()["EventSourceMappings"]
-    assert len(listed) == 6
+    assert len(listed) == 8
     batches = client.list_event_source_mappings(FunctionName="Batches")["EventSourceMappings"]
     assert [m["EventSourceArn"] for m in batches] == [f"arn:aws:sqs:us-east-1:{ACCOUNT}:BatchQueue"]
     mapping = client.get_event_source_mapping(UUID=batches[0]["UUID"])
@@ -274,7 +312,7 @@ def test_template_mappings_are_listed_and_read_through_boto3(host, sqs):
     assert len(filtered["FilterCriteria"]["Filters"]) == 2
     page = client.list_event_source_mappings(MaxItems=4)
     rest = client.list_event_source_mappings(Marker=page["NextMarker"])
-    assert len(page["EventSourceMappings"]) == 4 and len(rest["EventSourceMappings"]) == 2
+    assert len(page["EventSourceMappings"]) == 4 and len(rest["EventSourceMappings"]) == 4
     assert "NextMarker" not in rest
 
 

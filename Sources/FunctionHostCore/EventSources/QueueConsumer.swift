@@ -23,12 +23,18 @@ public struct ConsumedQueueInfo: Sendable, Hashable {
     public var backlog: Int
     /// The redrive policy's `maxReceiveCount`, when the queue has one.
     public var maxReceiveCount: Int?
+    /// When the next hidden message (in flight or delayed) becomes visible, in host-clock epoch
+    /// milliseconds; `nil` when none is hidden or the queue does not run on the host clock.
+    public var nextVisibleAt: Int64?
 
-    public init(fifo: Bool, visibilityTimeout: Int, backlog: Int, maxReceiveCount: Int? = nil) {
+    public init(
+        fifo: Bool, visibilityTimeout: Int, backlog: Int, maxReceiveCount: Int? = nil, nextVisibleAt: Int64? = nil
+    ) {
         self.fifo = fifo
         self.visibilityTimeout = visibilityTimeout
         self.backlog = backlog
         self.maxReceiveCount = maxReceiveCount
+        self.nextVisibleAt = nextVisibleAt
     }
 }
 

@@ -11,7 +11,7 @@ import Synchronization
 /// List it after the supervisor in the service group, so it stops first: pollers end before
 /// workers do, and a batch cut short reappears after its visibility timeout. Thread-safe.
 public final class EventSourceMappingService: Service, Sendable {
-    private let runners = Mutex<[String: SQSMappingRunner]>([:])
+    let runners = Mutex<[String: SQSMappingRunner]>([:])
     /// Order of creation, for listing.
     private let order = Mutex<[String]>([])
     private let started: AsyncStream<SQSMappingRunner>

@@ -21,6 +21,10 @@ final class SQSMappingRunner: Sendable {
         var lastProcessingResult = "No records processed"
         /// Set by ``remove()``: pollers end and no new one starts.
         var removed = false
+        /// Which pollers are busy and when parked ones wake (what a virtual clock's advance waits for).
+        var activity = PollerActivity()
+        /// The queue's settings and backlog as last read, and when (real milliseconds), shared by the pollers.
+        var info: (value: ConsumedQueueInfo, readAt: Int64)?
     }
 
     private let state: Mutex<State>
@@ -44,6 +48,12 @@ final class SQSMappingRunner: Sendable {
     static let windowPoll: Duration = .milliseconds(100)
     /// Lambda's long poll.
     static let longPollSeconds = 20
+    /// How often the pollers read the queue's settings and backlog again (real milliseconds).
+    static let infoInterval: Int64 = 1_000
+    /// Under a virtual clock pollers do not long-poll: each receive returns at once and the poller
+    /// parks on the host clock (``PollerActivity``), so an advance can tell when it has handed over
+    /// what fell due. New messages are then seen within ``windowPoll``.
+    private let settlesWithClock: Bool
 
     init(
         mapping: EventSourceMapping, function: FunctionConfiguration, consumer: any QueueConsumer,
@@ -55,6 +65,7 @@ final class SQSMappingRunner: Sendable {
         self.invoker = invoker
         self.concurrency = concurrency
         self.clock = clock
+        settlesWithClock = clock is VirtualClock
         self.account = account
         var logger = logger
         logger[metadataKey: "mapping.uuid"] = "\(mapping.uuid)"
@@ -79,6 +90,11 @@ final class SQSMappingRunner: Sendable {
     var mapping: EventSourceMapping { state.withLock { $0.mapping } }
     var lastProcessingResult: String { state.withLock { $0.lastProcessingResult } }
 
+    /// Whether the mapping has handed over everything due at `now` on the host clock (``PollerActivity``).
+    func isSettled(at now: Int64) -> Bool {
+        state.withLock { state in state.removed || !state.mapping.enabled || state.activity.isSettled(at: now) }
+    }
+
     /// Replaces the settings; pollers pick them up on their next cycle.
     func update(_ mapping: EventSourceMapping) {
         state.withLock { $0.mapping = mapping }
@@ -97,7 +113,7 @@ final class SQSMappingRunner: Sendable {
             state.scaling.ceiling = ceiling(state.mapping)
             return state.scaling.start()
         }
-        if first == .startPoller { spawner.yield() }
+        if case .startPollers(let count) = first { for _ in 0..<count { spawner.yield() } }
         await withTaskCancellationHandler {
             await withDiscardingTaskGroup { group in
                 // Ends on cancellation; the group then cancels the pollers.
@@ -112,9 +128,14 @@ final class SQSMappingRunner: Sendable {
 
     private func poll() async {
         metrics.pollers.increment()
+        let id = state.withLock { $0.activity.join() }
         var batcher: SQSBatcher?
-        var info: ConsumedQueueInfo?
+        defer {
+            state.withLock { $0.activity.leave(id) }
+            metrics.pollers.decrement()
+        }
         while !Task.isCancelled {
+            state.withLock { $0.activity.wake(id) }
             let mapping = self.mapping
             let arn = mapping.source.arn
             guard mapping.enabled && !isRemoved else {
@@ -127,11 +148,9 @@ final class SQSMappingRunner: Sendable {
                     if case .retire = state.scaling.on(.receivedEmpty, now: Self.monotonicMilliseconds()) { return true }
                     return false
                 }
-                if retire {
-                    metrics.pollers.decrement()
-                    return
-                }
+                if retire { return }
                 if isRemoved { break }
+                state.withLock { $0.activity.park(id, wakeAt: .max) }
                 await changed.wait(until: nil, on: clock, recheckAfter: .seconds(5))
                 continue
             }
@@ -142,17 +161,17 @@ final class SQSMappingRunner: Sendable {
             }
             guard var current = batcher else { break }
             do {
-                if info == nil || current.pending.isEmpty { info = try await consumer.consumerInfo(queueARN: arn) }
-                guard let queue = info else { break }
-                metrics.backlog.record(queue.backlog)
+                let queue = try await queueInfo(arn)
                 let window = mapping.maximumBatchingWindowInSeconds
                 // Lambda: when window + timeout exceed the queue's visibility timeout, it hides for window + timeout + 30 s.
                 let visibility =
                     window + function.timeout > queue.visibilityTimeout
                     ? window + function.timeout + 30 : queue.visibilityTimeout
                 let wanted = current.wanted
+                let longPoll = current.pending.isEmpty && !settlesWithClock
+                let lookedAt = clock.now()
                 let messages = try await consumer.receive(
-                    queueARN: arn, maximum: wanted, waitSeconds: current.pending.isEmpty ? Self.longPollSeconds : 0,
+                    queueARN: arn, maximum: wanted, waitSeconds: longPoll ? Self.longPollSeconds : 0,
                     visibilityTimeout: visibility)
                 metrics.received.increment(by: messages.count)
                 if isRemoved || !self.mapping.enabled {
@@ -167,10 +186,8 @@ final class SQSMappingRunner: Sendable {
                     return .none
                 }
                 switch scale {
-                case .startPoller: spawner.yield()
-                case .retire:
-                    metrics.pollers.decrement()
-                    return
+                case .startPollers(let count): for _ in 0..<count { spawner.yield() }
+                case .retire: return
                 case .none: break
                 }
                 let kept = messages.filter {
@@ -185,7 +202,16 @@ final class SQSMappingRunner: Sendable {
                 current.add(kept, now: clock.now())
                 if !current.isReady(now: clock.now()) {
                     batcher = current
-                    if messages.isEmpty, let deadline = current.deadline {
+                    if messages.isEmpty && settlesWithClock {
+                        // Nothing due yet: park until the window closes or a hidden message returns on the host
+                        // clock (an advance wakes it), looking again every windowPoll for new messages.
+                        let returns = try await consumer.consumerInfo(queueARN: arn).nextVisibleAt
+                        // The clock moved since the receive: what returned in between is not in `returns`; look again.
+                        guard clock.now() == lookedAt else { continue }
+                        let wakeAt = [current.deadline, returns].compactMap { $0 }.min()
+                        state.withLock { $0.activity.park(id, wakeAt: wakeAt ?? .max) }
+                        await waitForWindow(until: wakeAt)
+                    } else if messages.isEmpty, let deadline = current.deadline {
                         await waitForWindow(until: deadline)
                     }
                     continue
@@ -193,7 +219,6 @@ final class SQSMappingRunner: Sendable {
                 let batch = current.take(now: clock.now())
                 batcher = current
                 await process(batch, mapping: mapping, queue: queue)
-                info = nil
             } catch {
                 guard !Task.isCancelled else { break }
                 logger.error("event source mapping could not read its queue", metadata: ["error": "\(error)"])
@@ -202,7 +227,17 @@ final class SQSMappingRunner: Sendable {
             }
         }
         state.withLock { $0.scaling.stopped() }
-        metrics.pollers.decrement()
+    }
+
+    /// The queue's settings and backlog, read again at most every ``infoInterval`` by whichever
+    /// poller finds them old (the backlog is a gauge; counting it reads the queue's index).
+    private func queueInfo(_ arn: String) async throws -> ConsumedQueueInfo {
+        let now = Self.monotonicMilliseconds()
+        if let cached = state.withLock({ $0.info }), now - cached.readAt < Self.infoInterval { return cached.value }
+        let info = try await consumer.consumerInfo(queueARN: arn)
+        state.withLock { $0.info = (info, now) }
+        metrics.backlog.record(info.backlog)
+        return info
     }
 
     /// Real monotonic milliseconds, for ``PollerScaling``'s pacing.
@@ -214,9 +249,9 @@ final class SQSMappingRunner: Sendable {
     private static let start = ContinuousClock.now
 
     /// Returns when the host clock reaches `deadline` or after ``windowPoll`` of real time (to look for more messages).
-    private func waitForWindow(until deadline: Int64) async {
+    private func waitForWindow(until deadline: Int64?) async {
         await withTaskGroup(of: Void.self) { group in
-            group.addTask { try? await self.clock.sleep(until: deadline) }
+            if let deadline { group.addTask { try? await self.clock.sleep(until: deadline) } }
             group.addTask { try? await Task.sleep(for: Self.windowPoll) }
             await group.next()
             group.cancelAll()
