@@ -122,6 +122,19 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "FunctionHostStreams",
+            dependencies: [
+                "FunctionHostCore",
+                "FunctionHostStore",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "FunctionHost",
             dependencies: [
                 "FunctionHostCore",
@@ -129,6 +142,7 @@ let package = Package(
                 "FunctionHostInvokeAPI",
                 "FunctionHostEventSources",
                 "FunctionHostQueues",
+                "FunctionHostStreams",
                 "FunctionHostStore",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -238,6 +252,14 @@ let package = Package(
             name: "FunctionHostQueuesTests",
             dependencies: [
                 "FunctionHostQueues", "FunctionHostStore", "FunctionHostCore",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "FunctionHostStreamsTests",
+            dependencies: [
+                "FunctionHostStreams", "FunctionHostStore", "FunctionHostCore",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: swiftSettings

@@ -3,6 +3,7 @@ import FunctionHostEventSources
 import FunctionHostInvokeAPI
 import FunctionHostQueues
 import FunctionHostStore
+import FunctionHostStreams
 import FunctionHostSupervisor
 import Foundation
 import Hummingbird
@@ -19,6 +20,8 @@ public struct FunctionHost: Sendable {
     public let catalog: FunctionCatalog
     /// The template's `AWS::SQS::Queue` resources, created in the embedded queue engine at start-up.
     public let queues: [QueueDefinition]
+    /// The template's `AWS::Kinesis::Stream` resources, created in the embedded stream engine at start-up.
+    public let streams: [StreamDefinition]
     /// The template's event-source mappings, started with the host.
     public let eventSourceMappings: [EventSourceMapping]
     /// The template and its nested templates, as absolute paths.
@@ -51,6 +54,7 @@ public struct FunctionHost: Sendable {
         }
         catalog = FunctionCatalog(template.functions)
         queues = template.queues
+        streams = template.streams
         eventSourceMappings = template.eventSourceMappings
         templateFiles = template.templateFiles
         schedules = template.schedules
@@ -149,11 +153,15 @@ public struct FunctionHost: Sendable {
         configuration.port = restart.port
         let supervisor = try makeSupervisor(logger: logger)
         let store = try Store.open(
-            stateDirectory: configuration.stateDirectory, migrations: [AsyncInvocationMigrations.self, QueueMigrations.self])
+            stateDirectory: configuration.stateDirectory, migrations: [
+                AsyncInvocationMigrations.self, QueueMigrations.self, StreamMigrations.self, StreamMappingMigrations.self,
+            ])
         let queueEngine = QueueEngine(
             writer: store.writer, account: configuration.account, clock: configuration.clock,
             metricsFactory: configuration.metricsFactory)
         try await queueEngine.ensure(queues)
+        let streamEngine = StreamEngine(writer: store.writer, account: configuration.account, clock: configuration.clock)
+        try await streamEngine.ensure(streams)
         let eventInvokeConfigs = EventInvokeConfigRegistry(catalog.functions)
         let queue = AsyncInvocationQueue(
             writer: store.writer, catalog: catalog, invoker: supervisor, configs: eventInvokeConfigs,
@@ -163,7 +171,11 @@ public struct FunctionHost: Sendable {
         let mappings = EventSourceMappingService(
             mappings: eventSourceMappings, catalog: catalog, consumer: queueEngine, invoker: supervisor,
             concurrency: supervisor, clock: configuration.clock, account: configuration.account,
-            metricsFactory: configuration.metricsFactory, logger: logger)
+            metricsFactory: configuration.metricsFactory,
+            streams: StreamSources(
+                reader: streamEngine, checkpoints: StreamCheckpoints(writer: store.writer),
+                failureSender: configuration.queueSender ?? queueEngine),
+            logger: logger)
         let scheduler = ScheduleService(
             schedules: schedules, catalog: catalog, sink: queue, clock: configuration.clock,
             account: configuration.account, metricsFactory: configuration.metricsFactory, logger: logger)
@@ -184,8 +196,12 @@ public struct FunctionHost: Sendable {
         // Provisioned workers are started and initialised before the host reports ready.
         await supervisor.provision()
         let router = api.makeRouter()
-        SQSEndpoint(engine: queueEngine, fallbackEndpoint: "http://\(configuration.host):\(configuration.port)")
-            .addRoutes(to: router)
+        // One POST / for the JSON-protocol services, chosen by X-Amz-Target (SQS answers the rest).
+        let sqs = SQSEndpoint(engine: queueEngine, fallbackEndpoint: "http://\(configuration.host):\(configuration.port)")
+        let kinesis = KinesisEndpoint(engine: streamEngine)
+        router.post("/") { request, _ in
+            KinesisEndpoint.accepts(request) ? await kinesis.handle(request) : await sqs.handle(request)
+        }
         HostClockEndpoint(clock: configuration.clock).addRoutes(to: router)
         EventSourceMappingAPI(api: api, control: mappings, queues: queueEngine).addRoutes(to: router)
         let app = Application(

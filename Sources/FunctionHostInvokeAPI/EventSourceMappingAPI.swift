@@ -93,8 +93,12 @@ public struct EventSourceMappingAPI: Sendable {
         guard let function = api.catalog.entry(named: mapping.functionName)?.configuration else {
             throw .functionNotFound(api.account.functionARN(mapping.functionName))
         }
-        let queue = try await queueInfo(mapping.source.arn)
-        try apply(body, to: &mapping, queue: queue, function: function)
+        if mapping.stream != nil {
+            try applyStream(body, to: &mapping)
+        } else {
+            let queue = try await queueInfo(mapping.source.arn)
+            try apply(body, to: &mapping, queue: queue, function: function)
+        }
         mapping.lastModified = Date().timeIntervalSince1970
         guard var status = control.update(uuid: mapping.uuid, to: mapping) else { throw Self.notFound }
         status.state = "Updating"
@@ -224,8 +228,54 @@ public struct EventSourceMappingAPI: Sendable {
         }
     }
 
+    /// Applies an update of a stream mapping's settings (its stream and starting position stay).
+    private func applyStream(_ body: [String: Any], to mapping: inout EventSourceMapping) throws(LambdaAPIError) {
+        guard var settings = mapping.stream else { return }
+        for key in ["ScalingConfig", "FilterCriteria", "StartingPosition", "StartingPositionTimestamp"] where body[key] != nil {
+            throw .invalidParameter("fnhost cannot change \(key) of a stream mapping; delete it and create a new one.")
+        }
+        func integer(_ key: String) throws(LambdaAPIError) -> Int? {
+            guard let raw = body[key] else { return nil }
+            guard let value = raw as? Int else {
+                throw .validation(value: "\(raw)", field: key.prefix(1).lowercased() + key.dropFirst(), constraint: "Member must be an integer")
+            }
+            return value
+        }
+        if let value = try integer("BatchSize") { mapping.batchSize = value }
+        if let value = try integer("MaximumBatchingWindowInSeconds") { mapping.maximumBatchingWindowInSeconds = value }
+        if let value = try integer("MaximumRetryAttempts") { settings.maximumRetryAttempts = value }
+        if let value = try integer("MaximumRecordAgeInSeconds") { settings.maximumRecordAgeInSeconds = value }
+        if let value = try integer("ParallelizationFactor") { settings.parallelizationFactor = value }
+        if let value = try integer("TumblingWindowInSeconds") { settings.tumblingWindowInSeconds = value }
+        if let raw = body["BisectBatchOnFunctionError"] {
+            guard let value = raw as? Bool else { throw .invalidParameter("BisectBatchOnFunctionError must be true or false.") }
+            settings.bisectBatchOnFunctionError = value
+        }
+        if let raw = body["Enabled"] {
+            guard let value = raw as? Bool else { throw .invalidParameter("Enabled must be true or false.") }
+            mapping.enabled = value
+        }
+        if let raw = body["FunctionResponseTypes"] {
+            guard let types = raw as? [String], types.allSatisfy({ $0 == "ReportBatchItemFailures" }) else {
+                throw .validation(
+                    value: "\(raw)", field: "functionResponseTypes",
+                    constraint: "Member must satisfy enum value set: [ReportBatchItemFailures]")
+            }
+            mapping.reportBatchItemFailures = !types.isEmpty
+        }
+        if let (property, message) = settings.violation(
+            batchSize: mapping.batchSize, batchingWindow: mapping.maximumBatchingWindowInSeconds)
+        {
+            throw .invalidParameter("\(property): \(message)")
+        }
+        mapping.stream = settings
+    }
+
     func document(_ status: EventSourceMappingStatus) -> MappingDocument {
         let mapping = status.mapping
+        let stream = mapping.stream
+        var position: Double?
+        if case .atTimestamp(let time)? = stream?.startingPosition { position = Double(time) / 1000 }
         return MappingDocument(
             UUID: mapping.uuid, BatchSize: mapping.batchSize,
             MaximumBatchingWindowInSeconds: mapping.maximumBatchingWindowInSeconds, EventSourceArn: mapping.source.arn,
@@ -235,7 +285,12 @@ public struct EventSourceMappingAPI: Sendable {
             FunctionResponseTypes: mapping.reportBatchItemFailures ? ["ReportBatchItemFailures"] : [],
             ScalingConfig: mapping.maximumConcurrency.map { .init(MaximumConcurrency: $0) },
             FilterCriteria: mapping.filters.isEmpty ? nil : .init(Filters: mapping.filters.map { .init(Pattern: $0.text) }),
-            EventSourceMappingArn: mapping.arn(in: api.account))
+            EventSourceMappingArn: mapping.arn(in: api.account),
+            StartingPosition: stream?.startingPosition.name, StartingPositionTimestamp: position,
+            MaximumRetryAttempts: stream?.maximumRetryAttempts, MaximumRecordAgeInSeconds: stream?.maximumRecordAgeInSeconds,
+            BisectBatchOnFunctionError: stream?.bisectBatchOnFunctionError,
+            ParallelizationFactor: stream?.parallelizationFactor, TumblingWindowInSeconds: stream?.tumblingWindowInSeconds,
+            DestinationConfig: stream.map { .init(OnFailure: .init(Destination: $0.onFailureDestination)) })
     }
 }
 
@@ -254,8 +309,19 @@ struct MappingDocument: Encodable {
     var ScalingConfig: Scaling?
     var FilterCriteria: Criteria?
     var EventSourceMappingArn: String
+    // Stream mappings only (absent for queues).
+    var StartingPosition: String?
+    var StartingPositionTimestamp: Double?
+    var MaximumRetryAttempts: Int?
+    var MaximumRecordAgeInSeconds: Int?
+    var BisectBatchOnFunctionError: Bool?
+    var ParallelizationFactor: Int?
+    var TumblingWindowInSeconds: Int?
+    var DestinationConfig: Destinations?
 
     struct Scaling: Encodable { var MaximumConcurrency: Int }
+    struct Destinations: Encodable { var OnFailure: Destination }
+    struct Destination: Encodable { var Destination: String? }
     struct Criteria: Encodable { var Filters: [Filter] }
     struct Filter: Encodable { var Pattern: String }
 }

@@ -21,12 +21,12 @@ extension TemplateLoader {
         "MaximumRecordAgeInSeconds", "BisectBatchOnFunctionError", "TumblingWindowInSeconds", "DestinationConfig",
     ]
 
-    /// The template's event-source mappings: each function's `Events` of `Type: SQS`, and
-    /// `AWS::Lambda::EventSourceMapping` resources, on queues of this template. Other event
+    /// The template's event-source mappings: each function's `Events` of `Type: SQS` or `Kinesis`,
+    /// and `AWS::Lambda::EventSourceMapping` resources, on queues and streams of this template. Other event
     /// types are reported as warnings (not simulated yet).
     func loadEventSourceMappings(
         _ resources: [(String, TemplateValue)], functions: [FunctionConfiguration], queues: [QueueDefinition],
-        resolver: IntrinsicResolver, file: String, warnings: inout [String]
+        streams: [StreamDefinition], resolver: IntrinsicResolver, file: String, warnings: inout [String]
     ) throws(TemplateError) -> [EventSourceMapping] {
         var mappings: [EventSourceMapping] = []
         for (logicalID, resource) in resources {
@@ -38,6 +38,14 @@ extension TemplateLoader {
                         throw TemplateError(file: file, resource: logicalID, property: "\(path).Type", message: "is missing")
                     }
                     if Self.scheduleEventTypes.contains(eventType) { continue }
+                    if eventType == "Kinesis" {
+                        mappings.append(
+                            try loadStreamMapping(
+                                logicalID: logicalID, eventName: eventName, properties: event["Properties"] ?? .map([]),
+                                function: function, functions: functions, streams: streams, queues: queues,
+                                resolver: resolver, file: file, warnings: &warnings))
+                        continue
+                    }
                     guard eventType == "SQS" else {
                         warnings.append(
                             "\(file): resource \(logicalID): event \(eventName) of type \(eventType) is not simulated by fnhost yet")
@@ -49,6 +57,15 @@ extension TemplateLoader {
                             function: function, functions: functions, queues: queues, resolver: resolver, file: file,
                             warnings: &warnings))
                 }
+            } else if type == Self.eventSourceMappingType,
+                let arn = resource["Properties"]?["EventSourceArn"].flatMap({ try? resolver.resolve($0).string }),
+                arn.hasPrefix("arn:aws:kinesis:")
+            {
+                mappings.append(
+                    try loadStreamMapping(
+                        logicalID: logicalID, eventName: nil, properties: resource["Properties"] ?? .map([]),
+                        function: nil, functions: functions, streams: streams, queues: queues, resolver: resolver,
+                        file: file, warnings: &warnings))
             } else if type == Self.eventSourceMappingType {
                 mappings.append(
                     try loadSQSMapping(

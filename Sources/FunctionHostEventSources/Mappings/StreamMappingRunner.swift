@@ -1,0 +1,259 @@
+import Foundation
+import FunctionHostCore
+import Logging
+import Metrics
+import NIOCore
+import Synchronization
+
+/// Runs one stream event-source mapping: a loop per shard that reads through a ``StreamReader``,
+/// lets ``StreamShardEngine`` decide batches, retries, bisects and discards, invokes the function
+/// synchronously within the concurrency ledger, sends discarded batches' records to the OnFailure
+/// queue, and commits each checkpoint (``StreamCheckpoints``) before the shard moves on.
+///
+/// Every decision is in the engine; this class only executes. Thread-safe; ``run()`` returns when
+/// its task is cancelled.
+final class StreamMappingRunner: MappingRunner {
+    private struct State {
+        var mapping: EventSourceMapping
+        var lastProcessingResult = "No records processed"
+        var removed = false
+    }
+
+    private let state: Mutex<State>
+    private let reader: any StreamReader
+    private let checkpoints: StreamCheckpoints
+    private let invoker: any Invoker
+    private let function: FunctionConfiguration
+    private let queueSender: (any QueueSender)?
+    private let clock: any HostClock
+    private let account: AccountContext
+    private let logger: Logger
+    private let metrics: StreamMappingMetrics
+
+    /// Pause when a shard has nothing new, after a throttled batch, or after a failed read (real
+    /// time: it paces the host, it is not Lambda time).
+    static let idlePoll: Duration = .milliseconds(100)
+
+    init(
+        mapping: EventSourceMapping, function: FunctionConfiguration, reader: any StreamReader,
+        checkpoints: StreamCheckpoints, invoker: any Invoker, queueSender: (any QueueSender)?, clock: any HostClock,
+        account: AccountContext, metricsFactory: any MetricsFactory, logger: Logger
+    ) {
+        self.function = function
+        self.reader = reader
+        self.checkpoints = checkpoints
+        self.invoker = invoker
+        self.queueSender = queueSender
+        self.clock = clock
+        self.account = account
+        var logger = logger
+        logger[metadataKey: "mapping.uuid"] = "\(mapping.uuid)"
+        logger[metadataKey: "function.name"] = "\(mapping.functionName)"
+        self.logger = logger
+        metrics = StreamMappingMetrics(functionName: mapping.functionName, uuid: mapping.uuid, factory: metricsFactory)
+        state = Mutex(State(mapping: mapping))
+    }
+
+    var mapping: EventSourceMapping { state.withLock { $0.mapping } }
+    var lastProcessingResult: String { state.withLock { $0.lastProcessingResult } }
+    private var isRemoved: Bool { state.withLock { $0.removed } }
+
+    func update(_ mapping: EventSourceMapping) { state.withLock { $0.mapping = mapping } }
+    func remove() { state.withLock { $0.removed = true } }
+
+    private func note(_ result: String) { state.withLock { $0.lastProcessingResult = result } }
+
+    func run() async {
+        let arn = mapping.source.arn
+        var shards: [String] = []
+        var saved: [String: String] = [:]
+        while !Task.isCancelled && !isRemoved {
+            do {
+                shards = try await reader.shardIDs(streamARN: arn)
+                saved = try await checkpoints.load(mapping: mapping.uuid, streamARN: arn)
+                break
+            } catch {
+                logger.error("stream event source mapping could not read its stream", metadata: ["error": "\(error)"])
+                note("PROBLEM: \(error)")
+                try? await Task.sleep(for: .seconds(1))
+            }
+        }
+        let (found, resumeAfter) = (shards, saved)
+        await withDiscardingTaskGroup { group in
+            for shard in found {
+                group.addTask { await self.runShard(shard, streamARN: arn, checkpoint: resumeAfter[shard]) }
+            }
+        }
+    }
+
+    /// One shard, strictly in order, until cancelled or removed.
+    private func runShard(_ shardID: String, streamARN: String, checkpoint: String?) async {
+        var engine = StreamShardEngine(policy: .init(mapping))
+        var iterator: String?
+        /// The last sequence number read (buffered or done): where a new iterator resumes.
+        var lastRead = checkpoint
+        while !Task.isCancelled && !isRemoved {
+            let mapping = self.mapping
+            guard mapping.enabled else {
+                try? await Task.sleep(for: Self.idlePoll)
+                continue
+            }
+            engine.policy = .init(mapping)
+            var readNothing = false
+            do {
+                if engine.wantsRecords {
+                    if iterator == nil {
+                        iterator = try await reader.iterator(
+                            streamARN: streamARN, shardID: shardID, from: Self.start(lastRead, mapping.stream))
+                    }
+                    if let current = iterator {
+                        let page = try await reader.read(
+                            streamARN: streamARN, iterator: current, limit: min(mapping.batchSize, 10_000))
+                        iterator = page.nextIterator
+                        metrics.iteratorAge.record(page.millisBehindLatest)
+                        metrics.received.increment(by: page.records.count)
+                        engine.received(page.records, now: clock.now())
+                        if let last = page.records.last { lastRead = last.sequenceNumber }
+                        readNothing = page.records.isEmpty
+                    }
+                }
+            } catch {
+                // An expired or stale iterator, or a stream that went away: start again from what was read.
+                guard !Task.isCancelled else { return }
+                iterator = nil
+                logger.debug("stream event source mapping read failed", metadata: ["error": "\(error)", "shard.id": "\(shardID)"])
+                try? await Task.sleep(for: Self.idlePoll)
+                continue
+            }
+            var actions = engine.next(now: clock.now())
+            if actions.isEmpty {
+                if let deadline = engine.windowDeadline() {
+                    await waitForWindow(until: deadline)
+                } else if readNothing {
+                    try? await Task.sleep(for: Self.idlePoll)
+                }
+                continue
+            }
+            while !actions.isEmpty {
+                let action = actions.removeFirst()
+                actions += await execute(action, engine: &engine, shardID: shardID, streamARN: streamARN)
+            }
+        }
+    }
+
+    /// Where a shard's iterator starts: after what was read, else the mapping's starting position.
+    static func start(_ lastRead: String?, _ settings: StreamMappingSettings?) -> StreamStart {
+        if let lastRead { return .afterSequenceNumber(lastRead) }
+        switch settings?.startingPosition ?? .latest {
+        case .trimHorizon: return .trimHorizon
+        case .latest: return .latest
+        case .atTimestamp(let time): return .atTimestamp(time)
+        }
+    }
+
+    /// Returns when the host clock reaches `deadline` or after ``idlePoll`` of real time (to look for more records).
+    private func waitForWindow(until deadline: Int64) async {
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { try? await self.clock.sleep(until: deadline) }
+            group.addTask { try? await Task.sleep(for: Self.idlePoll) }
+            await group.next()
+            group.cancelAll()
+        }
+    }
+
+    /// Carries out one action; returns the actions that follow from it (an invocation's outcome).
+    private func execute(
+        _ action: StreamShardEngine.Action, engine: inout StreamShardEngine, shardID: String, streamARN: String
+    ) async -> [StreamShardEngine.Action] {
+        let mapping = self.mapping
+        switch action {
+        case .invoke(let records, let attempt):
+            let outcome = await invoke(records, attempt: attempt, mapping: mapping, shardID: shardID, streamARN: streamARN)
+            if outcome == .notInvoked { try? await Task.sleep(for: Self.idlePoll) }
+            return engine.completed(outcome, now: clock.now())
+        case .checkpoint(let sequenceNumber):
+            do {
+                try await checkpoints.save(
+                    mapping: mapping.uuid, streamARN: streamARN, shardID: shardID, sequenceNumber: sequenceNumber,
+                    now: clock.now())
+            } catch {
+                // The records run again after a restart: at least once, as on Lambda.
+                logger.error("stream event source mapping could not save its checkpoint", metadata: ["error": "\(error)"])
+            }
+            return []
+        case .discard(let records, let condition, let invokeCount, let functionError):
+            metrics.discarded.increment(by: records.count)
+            var metadata: Logger.Metadata = [
+                "shard.id": "\(shardID)", "records": "\(records.count)", "condition": "\(condition.rawValue)",
+            ]
+            guard let destination = mapping.stream?.onFailureDestination, let queueSender else {
+                logger.info("stream event source mapping skipped records", metadata: metadata)
+                return []
+            }
+            let record = KinesisEvent.failureRecord(
+                records, condition: condition, invokeCount: invokeCount, functionError: functionError,
+                functionARN: account.functionARN(mapping.functionName), shardID: shardID, streamARN: streamARN,
+                now: clock.now())
+            do {
+                try await queueSender.send(toQueueARN: destination, body: record, attributes: [:])
+            } catch {
+                metadata["error"] = "\(error)"
+                logger.error("stream event source mapping could not send to its OnFailure destination", metadata: metadata)
+            }
+            return []
+        case .bisected:
+            metrics.bisected.increment()
+            return []
+        case .retry:
+            metrics.retried.increment()
+            return []
+        }
+    }
+
+    private func invoke(
+        _ records: [StreamReadRecord], attempt: Int, mapping: EventSourceMapping, shardID: String, streamARN: String
+    ) async -> StreamShardEngine.Outcome {
+        let request = InvocationRequest(
+            requestID: InvocationIdentifiers.requestID(),
+            payload: ByteBuffer(
+                string: KinesisEvent.json(
+                    records, shardID: shardID, streamARN: streamARN, region: account.region,
+                    roleARN: "arn:aws:iam::\(account.accountID):role/\(mapping.functionName)-role")),
+            invokedFunctionARN: account.functionARN(mapping.functionName), traceID: InvocationIdentifiers.traceHeader())
+        var metadata: Logger.Metadata = [
+            "invocation.id": "\(request.requestID)", "batch.size": "\(records.count)", "shard.id": "\(shardID)",
+            "attempt": "\(attempt)",
+        ]
+        let result: InvocationResult
+        do {
+            result = try await invoker.invoke(function, request, admission: .rejectWhenFull)
+        } catch {
+            // Throttled, or no worker could start, or the host is stopping: not an attempt; the batch waits.
+            metadata["error"] = "\(error)"
+            logger.debug("stream event source mapping batch did not run", metadata: metadata)
+            note("PROBLEM: Function call was throttled")
+            return .notInvoked
+        }
+        metrics.batches.increment()
+        let decision = SQSBatchOutcome.decide(
+            functionError: result.functionError, payload: Data(result.payload.readableBytesView),
+            messageIDs: records.map(\.sequenceNumber), reportBatchItemFailures: mapping.reportBatchItemFailures)
+        switch decision {
+        case .succeeded:
+            note("OK")
+            metrics.delivered.increment(by: records.count)
+            return .succeeded
+        case .partiallyFailed(let failed):
+            note("OK")
+            guard let lowest = failed.min(by: StreamReadRecord.precedes) else { return .succeeded }
+            metrics.delivered.increment(by: records.prefix { $0.sequenceNumber != lowest }.count)
+            return .failedFrom(lowest)
+        case .failed(let reason):
+            metrics.failedBatches.increment()
+            metadata["reason"] = "\(reason)"
+            logger.info("stream event source mapping batch failed", metadata: metadata)
+            note("PROBLEM: Function call failed")
+            return .failed(functionError: result.functionError ?? "PartialBatchResponse")
+        }
+    }
+}
