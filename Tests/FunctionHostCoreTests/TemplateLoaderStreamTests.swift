@@ -4,8 +4,68 @@ import Testing
 @testable import FunctionHostCore
 
 @Suite struct TemplateLoaderStreamTests {
+    /// Function code directories resolve against the fixtures folder.
+    static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .appendingPathComponent("../Fixtures/functions").standardizedFileURL.path
+
     func load(_ yaml: String) throws -> TemplateLoader.Result {
-        try TemplateLoader().load(try TemplateValue.parse(yaml: yaml), file: "t.yaml", baseDirectory: "/tmp")
+        try TemplateLoader().load(try TemplateValue.parse(yaml: yaml), file: "t.yaml", baseDirectory: Self.fixtures)
+    }
+
+    /// A function with one Kinesis event of `properties` (YAML flow mapping entries) on stream S.
+    func mapping(_ properties: String) throws -> TemplateLoader.Result {
+        try load(
+            """
+            Resources:
+              S:
+                Type: AWS::Kinesis::Stream
+              Failures:
+                Type: AWS::SQS::Queue
+              Fn:
+                Type: AWS::Serverless::Function
+                Properties:
+                  CodeUri: stream-consumer/
+                  Handler: app.handler
+                  Runtime: python3.12
+                  Events:
+                    K: {Type: Kinesis, Properties: {Stream: !GetAtt S.Arn, \(properties)}}
+            """)
+    }
+
+    @Test func kinesisEventsBecomeStreamMappingsWithLambdasDefaults() throws {
+        let result = try mapping(
+            "StartingPosition: AT_TIMESTAMP, StartingPositionTimestamp: 1700000000.5, BisectBatchOnFunctionError: true, DestinationConfig: {OnFailure: {Type: SQS, Destination: !GetAtt Failures.Arn}}"
+        )
+        let mapping = try #require(result.eventSourceMappings.first)
+        #expect(mapping.source == .kinesis(streamARN: "arn:aws:kinesis:us-east-1:123456789012:stream/S"))
+        #expect(mapping.batchSize == 100 && mapping.maximumBatchingWindowInSeconds == 0)
+        let stream = try #require(mapping.stream)
+        #expect(stream.startingPosition == .atTimestamp(1_700_000_000_500))
+        #expect(stream.maximumRetryAttempts == -1 && stream.maximumRecordAgeInSeconds == -1)
+        #expect(stream.bisectBatchOnFunctionError && stream.parallelizationFactor == 1)
+        #expect(stream.onFailureDestination == "arn:aws:sqs:us-east-1:123456789012:Failures")
+        #expect(result.warnings.isEmpty, "\(result.warnings)")
+    }
+
+    @Test(arguments: [
+        ("StartingPosition: LATEST, BatchSize: 10001", "BatchSize", "must be from 1 to 10000 for a stream, got 10001"),
+        ("StartingPosition: LATEST, ParallelizationFactor: 11", "ParallelizationFactor", "must be from 1 to 10, got 11"),
+        ("BatchSize: 10", "StartingPosition", "is missing (TRIM_HORIZON, LATEST or AT_TIMESTAMP)"),
+        ("StartingPosition: AT_TIMESTAMP", "StartingPositionTimestamp", "is missing (AT_TIMESTAMP needs it, in epoch seconds)"),
+        ("StartingPosition: NOW", "StartingPosition", "must be TRIM_HORIZON, LATEST or AT_TIMESTAMP, got NOW"),
+        ("StartingPosition: LATEST, MaximumRetryAttempts: -2", "MaximumRetryAttempts",
+         "must be -1 (until the records expire) or from 0 to 10000, got -2"),
+        ("StartingPosition: LATEST, MaximumRecordAgeInSeconds: 59", "MaximumRecordAgeInSeconds",
+         "must be -1 (no limit) or from 60 to 604800, got 59"),
+        ("StartingPosition: LATEST, DestinationConfig: {OnFailure: {Destination: arn:aws:sqs:us-east-1:123456789012:nope}}",
+         "DestinationConfig.OnFailure.Destination",
+         "arn:aws:sqs:us-east-1:123456789012:nope is not a queue of this template (fnhost sends OnFailure records to its embedded SQS queues)"),
+    ])
+    func badStreamMappingPropertiesNameFileResourceAndProperty(properties: String, property: String, message: String) {
+        #expect(
+            throws: TemplateError(
+                file: "t.yaml", resource: "Fn", property: "Events.K.Properties." + property, message: message)
+        ) { try mapping(properties) }
     }
 
     @Test func streamsLoadWithDefaultsModesAndReferences() throws {
