@@ -203,7 +203,7 @@ public struct FunctionHost: Sendable {
             KinesisEndpoint.accepts(request) ? await kinesis.handle(request) : await sqs.handle(request)
         }
         HostClockEndpoint(clock: configuration.clock).addRoutes(to: router)
-        EventSourceMappingAPI(api: api, control: mappings, queues: queueEngine).addRoutes(to: router)
+        EventSourceMappingAPI(api: api, control: mappings, queues: queueEngine, streams: streamEngine).addRoutes(to: router)
         let app = Application(
             router: router, server: .http1(limits: configuration.servePort),
             configuration: ApplicationConfiguration(address: .hostname(configuration.host, port: configuration.port)),

@@ -14,11 +14,17 @@ public struct EventSourceMappingAPI: Sendable {
     let api: InvokeAPI
     let control: any EventSourceMappingControl
     let queues: any QueueConsumer
+    /// The streams Kinesis mappings may read; `nil` when the host has none.
+    let streams: (any StreamReader)?
 
-    public init(api: InvokeAPI, control: any EventSourceMappingControl, queues: any QueueConsumer) {
+    public init(
+        api: InvokeAPI, control: any EventSourceMappingControl, queues: any QueueConsumer,
+        streams: (any StreamReader)? = nil
+    ) {
         self.api = api
         self.control = control
         self.queues = queues
+        self.streams = streams
     }
 
     static let path = "/2015-03-31/event-source-mappings"
@@ -62,9 +68,12 @@ public struct EventSourceMappingAPI: Sendable {
         guard let sourceARN = body["EventSourceArn"] as? String, !sourceARN.isEmpty else {
             throw .invalidParameter("EventSourceArn is required for an SQS event source.")
         }
+        if sourceARN.hasPrefix("arn:aws:kinesis:") {
+            return try await createStreamMapping(body, function: function, streamARN: sourceARN, requestID: requestID)
+        }
         guard sourceARN.hasPrefix("arn:aws:sqs:") else {
             throw .invalidParameter(
-                "Unsupported event source type: fnhost serves SQS event sources now (Kinesis and DynamoDB streams come later).")
+                "Unsupported event source type: fnhost serves SQS queues and Kinesis streams (DynamoDB streams come later).")
         }
         var mapping = EventSourceMapping(functionName: function.functionName, source: .sqs(queueARN: sourceARN))
         let queue = try await queueInfo(sourceARN)
@@ -74,6 +83,50 @@ public struct EventSourceMappingAPI: Sendable {
                 "Queue visibility timeout: \(queue.visibilityTimeout) seconds is less than Function timeout: \(function.timeout) seconds")
         }
         guard var status = control.create(mapping) else { throw .functionNotFound(api.account.functionARN(functionText)) }
+        status.state = mapping.enabled ? "Creating" : "Disabled"
+        return InvokeAPI.json(document(status), status: .accepted, requestID: requestID)
+    }
+
+    /// `CreateEventSourceMapping` on a Kinesis stream of the host.
+    private func createStreamMapping(
+        _ body: [String: Any], function: FunctionConfiguration, streamARN: String, requestID: String
+    ) async throws(LambdaAPIError) -> Response {
+        for key in ["ScalingConfig", "FilterCriteria"] where body[key] != nil {
+            throw .invalidParameter("fnhost does not simulate \(key) for stream event sources yet.")
+        }
+        guard let streams, (try? await streams.shardIDs(streamARN: streamARN)) != nil else {
+            throw .invalidParameter("Stream not found: \(streamARN) (fnhost reads the streams of its embedded Kinesis).")
+        }
+        let position: StreamMappingSettings.StartingPosition
+        switch body["StartingPosition"] as? String {
+        case "TRIM_HORIZON": position = .trimHorizon
+        case "LATEST": position = .latest
+        case "AT_TIMESTAMP":
+            guard let seconds = body["StartingPositionTimestamp"] as? Double, seconds.isFinite, (0..<1e11).contains(seconds)
+            else { throw .invalidParameter("StartingPositionTimestamp is required for AT_TIMESTAMP, in epoch seconds.") }
+            position = .atTimestamp(Int64(seconds * 1000))
+        case nil: throw .invalidParameter("StartingPosition is required for a Kinesis event source.")
+        case let other?:
+            throw .validation(
+                value: other, field: "startingPosition",
+                constraint: "Member must satisfy enum value set: [TRIM_HORIZON, LATEST, AT_TIMESTAMP]")
+        }
+        var settings = StreamMappingSettings(startingPosition: position)
+        if let raw = body["DestinationConfig"] {
+            guard let config = raw as? [String: Any] else { throw .invalidParameter("DestinationConfig must be an object.") }
+            if config["OnSuccess"] != nil {
+                throw .invalidParameter("Unsupported DestinationConfig parameter for given event source mapping type.")
+            }
+            if let destination = (config["OnFailure"] as? [String: Any])?["Destination"] as? String {
+                _ = try await queueInfo(destination)
+                settings.onFailureDestination = destination
+            }
+        }
+        var mapping = EventSourceMapping(functionName: function.functionName, source: .kinesis(streamARN: streamARN))
+        mapping.batchSize = StreamMappingSettings.defaultBatchSize
+        mapping.stream = settings
+        try applyStream(body, to: &mapping)
+        guard var status = control.create(mapping) else { throw .functionNotFound(api.account.functionARN(function.functionName)) }
         status.state = mapping.enabled ? "Creating" : "Disabled"
         return InvokeAPI.json(document(status), status: .accepted, requestID: requestID)
     }
@@ -231,8 +284,8 @@ public struct EventSourceMappingAPI: Sendable {
     /// Applies an update of a stream mapping's settings (its stream and starting position stay).
     private func applyStream(_ body: [String: Any], to mapping: inout EventSourceMapping) throws(LambdaAPIError) {
         guard var settings = mapping.stream else { return }
-        for key in ["ScalingConfig", "FilterCriteria", "StartingPosition", "StartingPositionTimestamp"] where body[key] != nil {
-            throw .invalidParameter("fnhost cannot change \(key) of a stream mapping; delete it and create a new one.")
+        for key in ["ScalingConfig", "FilterCriteria"] where body[key] != nil {
+            throw .invalidParameter("fnhost does not simulate \(key) for stream event sources yet.")
         }
         func integer(_ key: String) throws(LambdaAPIError) -> Int? {
             guard let raw = body[key] else { return nil }

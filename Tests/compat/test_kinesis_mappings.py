@@ -193,3 +193,31 @@ def test_checkpoints_survive_kill_9(tmp_path):
         assert delivered in ([8, 9], [5, 6, 7, 8, 9])
     finally:
         assert second.terminate(timeout=15) == 0
+
+
+def test_the_mapping_api_creates_updates_and_deletes_a_kinesis_mapping(host):
+    kinesis, _ = clients(host)
+    lam = lambda_client(host.endpoint)
+    stream = "api-" + uuid.uuid4().hex[:8]
+    kinesis.create_stream(StreamName=stream, ShardCount=2)
+    arn = f"arn:aws:kinesis:us-east-1:{ACCOUNT}:stream/{stream}"
+    with pytest.raises(lam.exceptions.InvalidParameterValueException):
+        lam.create_event_source_mapping(FunctionName="Latest", EventSourceArn=arn)  # no StartingPosition
+    with pytest.raises(lam.exceptions.InvalidParameterValueException):
+        lam.create_event_source_mapping(FunctionName="Latest", EventSourceArn=arn + "-missing",
+                                        StartingPosition="LATEST")
+    created = lam.create_event_source_mapping(FunctionName="Latest", EventSourceArn=arn, StartingPosition="TRIM_HORIZON",
+                                              BatchSize=3, MaximumRetryAttempts=5)
+    assert created["State"] == "Creating" and created["StartingPosition"] == "TRIM_HORIZON"
+    assert created["BatchSize"] == 3 and created["MaximumRetryAttempts"] == 5
+    tag = uuid.uuid4().hex
+    put(kinesis, stream, [{"tag": tag, "n": n} for n in range(3)])
+    wait_for(lambda: sum(map(len, tagged(host, "Latest", tag))) >= 3, 60, what="records through the API's mapping")
+    updated = lam.update_event_source_mapping(UUID=created["UUID"], Enabled=False, BisectBatchOnFunctionError=True)
+    assert updated["BisectBatchOnFunctionError"] is True
+    assert lam.get_event_source_mapping(UUID=created["UUID"])["State"] == "Disabled"
+    with pytest.raises(lam.exceptions.InvalidParameterValueException):
+        lam.update_event_source_mapping(UUID=created["UUID"], ParallelizationFactor=11)
+    lam.delete_event_source_mapping(UUID=created["UUID"])
+    with pytest.raises(lam.exceptions.ResourceNotFoundException):
+        lam.get_event_source_mapping(UUID=created["UUID"])
