@@ -92,6 +92,29 @@ import Testing
         ])
     }
 
+    @Test func tumblingWindowsCarryStateAndCloseWithAFinalInvocation() {
+        var engine = StreamShardEngine(policy: .init(batchSize: 10, tumblingWindowMilliseconds: 60_000))
+        let early = records(1...1, arrivedAt: 0) + records(2...2, arrivedAt: 10_000)
+        let late = records(3...3, arrivedAt: 70_000)
+        engine.received(early + late, now: 70_000)
+        // A batch never spans two windows.
+        #expect(engine.next(now: 70_000) == [.invoke(early, attempt: 1)])
+        #expect(engine.window == .init(start: 0, end: 60_000, state: "{}", isFinal: false))
+        engine.windowStateReturned(#"{"n":2}"#)
+        #expect(engine.completed(.succeeded, now: 70_000) == [.checkpoint("2")])
+        // The first window is over and none of its records wait: its final invocation, without records.
+        #expect(engine.next(now: 70_000) == [.invoke([], attempt: 1)])
+        #expect(engine.window == .init(start: 0, end: 60_000, state: #"{"n":2}"#, isFinal: true))
+        #expect(engine.completed(.succeeded, now: 70_000) == [])
+        #expect(engine.next(now: 70_000) == [.invoke(late, attempt: 1)])
+        #expect(engine.window == .init(start: 60_000, end: 120_000, state: "{}", isFinal: false))
+        #expect(engine.completed(.succeeded, now: 70_000) == [.checkpoint("3")])
+        // An open window closes when the clock reaches its end, records or not.
+        #expect(engine.next(now: 119_999) == [])
+        #expect(engine.windowDeadline() == 120_000)
+        #expect(engine.next(now: 120_000) == [.invoke([], attempt: 1)])
+    }
+
     @Test func sequenceNumbersCompareNumerically() {
         #expect(StreamReadRecord.precedes("9", "10"))
         #expect(!StreamReadRecord.precedes("10", "9"))

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import signal
+import subprocess
 import urllib.request
 import uuid
 
@@ -18,7 +19,7 @@ import boto3
 import pytest
 from aws_lambda_powertools.utilities.parser.models import KinesisDataStreamModel
 
-from conftest import REPO, lambda_client, start_host, wait_for
+from conftest import FNHOST_BIN, REPO, lambda_client, start_host, wait_for
 
 TEMPLATE = REPO / "Tests" / "Fixtures" / "stream-mappings" / "template.yaml"
 ACCOUNT = "123456789012"
@@ -221,3 +222,25 @@ def test_the_mapping_api_creates_updates_and_deletes_a_kinesis_mapping(host):
     lam.delete_event_source_mapping(UUID=created["UUID"])
     with pytest.raises(lam.exceptions.ResourceNotFoundException):
         lam.get_event_source_mapping(UUID=created["UUID"])
+
+
+def test_tumbling_windows_carry_state_and_end_with_a_final_invoke(host):
+    kinesis, _ = clients(host)
+    tag = uuid.uuid4().hex
+    put(kinesis, "WindowStream", [{"tag": tag, "n": n} for n in range(3)])
+
+    def window_events():
+        return [e for e in events(host, "Windowed") if any(data(r).get("tag") == tag for r in e["Records"])]
+
+    wait_for(lambda: sum(len(e["Records"]) for e in window_events()) >= 3, 60, what="the window's three records")
+    first, second = window_events()[:2]
+    assert [len(first["Records"]), len(second["Records"])] == [2, 1]
+    assert first["state"] == {} and second["state"]["count"] == 2
+    assert first["window"] == second["window"] and first["isFinalInvokeForWindow"] is False
+    assert first["shardId"] == "shardId-000000000000" and first["eventSourceARN"].endswith(":stream/WindowStream")
+    result = subprocess.run([str(FNHOST_BIN), "clock", "advance", "61s", "--endpoint", host.endpoint],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    final = wait_for(lambda: [e for e in events(host, "Windowed") if e["isFinalInvokeForWindow"]
+                              and e["window"] == first["window"]], 60, what="the window's final invoke")[0]
+    assert final["Records"] == [] and final["state"]["count"] == 3

@@ -138,10 +138,6 @@ extension TemplateLoader {
             warnings.append(
                 "\(file): resource \(logicalID): \(prefix)ParallelizationFactor \(settings.parallelizationFactor) is accepted; fnhost runs one batch per shard at a time (order per key holds)")
         }
-        if settings.tumblingWindowInSeconds > 0 {
-            warnings.append(
-                "\(file): resource \(logicalID): \(prefix)TumblingWindowInSeconds is not simulated yet; batches carry no window state")
-        }
         return mapping
     }
 }

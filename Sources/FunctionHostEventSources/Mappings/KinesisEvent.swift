@@ -6,7 +6,8 @@ import FunctionHostCore
 /// `shardId:sequenceNumber`), and the OnFailure record of a discarded batch (spec 3.5).
 enum KinesisEvent {
     static func json(
-        _ records: [StreamReadRecord], shardID: String, streamARN: String, region: String, roleARN: String
+        _ records: [StreamReadRecord], shardID: String, streamARN: String, region: String, roleARN: String,
+        window: StreamShardEngine.TumblingWindow? = nil
     ) -> String {
         let tail =
             ",\"eventSource\":\"aws:kinesis\",\"eventVersion\":\"1.0\""
@@ -20,7 +21,30 @@ enum KinesisEvent {
                     + ",\"data\":\"\(record.data.base64EncodedString())\""
                     + ",\"approximateArrivalTimestamp\":\(seconds(record.arrivedAt))}"
                     + tail + ",\"eventID\":\(JSONText.quote(shardID + ":" + record.sequenceNumber))" + source
-            }.joined(separator: ",") + "]}"
+            }.joined(separator: ",") + "]" + (window.map { windowJSON($0, shardID: shardID, streamARN: streamARN) } ?? "")
+            + "}"
+    }
+
+    /// The tumbling-window members after `Records` (spec 3.6).
+    static func windowJSON(_ window: StreamShardEngine.TumblingWindow, shardID: String, streamARN: String) -> String {
+        ",\"window\":{\"start\":\(JSONText.quote(secondsTimestamp(window.start))),\"end\":\(JSONText.quote(secondsTimestamp(window.end)))}"
+            + ",\"state\":\(window.state),\"shardId\":\(JSONText.quote(shardID)),\"eventSourceARN\":\(JSONText.quote(streamARN))"
+            + ",\"isFinalInvokeForWindow\":\(window.isFinal),\"isWindowTerminatedEarly\":false"
+    }
+
+    /// The `state` object of a tumbling-window response, as JSON text; `nil` when it has none
+    /// (Lambda counts that as a failed invocation).
+    static func windowState(from payload: Data) -> String? {
+        guard let object = try? JSONSerialization.jsonObject(with: payload) as? [String: Any],
+            let state = object["state"] as? [String: Any],
+            let data = try? JSONSerialization.data(withJSONObject: state, options: [.sortedKeys])
+        else { return nil }
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    /// ISO 8601 with whole seconds (`2020-12-09T07:04:00Z`), as window bounds are written.
+    static func secondsTimestamp(_ milliseconds: Int64) -> String {
+        Date(timeIntervalSince1970: Double(milliseconds / 1000)).formatted(Date.ISO8601FormatStyle())
     }
 
     /// Epoch milliseconds as Lambda's float seconds (`1545084650.987`).

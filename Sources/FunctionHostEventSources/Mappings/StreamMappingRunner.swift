@@ -168,8 +168,11 @@ final class StreamMappingRunner: MappingRunner {
         let mapping = self.mapping
         switch action {
         case .invoke(let records, let attempt):
-            let outcome = await invoke(records, attempt: attempt, mapping: mapping, shardID: shardID, streamARN: streamARN)
+            let (outcome, state) = await invoke(
+                records, attempt: attempt, window: engine.window, mapping: mapping, shardID: shardID,
+                streamARN: streamARN)
             if outcome == .notInvoked { try? await Task.sleep(for: Self.idlePoll) }
+            if let state { engine.windowStateReturned(state) }
             return engine.completed(outcome, now: clock.now())
         case .checkpoint(let sequenceNumber):
             do {
@@ -210,15 +213,17 @@ final class StreamMappingRunner: MappingRunner {
         }
     }
 
+    /// Invokes the function with one batch; returns how it ended and, for a tumbling window, the state it returned.
     private func invoke(
-        _ records: [StreamReadRecord], attempt: Int, mapping: EventSourceMapping, shardID: String, streamARN: String
-    ) async -> StreamShardEngine.Outcome {
+        _ records: [StreamReadRecord], attempt: Int, window: StreamShardEngine.TumblingWindow?,
+        mapping: EventSourceMapping, shardID: String, streamARN: String
+    ) async -> (StreamShardEngine.Outcome, String?) {
         let request = InvocationRequest(
             requestID: InvocationIdentifiers.requestID(),
             payload: ByteBuffer(
                 string: KinesisEvent.json(
                     records, shardID: shardID, streamARN: streamARN, region: account.region,
-                    roleARN: "arn:aws:iam::\(account.accountID):role/\(mapping.functionName)-role")),
+                    roleARN: "arn:aws:iam::\(account.accountID):role/\(mapping.functionName)-role", window: window)),
             invokedFunctionARN: account.functionARN(mapping.functionName), traceID: InvocationIdentifiers.traceHeader())
         var metadata: Logger.Metadata = [
             "invocation.id": "\(request.requestID)", "batch.size": "\(records.count)", "shard.id": "\(shardID)",
@@ -232,28 +237,34 @@ final class StreamMappingRunner: MappingRunner {
             metadata["error"] = "\(error)"
             logger.debug("stream event source mapping batch did not run", metadata: metadata)
             note("PROBLEM: Function call was throttled")
-            return .notInvoked
+            return (.notInvoked, nil)
         }
         metrics.batches.increment()
-        let decision = SQSBatchOutcome.decide(
-            functionError: result.functionError, payload: Data(result.payload.readableBytesView),
-            messageIDs: records.map(\.sequenceNumber), reportBatchItemFailures: mapping.reportBatchItemFailures)
+        let payload = Data(result.payload.readableBytesView)
+        var state: String?
+        var decision = SQSBatchOutcome.decide(
+            functionError: result.functionError, payload: payload, messageIDs: records.map(\.sequenceNumber),
+            reportBatchItemFailures: mapping.reportBatchItemFailures)
+        if window != nil, result.functionError == nil {
+            state = KinesisEvent.windowState(from: payload)
+            if state == nil { decision = .failed(reason: "a tumbling window's response has no state object") }
+        }
         switch decision {
         case .succeeded:
             note("OK")
             metrics.delivered.increment(by: records.count)
-            return .succeeded
+            return (.succeeded, state)
         case .partiallyFailed(let failed):
             note("OK")
-            guard let lowest = failed.min(by: StreamReadRecord.precedes) else { return .succeeded }
+            guard let lowest = failed.min(by: StreamReadRecord.precedes) else { return (.succeeded, state) }
             metrics.delivered.increment(by: records.prefix { $0.sequenceNumber != lowest }.count)
-            return .failedFrom(lowest)
+            return (.failedFrom(lowest), state)
         case .failed(let reason):
             metrics.failedBatches.increment()
             metadata["reason"] = "\(reason)"
             logger.info("stream event source mapping batch failed", metadata: metadata)
             note("PROBLEM: Function call failed")
-            return .failed(functionError: result.functionError ?? "PartialBatchResponse")
+            return (.failed(functionError: result.functionError ?? "PartialBatchResponse"), nil)
         }
     }
 }

@@ -10,6 +10,11 @@ import FunctionHostCore
 /// batch of more than one record is split in two halves instead (a split does not use a retry).
 /// A partial batch response checkpoints before the lowest failed sequence number and retries
 /// from it. Records already past the maximum age are discarded before an invocation.
+///
+/// With tumbling windows, records are grouped by the window their arrival time falls in
+/// (windows aligned to multiples of their length); a batch never spans two windows, the state
+/// the function returns is handed to the next batch of the window, and once the window has ended
+/// and none of its records wait, one final invocation without records closes it.
 public struct StreamShardEngine: Sendable, Hashable {
     /// The mapping's settings that decide batches.
     public struct Policy: Sendable, Hashable {
@@ -20,16 +25,19 @@ public struct StreamShardEngine: Sendable, Hashable {
         /// `nil`: no age limit.
         public var maximumRecordAgeMilliseconds: Int64?
         public var bisect: Bool
+        /// `TumblingWindowInSeconds` in ms; 0: off.
+        public var tumblingWindowMilliseconds: Int64
 
         public init(
             batchSize: Int, windowMilliseconds: Int64 = 0, maximumRetryAttempts: Int = -1,
-            maximumRecordAgeMilliseconds: Int64? = nil, bisect: Bool = false
+            maximumRecordAgeMilliseconds: Int64? = nil, bisect: Bool = false, tumblingWindowMilliseconds: Int64 = 0
         ) {
             self.batchSize = batchSize
             self.windowMilliseconds = windowMilliseconds
             self.maximumRetryAttempts = maximumRetryAttempts
             self.maximumRecordAgeMilliseconds = maximumRecordAgeMilliseconds
             self.bisect = bisect
+            self.tumblingWindowMilliseconds = tumblingWindowMilliseconds
         }
 
         public init(_ mapping: EventSourceMapping) {
@@ -38,14 +46,28 @@ public struct StreamShardEngine: Sendable, Hashable {
                 batchSize: mapping.batchSize, windowMilliseconds: Int64(mapping.maximumBatchingWindowInSeconds) * 1000,
                 maximumRetryAttempts: stream?.maximumRetryAttempts ?? -1,
                 maximumRecordAgeMilliseconds: (stream?.maximumRecordAgeInSeconds).flatMap { $0 < 0 ? nil : Int64($0) * 1000 },
-                bisect: stream?.bisectBatchOnFunctionError ?? false)
+                bisect: stream?.bisectBatchOnFunctionError ?? false,
+                tumblingWindowMilliseconds: Int64(stream?.tumblingWindowInSeconds ?? 0) * 1000)
         }
+    }
+
+    /// The tumbling window the current batch belongs to, with the state the function returned last.
+    public struct TumblingWindow: Sendable, Hashable {
+        /// Epoch ms; `end` is exclusive.
+        public var start: Int64
+        public var end: Int64
+        /// JSON object text; `{}` when the window opens.
+        public var state = "{}"
+        /// The window's closing invocation (no records).
+        public var isFinal = false
     }
 
     /// A batch being tried: its records and the invocations it has had.
     public struct Batch: Sendable, Hashable {
         public var records: [StreamReadRecord]
         public var attempts = 0
+        /// A tumbling window's final invocation: no records.
+        public var closesWindow = false
     }
 
     /// Why records were given up.
@@ -87,6 +109,8 @@ public struct StreamShardEngine: Sendable, Hashable {
     public private(set) var current: Batch?
     /// When the first buffered record arrived here (the batching window's start).
     private var windowOpenedAt: Int64?
+    /// The open tumbling window, when tumbling windows are on.
+    public private(set) var window: TumblingWindow?
 
     public init(policy: Policy) {
         self.policy = policy
@@ -102,12 +126,15 @@ public struct StreamShardEngine: Sendable, Hashable {
         buffer += records
     }
 
-    /// When a window is open and not yet full: the time it closes.
+    /// The next time something falls due without new records: a batching window that is open
+    /// and not yet full closes, or the open tumbling window ends.
     public func windowDeadline() -> Int64? {
-        guard current == nil, halves.isEmpty, !buffer.isEmpty, buffer.count < policy.batchSize,
-            let opened = windowOpenedAt
-        else { return nil }
-        return opened + policy.windowMilliseconds
+        guard current == nil, halves.isEmpty else { return nil }
+        var batching: Int64?
+        if !buffer.isEmpty, buffer.count < policy.batchSize, let opened = windowOpenedAt {
+            batching = opened + policy.windowMilliseconds
+        }
+        return [batching, window?.end].compactMap { $0 }.min()
     }
 
     /// The next batch to invoke, with whatever must happen first (discarding records too old);
@@ -118,10 +145,23 @@ public struct StreamShardEngine: Sendable, Hashable {
             if current == nil {
                 if !halves.isEmpty {
                     current = Batch(records: halves.removeFirst())
+                } else if let open = window, now >= open.end,
+                    buffer.first.map({ tumblingStart($0) != open.start }) ?? true
+                {
+                    // The window is over and none of its records wait (arrival order): close it.
+                    window?.isFinal = true
+                    current = Batch(records: [], closesWindow: true)
                 } else if !buffer.isEmpty,
                     buffer.count >= policy.batchSize || now >= (windowOpenedAt ?? now) + policy.windowMilliseconds
                 {
-                    let count = min(policy.batchSize, buffer.count)
+                    var count = min(policy.batchSize, buffer.count)
+                    if policy.tumblingWindowMilliseconds > 0 {
+                        let start = tumblingStart(buffer[0])
+                        count = min(count, buffer.prefix { tumblingStart($0) == start }.count)
+                        if window?.start != start {
+                            window = TumblingWindow(start: start, end: start + policy.tumblingWindowMilliseconds)
+                        }
+                    }
                     current = Batch(records: Array(buffer.prefix(count)))
                     buffer.removeFirst(count)
                     windowOpenedAt = buffer.isEmpty ? nil : now
@@ -131,7 +171,7 @@ public struct StreamShardEngine: Sendable, Hashable {
             }
             guard var batch = current else { return actions }
             // Records past the maximum age are given up before the invocation (they lead: a shard is in arrival order).
-            if let age = policy.maximumRecordAgeMilliseconds {
+            if let age = policy.maximumRecordAgeMilliseconds, !batch.closesWindow {
                 let expired = batch.records.prefix { now - $0.arrivedAt > age }
                 if !expired.isEmpty {
                     actions.append(
@@ -140,7 +180,7 @@ public struct StreamShardEngine: Sendable, Hashable {
                     batch.records.removeFirst(expired.count)
                 }
             }
-            if batch.records.isEmpty {
+            if batch.records.isEmpty && !batch.closesWindow {
                 current = nil
                 continue
             }
@@ -151,12 +191,38 @@ public struct StreamShardEngine: Sendable, Hashable {
         }
     }
 
+    /// The state a tumbling window's invocation returned (JSON object text), for the window's next batch.
+    public mutating func windowStateReturned(_ state: String) {
+        window?.state = state
+    }
+
+    /// The window start of a record's arrival time.
+    private func tumblingStart(_ record: StreamReadRecord) -> Int64 {
+        let length = policy.tumblingWindowMilliseconds
+        return length > 0 ? record.arrivedAt - ((record.arrivedAt % length) + length) % length : 0
+    }
+
     /// The current batch's invocation ended.
     public mutating func completed(_ outcome: Outcome, now: Int64) -> [Action] {
+        if case .notInvoked = outcome {
+            current?.attempts -= 1
+            return []
+        }
+        if let batch = current, batch.closesWindow {
+            // The closing invocation has no records to checkpoint; a failure is retried within the retry limit.
+            if case .succeeded = outcome {
+                window = nil
+                current = nil
+                return []
+            }
+            if policy.maximumRetryAttempts < 0 || batch.attempts <= policy.maximumRetryAttempts { return [.retry(count: 0)] }
+            window = nil
+            current = nil
+            return []
+        }
         guard let batch = current, let last = batch.records.last else { return [] }
         switch outcome {
         case .notInvoked:
-            current?.attempts -= 1
             return []
         case .succeeded:
             current = nil

@@ -3,6 +3,7 @@
 Every event is logged as one line ``RECORDED <json>``. Record data that is a JSON object may say:
   {"fail": true}    report this record in batchItemFailures (its sequence number)
   {"raise": true}   raise (the whole batch fails)
+In a tumbling window it returns the window's state with ``count`` grown by the batch's records.
 """
 
 import base64
@@ -23,4 +24,7 @@ def handler(event, context):
             raise RuntimeError("asked to fail the batch")
         if data.get("fail"):
             failures.append({"itemIdentifier": record["kinesis"]["sequenceNumber"]})
+    if "window" in event:
+        state = dict(event["state"], count=event["state"].get("count", 0) + len(event["Records"]))
+        return {"state": state, "batchItemFailures": failures}
     return {"batchItemFailures": failures}
