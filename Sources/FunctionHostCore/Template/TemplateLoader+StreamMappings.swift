@@ -134,10 +134,6 @@ extension TemplateLoader {
         {
             throw failure(property, message)
         }
-        if settings.parallelizationFactor > 1 {
-            warnings.append(
-                "\(file): resource \(logicalID): \(prefix)ParallelizationFactor \(settings.parallelizationFactor) is accepted; fnhost runs one batch per shard at a time (order per key holds)")
-        }
         return mapping
     }
 }

@@ -25,12 +25,15 @@ public struct StreamCheckpoints: Sendable {
         }
     }
 
+    /// Commits a checkpoint; one behind the stored one (numerically) changes nothing.
     func save(mapping uuid: String, streamARN: String, shardID: String, sequenceNumber: String, now: Int64) async throws {
         try await writer.write { db in
             try db.execute(
                 sql: """
                     INSERT INTO streamCheckpoint (mappingUUID, streamARN, shardID, sequenceNumber, updatedAt) VALUES (?, ?, ?, ?, ?)
                     ON CONFLICT (mappingUUID, streamARN, shardID) DO UPDATE SET sequenceNumber = excluded.sequenceNumber, updatedAt = excluded.updatedAt
+                    WHERE length(excluded.sequenceNumber) > length(sequenceNumber)
+                       OR (length(excluded.sequenceNumber) = length(sequenceNumber) AND excluded.sequenceNumber > sequenceNumber)
                     """, arguments: [uuid, streamARN, shardID, sequenceNumber, now])
         }
     }

@@ -5,8 +5,9 @@ import Metrics
 import NIOCore
 import Synchronization
 
-/// Runs one stream event-source mapping: a loop per shard that reads through a ``StreamReader``,
-/// lets ``StreamShardEngine`` decide batches, retries, bisects and discards, invokes the function
+/// Runs one stream event-source mapping: per shard, a reader through a ``StreamReader`` and a loop
+/// per `ParallelizationFactor` lane; ``ParallelShardEngine`` (lanes of ``StreamShardEngine``)
+/// decides batches, retries, bisects, discards and the shard checkpoint, the runner invokes the function
 /// synchronously within the concurrency ledger, sends discarded batches' records to the OnFailure
 /// queue, and commits each checkpoint (``StreamCheckpoints``) before the shard moves on.
 ///
@@ -86,57 +87,93 @@ final class StreamMappingRunner: MappingRunner {
         }
     }
 
-    /// One shard, strictly in order, until cancelled or removed.
+    /// One shard until cancelled or removed: a reader that keeps the lanes supplied, and one loop
+    /// per lane (`ParallelizationFactor`) that invokes its batches in order.
     private func runShard(_ shardID: String, streamARN: String, checkpoint: String?) async {
-        var engine = StreamShardEngine(policy: .init(mapping))
+        let mapping = self.mapping
+        let lanes = max(1, mapping.stream?.parallelizationFactor ?? 1)
+        let shard = ShardLanes(ParallelShardEngine(policy: .init(mapping), factor: lanes))
+        let reader = AsyncDispatchLane(functionName: mapping.functionName)
+        let bells = (0..<lanes).map { _ in AsyncDispatchLane(functionName: mapping.functionName) }
+        await withDiscardingTaskGroup { group in
+            group.addTask {
+                await self.read(shardID, streamARN: streamARN, after: checkpoint, into: shard, bell: reader, lanes: bells)
+            }
+            for lane in 0..<lanes {
+                group.addTask {
+                    await self.runLane(
+                        lane, shardID: shardID, streamARN: streamARN, shard: shard, bell: bells[lane], reader: reader)
+                }
+            }
+        }
+    }
+
+    /// Reads the shard while its lanes want records; rings the lanes after each page.
+    private func read(
+        _ shardID: String, streamARN: String, after checkpoint: String?, into shard: ShardLanes,
+        bell: AsyncDispatchLane, lanes: [AsyncDispatchLane]
+    ) async {
         var iterator: String?
-        /// The last sequence number read (buffered or done): where a new iterator resumes.
+        /// The last sequence number read: where a new iterator resumes.
         var lastRead = checkpoint
         while !Task.isCancelled && !isRemoved {
             let mapping = self.mapping
-            guard mapping.enabled else {
-                try? await Task.sleep(for: Self.idlePoll)
+            guard mapping.enabled, shard.withLock({ $0.wantsRecords }) else {
+                await bell.wait(until: nil, on: clock, recheckAfter: Self.idlePoll)
                 continue
             }
-            engine.policy = .init(mapping)
-            var readNothing = false
             do {
-                if engine.wantsRecords {
-                    if iterator == nil {
-                        iterator = try await reader.iterator(
-                            streamARN: streamARN, shardID: shardID, from: Self.start(lastRead, mapping.stream))
-                    }
-                    if let current = iterator {
-                        let page = try await reader.read(
-                            streamARN: streamARN, iterator: current, limit: min(mapping.batchSize, 10_000))
-                        iterator = page.nextIterator
-                        metrics.iteratorAge.record(page.millisBehindLatest)
-                        metrics.received.increment(by: page.records.count)
-                        engine.received(page.records, now: clock.now())
-                        if let last = page.records.last { lastRead = last.sequenceNumber }
-                        readNothing = page.records.isEmpty
-                    }
+                if iterator == nil {
+                    iterator = try await reader.iterator(
+                        streamARN: streamARN, shardID: shardID, from: Self.start(lastRead, mapping.stream))
                 }
+                guard let current = iterator else { return }  // the shard is closed and read to its end
+                let page = try await reader.read(streamARN: streamARN, iterator: current, limit: min(mapping.batchSize, 10_000))
+                iterator = page.nextIterator
+                metrics.iteratorAge.record(page.millisBehindLatest)
+                guard let last = page.records.last else {
+                    await bell.wait(until: nil, on: clock, recheckAfter: Self.idlePoll)
+                    continue
+                }
+                lastRead = last.sequenceNumber
+                metrics.received.increment(by: page.records.count)
+                let now = clock.now()
+                shard.withLock { shard in
+                    shard.policy = .init(mapping)
+                    shard.received(page.records, now: now)
+                }
+                for lane in lanes { lane.signal() }
             } catch {
                 // An expired or stale iterator, or a stream that went away: start again from what was read.
                 guard !Task.isCancelled else { return }
                 iterator = nil
                 logger.debug("stream event source mapping read failed", metadata: ["error": "\(error)", "shard.id": "\(shardID)"])
                 try? await Task.sleep(for: Self.idlePoll)
+            }
+        }
+    }
+
+    /// One lane of a shard: its batches strictly in order.
+    private func runLane(
+        _ lane: Int, shardID: String, streamARN: String, shard: ShardLanes, bell: AsyncDispatchLane,
+        reader: AsyncDispatchLane
+    ) async {
+        while !Task.isCancelled && !isRemoved {
+            guard mapping.enabled else {
+                await bell.wait(until: nil, on: clock, recheckAfter: Self.idlePoll)
                 continue
             }
-            var actions = engine.next(now: clock.now())
+            let now = clock.now()
+            var actions = shard.withLock { $0.next(lane: lane, now: now) }
             if actions.isEmpty {
-                if let deadline = engine.windowDeadline() {
-                    await waitForWindow(until: deadline)
-                } else if readNothing {
-                    try? await Task.sleep(for: Self.idlePoll)
-                }
+                let deadline = shard.withLock { $0.windowDeadline(lane: lane) }
+                await bell.wait(until: deadline, on: clock, recheckAfter: Self.idlePoll)
                 continue
             }
+            reader.signal()  // a batch left the buffer: room to read
             while !actions.isEmpty {
                 let action = actions.removeFirst()
-                actions += await execute(action, engine: &engine, shardID: shardID, streamARN: streamARN)
+                actions += await execute(action, lane: lane, shard: shard, shardID: shardID, streamARN: streamARN)
             }
         }
     }
@@ -151,29 +188,23 @@ final class StreamMappingRunner: MappingRunner {
         }
     }
 
-    /// Returns when the host clock reaches `deadline` or after ``idlePoll`` of real time (to look for more records).
-    private func waitForWindow(until deadline: Int64) async {
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask { try? await self.clock.sleep(until: deadline) }
-            group.addTask { try? await Task.sleep(for: Self.idlePoll) }
-            await group.next()
-            group.cancelAll()
-        }
-    }
-
-    /// Carries out one action; returns the actions that follow from it (an invocation's outcome).
+    /// Carries out one action of a lane; returns the actions that follow from it (an invocation's outcome).
     private func execute(
-        _ action: StreamShardEngine.Action, engine: inout StreamShardEngine, shardID: String, streamARN: String
+        _ action: StreamShardEngine.Action, lane: Int, shard: ShardLanes, shardID: String,
+        streamARN: String
     ) async -> [StreamShardEngine.Action] {
         let mapping = self.mapping
         switch action {
         case .invoke(let records, let attempt):
             let (outcome, state) = await invoke(
-                records, attempt: attempt, window: engine.window, mapping: mapping, shardID: shardID,
-                streamARN: streamARN)
+                records, attempt: attempt, window: shard.withLock { $0.window(lane: lane) }, mapping: mapping,
+                shardID: shardID, streamARN: streamARN)
             if outcome == .notInvoked { try? await Task.sleep(for: Self.idlePoll) }
-            if let state { engine.windowStateReturned(state) }
-            return engine.completed(outcome, now: clock.now())
+            let now = clock.now()
+            return shard.withLock { shard in
+                if let state { shard.windowStateReturned(lane: lane, state) }
+                return shard.completed(lane: lane, outcome, now: now)
+            }
         case .checkpoint(let sequenceNumber):
             do {
                 try await checkpoints.save(
