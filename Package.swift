@@ -135,6 +135,16 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "FunctionHostRemoteSources",
+            dependencies: [
+                "FunctionHostCore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "FunctionHost",
             dependencies: [
                 "FunctionHostCore",
@@ -143,6 +153,7 @@ let package = Package(
                 "FunctionHostEventSources",
                 "FunctionHostQueues",
                 "FunctionHostStreams",
+                "FunctionHostRemoteSources",
                 "FunctionHostStore",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Prometheus", package: "swift-prometheus"),

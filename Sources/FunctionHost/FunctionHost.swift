@@ -2,6 +2,7 @@ import FunctionHostCore
 import FunctionHostEventSources
 import FunctionHostInvokeAPI
 import FunctionHostQueues
+import FunctionHostRemoteSources
 import FunctionHostStore
 import FunctionHostStreams
 import FunctionHostSupervisor
@@ -83,8 +84,12 @@ public struct FunctionHost: Sendable {
                 warnings += links.warnings
             }
         }
-        self.warnings = warnings
         let environment = ProcessInfo.processInfo.environment
+        if template.eventSourceMappings.contains(where: \.external), AWSCredentials.resolve(environment: environment) == nil {
+            warnings.append(
+                "event sources the template does not define are read from their real service, which needs credentials (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE); none are set, so those mappings do not run")
+        }
+        self.warnings = warnings
         settings = WorkerSettings(
             launcher: launcher, lifeline: Lifeline.readDescriptor, sandbox: sandbox,
             account: configuration.account, interpreters: interpreters,
@@ -172,9 +177,9 @@ public struct FunctionHost: Sendable {
             mappings: eventSourceMappings, catalog: catalog, consumer: queueEngine, invoker: supervisor,
             concurrency: supervisor, clock: configuration.clock, account: configuration.account,
             metricsFactory: configuration.metricsFactory,
-            streams: StreamSources(
-                reader: streamEngine, checkpoints: StreamCheckpoints(writer: store.writer),
-                failureSender: configuration.queueSender ?? queueEngine),
+            streams: Self.streamSources(
+                embedded: streamEngine, checkpoints: StreamCheckpoints(writer: store.writer),
+                failureSender: configuration.queueSender ?? queueEngine, region: configuration.account.region),
             logger: logger)
         let scheduler = ScheduleService(
             schedules: schedules, catalog: catalog, sink: queue, clock: configuration.clock,
@@ -247,6 +252,31 @@ public struct FunctionHost: Sendable {
                 gracefulShutdownSignals: shutdownSignals, logger: logger))
         try await group.run()
         return restart.takeNext()
+    }
+
+    /// The sources mappings read: the embedded stream, and clients of the real services (endpoints
+    /// and credentials from the standard settings) for queues and streams the template does not define.
+    static func streamSources(
+        embedded: StreamEngine, checkpoints: StreamCheckpoints, failureSender: any QueueSender, region: String
+    ) -> StreamSources {
+        var sources = StreamSources(reader: embedded, checkpoints: checkpoints, failureSender: failureSender)
+        let environment = ProcessInfo.processInfo.environment
+        guard let credentials = AWSCredentials.resolve(environment: environment) else { return sources }
+        func client(_ service: AWSServiceEndpoint, target: String, contentType: String) -> AWSJSONClient {
+            AWSJSONClient(
+                endpoint: service.url(region: region, environment: environment),
+                signer: SigV4Signer(credentials: credentials, region: region, service: service.signingName),
+                targetPrefix: target, contentType: contentType)
+        }
+        sources.externalQueues = ExternalQueueConsumer(
+            client: client(.sqs, target: "AmazonSQS.", contentType: "application/x-amz-json-1.0"))
+        sources.externalKinesis = ExternalStreamReader(
+            client: client(.kinesis, target: "Kinesis_20131202.", contentType: "application/x-amz-json-1.1"),
+            service: .kinesis)
+        sources.dynamoDBStreams = ExternalStreamReader(
+            client: client(.dynamoDBStreams, target: "DynamoDBStreams_20120810.", contentType: "application/x-amz-json-1.0"),
+            service: .dynamoDBStreams)
+        return sources
     }
 
     /// Runs one invocation of `name` in a fresh worker and stops it again (`fnhost invoke` without `--endpoint`).

@@ -47,6 +47,31 @@ import Testing
         #expect(result.warnings.isEmpty, "\(result.warnings)")
     }
 
+    @Test func sourcesTheTemplateDoesNotDefineAreExternal() throws {
+        let kinesis = try mapping("StartingPosition: LATEST").eventSourceMappings[0]
+        #expect(!kinesis.external)
+        let result = try load(
+            """
+            Resources:
+              Fn:
+                Type: AWS::Serverless::Function
+                Properties:
+                  CodeUri: stream-consumer/
+                  Handler: app.handler
+                  Runtime: python3.12
+                  Events:
+                    Q: {Type: SQS, Properties: {Queue: "arn:aws:sqs:eu-west-1:111111111111:jobs"}}
+                    K: {Type: Kinesis, Properties: {Stream: "arn:aws:kinesis:eu-west-1:111111111111:stream/s", StartingPosition: LATEST}}
+                    D: {Type: DynamoDB, Properties: {Stream: "arn:aws:dynamodb:eu-west-1:111111111111:table/T/stream/2024", StartingPosition: TRIM_HORIZON}}
+            """)
+        #expect(result.eventSourceMappings.map(\.external) == [true, true, true])
+        #expect(result.eventSourceMappings.map(\.source) == [
+            .sqs(queueARN: "arn:aws:sqs:eu-west-1:111111111111:jobs"),
+            .kinesis(streamARN: "arn:aws:kinesis:eu-west-1:111111111111:stream/s"),
+            .dynamoDBStream(streamARN: "arn:aws:dynamodb:eu-west-1:111111111111:table/T/stream/2024"),
+        ])
+    }
+
     @Test(arguments: [
         ("StartingPosition: LATEST, BatchSize: 10001", "BatchSize", "must be from 1 to 10000 for a stream, got 10001"),
         ("StartingPosition: LATEST, ParallelizationFactor: 11", "ParallelizationFactor", "must be from 1 to 10, got 11"),

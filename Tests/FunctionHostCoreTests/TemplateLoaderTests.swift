@@ -160,16 +160,16 @@ struct TemplateFixture {
                   ReservedConcurrentExecutions: 2
                   Tracing: Active
                   Events:
-                    S: {Type: DynamoDB, Properties: {Stream: "arn:aws:dynamodb:us-east-1:123456789012:table/T/stream/x", StartingPosition: LATEST}}
+                    S: {Type: SNS, Properties: {Topic: "arn:aws:sns:us-east-1:123456789012:t"}}
             """)
         #expect(result.functions.map(\.logicalID) == ["Fn"])
         #expect(result.functions[0].deferredProperties == ["Events", "Tracing"])
         #expect(result.functions[0].reservedConcurrency == 2)
-        // One for the table resource, one for the DynamoDB event (DynamoDB Streams come from external endpoints).
+        // One for the table resource, one for the SNS event.
         #expect(result.warnings.count == 2, "\(result.warnings)")
         #expect(result.warnings.first?.contains("Table") == true)
         #expect(result.warnings.first?.contains("AWS::DynamoDB::Table") == true)
-        #expect(result.warnings.last?.contains("event S of type DynamoDB is not simulated") == true)
+        #expect(result.warnings.last?.contains("event S of type SNS is not simulated") == true)
     }
 
     @Test(arguments: [

@@ -9,7 +9,7 @@ extension TemplateLoader {
     /// Accepted without local effect.
     static let acceptedStreamMappingProperties: Set<String> = ["KmsKeyArn", "MetricsConfig", "Tags"]
 
-    /// One Kinesis mapping: a function event (`eventName` set, `function` known) or a mapping resource.
+    /// One Kinesis or DynamoDB Streams mapping: a function event (`eventName` set, `function` known) or a mapping resource.
     func loadStreamMapping(
         logicalID: String, eventName: String?, properties unresolved: TemplateValue, function: FunctionConfiguration?,
         functions: [FunctionConfiguration], streams: [StreamDefinition], queues: [QueueDefinition],
@@ -51,10 +51,17 @@ extension TemplateLoader {
         guard let sourceText = properties[sourceProperty]?.string, !sourceText.isEmpty else {
             throw failure(sourceProperty, "is missing (give the stream's ARN, e.g. !GetAtt Stream.Arn)")
         }
-        guard let stream = streams.first(where: { account.streamARN($0.name) == sourceText }) else {
-            throw failure(
-                sourceProperty,
-                "\(sourceText) is not a stream of this template (external streams are not read yet; define it as AWS::Kinesis::Stream)")
+        // A stream of the template is embedded; any other Kinesis or DynamoDB stream ARN is read from the real service.
+        let dynamoDB = sourceText.hasPrefix("arn:aws:dynamodb:")
+        let stream = streams.first(where: { account.streamARN($0.name) == sourceText })
+        if stream == nil {
+            guard (sourceText.hasPrefix("arn:aws:kinesis:") && sourceText.contains(":stream/"))
+                || (dynamoDB && sourceText.contains("/stream/"))
+            else {
+                throw failure(
+                    sourceProperty,
+                    "\(sourceText) is not a stream of this template, a Kinesis stream ARN or a DynamoDB stream ARN")
+            }
         }
 
         let target: FunctionConfiguration
@@ -84,6 +91,7 @@ extension TemplateLoader {
             guard let text = raw.string, let seconds = Double(text), seconds.isFinite, seconds >= 0, seconds < 1e11 else {
                 throw failure("StartingPositionTimestamp", "must be epoch seconds, got \(raw.string ?? "a non-scalar")")
             }
+            guard !dynamoDB else { throw failure("StartingPosition", "Unsupported starting position for arn type (AT_TIMESTAMP is for Kinesis)") }
             position = .atTimestamp(Int64(seconds * 1000))
         default:
             throw failure("StartingPosition", "must be TRIM_HORIZON, LATEST or AT_TIMESTAMP, got \(positionText)")
@@ -115,7 +123,9 @@ extension TemplateLoader {
 
         var mapping = EventSourceMapping(
             uuid: Self.mappingUUID(logicalID: logicalID, eventName: eventName), logicalID: logicalID,
-            functionName: target.functionName, source: .kinesis(streamARN: account.streamARN(stream.name)))
+            functionName: target.functionName,
+            source: dynamoDB ? .dynamoDBStream(streamARN: sourceText) : .kinesis(streamARN: stream.map { account.streamARN($0.name) } ?? sourceText))
+        mapping.external = stream == nil
         mapping.batchSize = try integer("BatchSize", default: StreamMappingSettings.defaultBatchSize)
         mapping.maximumBatchingWindowInSeconds = try integer("MaximumBatchingWindowInSeconds", default: 0)
         mapping.enabled = try boolean("Enabled", default: true)

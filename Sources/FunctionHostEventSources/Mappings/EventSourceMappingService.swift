@@ -45,19 +45,27 @@ public final class EventSourceMappingService: Service, Sendable {
         for mapping in mappings { _ = add(mapping) }
     }
 
-    /// Creates and queues the runner of `mapping`; `nil` when its function is not served.
+    /// Creates and queues the runner of `mapping`; `nil` when its function is not served or its
+    /// source has no adapter (an external source without credentials).
     private func add(_ mapping: EventSourceMapping) -> (any MappingRunner)? {
         guard let function = catalog.entry(named: mapping.functionName)?.configuration else { return nil }
         let runner: any MappingRunner
         switch mapping.source {
         case .sqs:
+            guard let queues = mapping.external ? streams?.externalQueues : consumer else { return nil }
             runner = SQSMappingRunner(
-                mapping: mapping, function: function, consumer: consumer, invoker: invoker, concurrency: concurrency,
+                mapping: mapping, function: function, consumer: queues, invoker: invoker, concurrency: concurrency,
                 clock: clock, account: account, metricsFactory: metricsFactory, logger: logger)
-        case .kinesis:
+        case .kinesis, .dynamoDBStream:
             guard let streams else { return nil }
+            let chosen: (any StreamReader)?
+            switch mapping.source {
+            case .dynamoDBStream: chosen = streams.dynamoDBStreams
+            default: chosen = mapping.external ? streams.externalKinesis : streams.reader
+            }
+            guard let reader = chosen else { return nil }
             runner = StreamMappingRunner(
-                mapping: mapping, function: function, reader: streams.reader, checkpoints: streams.checkpoints,
+                mapping: mapping, function: function, reader: reader, checkpoints: streams.checkpoints,
                 invoker: invoker, queueSender: streams.failureSender, clock: clock, account: account,
                 metricsFactory: metricsFactory, logger: logger)
         }

@@ -61,11 +61,16 @@ enum KinesisEvent {
             .formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true))
     }
 
-    /// The OnFailure record of discarded records: request and response context and `KinesisBatchInfo`.
+    /// The OnFailure record of discarded records: request and response context and `KinesisBatchInfo`
+    /// (`DDBStreamBatchInfo` with second-precision arrival times for a DynamoDB stream).
     static func failureRecord(
         _ records: [StreamReadRecord], condition: StreamShardEngine.Condition, invokeCount: Int,
-        functionError: String?, functionARN: String, shardID: String, streamARN: String, now: Int64
+        functionError: String?, functionARN: String, shardID: String, streamARN: String, now: Int64,
+        dynamoDB: Bool = false
     ) -> String {
+        func arrival(_ milliseconds: Int64) -> String {
+            dynamoDB ? secondsTimestamp(milliseconds) : timestamp(milliseconds)
+        }
         guard let first = records.first, let last = records.last else { return "{}" }
         var json = "{\"requestContext\":{\"requestId\":\(JSONText.quote(InvocationIdentifiers.requestID()))"
         json += ",\"functionArn\":\(JSONText.quote(functionARN)),\"condition\":\"\(condition.rawValue)\""
@@ -75,11 +80,11 @@ enum KinesisEvent {
             json += ",\"functionError\":\(JSONText.quote(functionError))}"
         }
         json += ",\"version\":\"1.0\",\"timestamp\":\(JSONText.quote(timestamp(now)))"
-        json += ",\"KinesisBatchInfo\":{\"shardId\":\(JSONText.quote(shardID))"
+        json += ",\"\(dynamoDB ? "DDBStreamBatchInfo" : "KinesisBatchInfo")\":{\"shardId\":\(JSONText.quote(shardID))"
         json += ",\"startSequenceNumber\":\(JSONText.quote(first.sequenceNumber))"
         json += ",\"endSequenceNumber\":\(JSONText.quote(last.sequenceNumber))"
-        json += ",\"approximateArrivalOfFirstRecord\":\(JSONText.quote(timestamp(first.arrivedAt)))"
-        json += ",\"approximateArrivalOfLastRecord\":\(JSONText.quote(timestamp(last.arrivedAt)))"
+        json += ",\"approximateArrivalOfFirstRecord\":\(JSONText.quote(arrival(first.arrivedAt)))"
+        json += ",\"approximateArrivalOfLastRecord\":\(JSONText.quote(arrival(last.arrivedAt)))"
         json += ",\"batchSize\":\(records.count),\"streamArn\":\(JSONText.quote(streamARN))}}"
         return json
     }

@@ -178,6 +178,11 @@ final class StreamMappingRunner: MappingRunner {
         }
     }
 
+    static func isDynamoDB(_ mapping: EventSourceMapping) -> Bool {
+        if case .dynamoDBStream = mapping.source { return true }
+        return false
+    }
+
     /// Where a shard's iterator starts: after what was read, else the mapping's starting position.
     static func start(_ lastRead: String?, _ settings: StreamMappingSettings?) -> StreamStart {
         if let lastRead { return .afterSequenceNumber(lastRead) }
@@ -227,7 +232,7 @@ final class StreamMappingRunner: MappingRunner {
             let record = KinesisEvent.failureRecord(
                 records, condition: condition, invokeCount: invokeCount, functionError: functionError,
                 functionARN: account.functionARN(mapping.functionName), shardID: shardID, streamARN: streamARN,
-                now: clock.now())
+                now: clock.now(), dynamoDB: Self.isDynamoDB(mapping))
             do {
                 try await queueSender.send(toQueueARN: destination, body: record, attributes: [:])
             } catch {
@@ -249,12 +254,14 @@ final class StreamMappingRunner: MappingRunner {
         _ records: [StreamReadRecord], attempt: Int, window: StreamShardEngine.TumblingWindow?,
         mapping: EventSourceMapping, shardID: String, streamARN: String
     ) async -> (StreamShardEngine.Outcome, String?) {
+        let event =
+            Self.isDynamoDB(mapping)
+            ? DynamoDBEvent.json(records, shardID: shardID, streamARN: streamARN, window: window)
+            : KinesisEvent.json(
+                records, shardID: shardID, streamARN: streamARN, region: account.region,
+                roleARN: "arn:aws:iam::\(account.accountID):role/\(mapping.functionName)-role", window: window)
         let request = InvocationRequest(
-            requestID: InvocationIdentifiers.requestID(),
-            payload: ByteBuffer(
-                string: KinesisEvent.json(
-                    records, shardID: shardID, streamARN: streamARN, region: account.region,
-                    roleARN: "arn:aws:iam::\(account.accountID):role/\(mapping.functionName)-role", window: window)),
+            requestID: InvocationIdentifiers.requestID(), payload: ByteBuffer(string: event),
             invokedFunctionARN: account.functionARN(mapping.functionName), traceID: InvocationIdentifiers.traceHeader())
         var metadata: Logger.Metadata = [
             "invocation.id": "\(request.requestID)", "batch.size": "\(records.count)", "shard.id": "\(shardID)",
