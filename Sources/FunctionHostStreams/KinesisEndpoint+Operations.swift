@@ -9,7 +9,7 @@ extension KinesisEndpoint {
     static let maximumRecordBytes = 1_048_576
     static let partitionKeyLength = 1...256
 
-    /// Runs one operation and returns its JSON answer.
+    /// Runs one operation and returns its JSON answer (every operation but `GetRecords`, see ``getRecords(_:)``).
     func perform(_ operation: KinesisOperation, _ call: KinesisCall) async throws -> [String: Any] {
         switch operation {
         case .createStream:
@@ -42,12 +42,11 @@ extension KinesisEndpoint {
                 "ShardId": ShardID.string(sequence.shardIndex), "SequenceNumber": sequence.description,
                 "EncryptionType": "NONE",
             ]
-        case .putRecords:
-            return try await putRecords(call)
+        case .putRecords, .getRecords:
+            // Decoded and answered by handle(_:) without Foundation dictionaries, never through here.
+            throw StreamError(.internalFailure, "\(operation.rawValue) is handled apart.")
         case .getShardIterator:
             return try await shardIterator(call)
-        case .getRecords:
-            return try await getRecords(call)
         }
     }
 
@@ -225,10 +224,12 @@ extension KinesisEndpoint {
         return record
     }
 
-    private func putRecords(_ call: KinesisCall) async throws -> [String: Any] {
-        let name = try call.streamName()
-        guard let raw = call.parameters["Records"] else { throw StreamError.missing("records") }
-        guard let entries = raw as? [Any] else { throw StreamError(.serialization, "Records must be a list.") }
+    func putRecords(_ request: PutRecordsRequest) async throws -> [String: Any] {
+        var named: [String: Any] = [:]
+        if let name = request.StreamName { named["StreamName"] = name }
+        if let arn = request.StreamARN { named["StreamARN"] = arn }
+        let name = try KinesisCall(parameters: named, account: engine.account).streamName()
+        guard let entries = request.Records else { throw StreamError.missing("records") }
         guard (1...Self.maximumPutRecords).contains(entries.count) else {
             throw StreamError.constraint(
                 "[\(entries.count) records]", "records",
@@ -239,10 +240,7 @@ extension KinesisEndpoint {
         var records: [OutgoingRecord] = []
         records.reserveCapacity(entries.count)
         for (index, entry) in entries.enumerated() {
-            guard let fields = entry as? [String: Any] else {
-                throw StreamError(.serialization, "Each of Records must be an object.")
-            }
-            records.append(try Self.record(fields, member: "records.\(index + 1).member."))
+            records.append(try Self.record(entry.parameters, member: "records.\(index + 1).member."))
         }
         let total = records.reduce(0) { $0 + $1.size }
         guard total <= Self.maximumPutRecordsBytes else {
@@ -299,21 +297,24 @@ extension KinesisEndpoint {
         return ["ShardIterator": iterator.token]
     }
 
-    private func getRecords(_ call: KinesisCall) async throws -> [String: Any] {
+    /// `GetRecords`, written as JSON text directly: a page may carry 10 MiB of data, and a
+    /// dictionary per record would cost the host several times that at once.
+    func getRecords(_ call: KinesisCall) async throws -> String {
         let token = try call.required("ShardIterator")
         let limit = try call.integer("Limit", 1...StreamEngine.maximumGetRecordsLimit) ?? StreamEngine.maximumGetRecordsLimit
         guard let iterator = ShardIterator(token: token) else {
             throw StreamError(.invalidArgument, "Invalid ShardIterator.")
         }
         let page = try await engine.records(from: iterator, limit: limit)
-        return [
-            "Records": page.records.map { record -> [String: Any] in
-                [
-                    "SequenceNumber": record.sequenceNumber.description, "PartitionKey": record.partitionKey,
-                    "Data": record.data.base64EncodedString(), "ApproximateArrivalTimestamp": Double(record.arrivedAt) / 1000,
-                ]
-            },
-            "NextShardIterator": page.next.token, "MillisBehindLatest": page.millisBehindLatest,
-        ]
+        var json = "{\"Records\":["
+        json.reserveCapacity(page.records.reduce(64) { $0 + $1.data.count * 4 / 3 + 160 })
+        for (index, record) in page.records.enumerated() {
+            if index > 0 { json += "," }
+            json += "{\"SequenceNumber\":\"\(record.sequenceNumber)\",\"PartitionKey\":\(JSONText.quote(record.partitionKey))"
+            json += ",\"Data\":\"\(record.data.base64EncodedString())\""
+            json += ",\"ApproximateArrivalTimestamp\":\(Double(record.arrivedAt) / 1000)}"
+        }
+        json += "],\"NextShardIterator\":\"\(page.next.token)\",\"MillisBehindLatest\":\(page.millisBehindLatest)}"
+        return json
     }
 }

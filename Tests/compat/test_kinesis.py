@@ -271,6 +271,9 @@ def test_malformed_requests_get_kinesis_errors(stream_host, kinesis, operation, 
 def test_an_oversized_body_is_refused_before_it_is_parsed(stream_host, kinesis):
     status, answer = raw(stream_host, "PutRecords", b"{" + b" " * (9 * 1024 * 1024) + b"}")
     assert status == 400 and answer["__type"] == "InvalidArgumentException"
+    # Only the record-carrying operations take large bodies.
+    status, answer = raw(stream_host, "DescribeStream", json.dumps({"StreamName": "Clicks", "Pad": "x" * 70_000}))
+    assert status == 400 and answer["__type"] == "InvalidArgumentException"
     assert kinesis.describe_stream_summary(StreamName="Clicks")["StreamDescriptionSummary"]["StreamStatus"] == "ACTIVE"
 
 
