@@ -275,3 +275,35 @@ def test_parallelization_factor_keeps_order_per_partition_key(host):
         for record in batch:
             per_key.setdefault(record["key"], []).append(record["n"])
     assert per_key == {k: [0, 1, 2, 3, 4] for k in keys}
+
+
+def test_a_latest_mapping_killed_before_its_first_record_skips_nothing(tmp_path):
+    import sqlite3
+
+    def marked():
+        database = tmp_path / "state" / "fnhost.sqlite"
+        if not database.exists():
+            return False
+        with sqlite3.connect(f"file:{database}?mode=ro", uri=True) as db:
+            return db.execute("SELECT count(*) FROM streamCheckpoint WHERE streamARN LIKE '%/LatestLaterStream'"
+                              " AND sequenceNumber = ''").fetchone()[0] == 1
+
+    first = start_host(TEMPLATE, tmp_path)
+    try:
+        wait_for(marked, 30, what="the LATEST shard's start marker")
+        kinesis, _ = clients(first)
+        tag = uuid.uuid4().hex
+        put(kinesis, "LatestLaterStream", [{"tag": tag, "n": 0}])  # the mapping is disabled: not consumed
+        first.process.send_signal(signal.SIGKILL)
+        first.process.wait(timeout=10)
+    finally:
+        first.kill_hard()
+    second = start_host(TEMPLATE, tmp_path)
+    try:
+        lam = lambda_client(second.endpoint)
+        (mapping,) = lam.list_event_source_mappings(FunctionName="LatestLater")["EventSourceMappings"]
+        lam.update_event_source_mapping(UUID=mapping["UUID"], Enabled=True)
+        # A plain LATEST would start after the record; the restart resumes from when the shard first started.
+        wait_for(lambda: tagged(second, "LatestLater", tag), 60, what="the record put before the restart")
+    finally:
+        assert second.terminate(timeout=15) == 0

@@ -4,6 +4,8 @@ import GRDB
 /// Each stream mapping's checkpoint per shard, committed in the host's state database: the last
 /// sequence number whose record is done (delivered, or discarded to OnFailure). After a restart,
 /// even `kill -9`, a shard resumes just after it; a batch in flight at the crash runs again.
+/// A `LATEST` shard that has done nothing yet is marked with an empty sequence number and the time
+/// it started, so a restart resumes from that time instead of skipping what arrived meanwhile.
 ///
 /// Thread-safe (the database serialises writes).
 public struct StreamCheckpoints: Sendable {
@@ -13,15 +15,37 @@ public struct StreamCheckpoints: Sendable {
         self.writer = writer
     }
 
+    /// A shard's saved position.
+    struct Saved: Sendable, Hashable {
+        /// Empty for a start marker.
+        var sequenceNumber: String
+        /// Epoch ms on the host clock.
+        var updatedAt: Int64
+    }
+
     /// The mapping's checkpoints by shard id.
-    func load(mapping uuid: String, streamARN: String) async throws -> [String: String] {
+    func load(mapping uuid: String, streamARN: String) async throws -> [String: Saved] {
         try await writer.read { db in
             let rows = try Row.fetchAll(
-                db, sql: "SELECT shardID, sequenceNumber FROM streamCheckpoint WHERE mappingUUID = ? AND streamARN = ?",
+                db,
+                sql: "SELECT shardID, sequenceNumber, updatedAt FROM streamCheckpoint WHERE mappingUUID = ? AND streamARN = ?",
                 arguments: [uuid, streamARN])
             return Dictionary(
-                rows.map { (row: Row) -> (String, String) in (row["shardID"], row["sequenceNumber"]) },
+                rows.map { (row: Row) -> (String, Saved) in
+                    (row["shardID"], Saved(sequenceNumber: row["sequenceNumber"], updatedAt: row["updatedAt"]))
+                },
                 uniquingKeysWith: { _, last in last })
+        }
+    }
+
+    /// Records that a `LATEST` shard started at `now` (kept until its first real checkpoint).
+    func markStart(mapping uuid: String, streamARN: String, shardID: String, now: Int64) async throws {
+        try await writer.write { db in
+            try db.execute(
+                sql: """
+                    INSERT OR IGNORE INTO streamCheckpoint (mappingUUID, streamARN, shardID, sequenceNumber, updatedAt)
+                    VALUES (?, ?, ?, '', ?)
+                    """, arguments: [uuid, streamARN, shardID, now])
         }
     }
 

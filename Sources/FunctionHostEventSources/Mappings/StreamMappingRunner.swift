@@ -67,7 +67,7 @@ final class StreamMappingRunner: MappingRunner {
     func run() async {
         let arn = mapping.source.arn
         var shards: [String] = []
-        var saved: [String: String] = [:]
+        var saved: [String: StreamCheckpoints.Saved] = [:]
         while !Task.isCancelled && !isRemoved {
             do {
                 shards = try await reader.shardIDs(streamARN: arn)
@@ -79,17 +79,40 @@ final class StreamMappingRunner: MappingRunner {
                 try? await Task.sleep(for: .seconds(1))
             }
         }
-        let (found, resumeAfter) = (shards, saved)
+        var starts: [(shard: String, start: StreamStart)] = []
+        for shard in shards {
+            starts.append((shard, await start(shard, saved: saved[shard], streamARN: arn)))
+        }
         await withDiscardingTaskGroup { group in
-            for shard in found {
-                group.addTask { await self.runShard(shard, streamARN: arn, checkpoint: resumeAfter[shard]) }
+            for (shard, start) in starts {
+                group.addTask { await self.runShard(shard, streamARN: arn, from: start) }
             }
         }
     }
 
+    /// Where a shard starts: after its checkpoint; at the time a `LATEST` shard first started; else
+    /// at the mapping's starting position (an embedded `LATEST` shard is marked with the time now,
+    /// so a restart before its first record skips nothing).
+    private func start(_ shardID: String, saved: StreamCheckpoints.Saved?, streamARN: String) async -> StreamStart {
+        let mapping = self.mapping
+        if let saved {
+            return saved.sequenceNumber.isEmpty ? .atTimestamp(saved.updatedAt) : .afterSequenceNumber(saved.sequenceNumber)
+        }
+        guard case .latest? = mapping.stream?.startingPosition, case .kinesis = mapping.source, !mapping.external else {
+            return Self.start(nil, mapping.stream)
+        }
+        let now = clock.now()
+        do {
+            try await checkpoints.markStart(mapping: mapping.uuid, streamARN: streamARN, shardID: shardID, now: now)
+        } catch {
+            logger.error("stream event source mapping could not save its start", metadata: ["error": "\(error)"])
+        }
+        return .atTimestamp(now)
+    }
+
     /// One shard until cancelled or removed: a reader that keeps the lanes supplied, and one loop
     /// per lane (`ParallelizationFactor`) that invokes its batches in order.
-    private func runShard(_ shardID: String, streamARN: String, checkpoint: String?) async {
+    private func runShard(_ shardID: String, streamARN: String, from start: StreamStart) async {
         let mapping = self.mapping
         let lanes = max(1, mapping.stream?.parallelizationFactor ?? 1)
         let shard = ShardLanes(ParallelShardEngine(policy: .init(mapping), factor: lanes))
@@ -97,7 +120,7 @@ final class StreamMappingRunner: MappingRunner {
         let bells = (0..<lanes).map { _ in AsyncDispatchLane(functionName: mapping.functionName) }
         await withDiscardingTaskGroup { group in
             group.addTask {
-                await self.read(shardID, streamARN: streamARN, after: checkpoint, into: shard, bell: reader, lanes: bells)
+                await self.read(shardID, streamARN: streamARN, from: start, into: shard, bell: reader, lanes: bells)
             }
             for lane in 0..<lanes {
                 group.addTask {
@@ -110,12 +133,12 @@ final class StreamMappingRunner: MappingRunner {
 
     /// Reads the shard while its lanes want records; rings the lanes after each page.
     private func read(
-        _ shardID: String, streamARN: String, after checkpoint: String?, into shard: ShardLanes,
+        _ shardID: String, streamARN: String, from start: StreamStart, into shard: ShardLanes,
         bell: AsyncDispatchLane, lanes: [AsyncDispatchLane]
     ) async {
         var iterator: String?
         /// The last sequence number read: where a new iterator resumes.
-        var lastRead = checkpoint
+        var lastRead: String?
         while !Task.isCancelled && !isRemoved {
             let mapping = self.mapping
             guard mapping.enabled, shard.withLock({ $0.wantsRecords }) else {
@@ -125,7 +148,7 @@ final class StreamMappingRunner: MappingRunner {
             do {
                 if iterator == nil {
                     iterator = try await reader.iterator(
-                        streamARN: streamARN, shardID: shardID, from: Self.start(lastRead, mapping.stream))
+                        streamARN: streamARN, shardID: shardID, from: lastRead.map { .afterSequenceNumber($0) } ?? start)
                 }
                 guard let current = iterator else { return }  // the shard is closed and read to its end
                 let page = try await reader.read(streamARN: streamARN, iterator: current, limit: min(mapping.batchSize, 10_000))
