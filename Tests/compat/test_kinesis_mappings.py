@@ -307,3 +307,22 @@ def test_a_latest_mapping_killed_before_its_first_record_skips_nothing(tmp_path)
         wait_for(lambda: tagged(second, "LatestLater", tag), 60, what="the record put before the restart")
     finally:
         assert second.terminate(timeout=15) == 0
+
+
+def test_records_older_than_the_maximum_age_are_given_up(host):
+    kinesis, sqs = clients(host)
+    tag = uuid.uuid4().hex
+    sequences = put(kinesis, "AgingStream", [{"tag": tag, "n": 0, "raise": True}])
+    wait_for(lambda: len(tagged(host, "Aging", tag)) >= 2, 60, what="the failing record retried")
+    result = subprocess.run([str(FNHOST_BIN), "clock", "advance", "61s", "--endpoint", host.endpoint],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    (failure,) = failure_records(sqs, "AgingFailures", 1)
+    assert failure["requestContext"]["condition"] == "RecordAgeExceeded"
+    assert "responseContext" not in failure
+    assert failure["KinesisBatchInfo"]["startSequenceNumber"] == sequences[0]
+    attempts = len(tagged(host, "Aging", tag))
+    # Given up: no more attempts once the record is reported.
+    kinesis.put_record(StreamName="AgingStream", Data=json.dumps({"tag": tag, "n": 1}).encode(), PartitionKey="k")
+    wait_for(lambda: any(r["n"] == 1 for b in tagged(host, "Aging", tag) for r in b), 60, what="the next record")
+    assert sum(1 for b in tagged(host, "Aging", tag) if any(r["n"] == 0 for r in b)) <= attempts + 1
