@@ -123,6 +123,29 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "FunctionHostStreams",
+            dependencies: [
+                "FunctionHostCore",
+                "FunctionHostStore",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "FunctionHostRemoteSources",
+            dependencies: [
+                "FunctionHostCore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "FunctionHost",
             dependencies: [
                 "FunctionHostCore",
@@ -130,6 +153,8 @@ let package = Package(
                 "FunctionHostInvokeAPI",
                 "FunctionHostEventSources",
                 "FunctionHostQueues",
+                "FunctionHostStreams",
+                "FunctionHostRemoteSources",
                 "FunctionHostStore",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -248,6 +273,14 @@ let package = Package(
             name: "FunctionHostQueuesTests",
             dependencies: [
                 "FunctionHostQueues", "FunctionHostStore", "FunctionHostCore",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "FunctionHostStreamsTests",
+            dependencies: [
+                "FunctionHostStreams", "FunctionHostStore", "FunctionHostCore",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: swiftSettings

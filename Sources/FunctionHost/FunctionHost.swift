@@ -2,7 +2,9 @@ import FunctionHostCore
 import FunctionHostEventSources
 import FunctionHostInvokeAPI
 import FunctionHostQueues
+import FunctionHostRemoteSources
 import FunctionHostStore
+import FunctionHostStreams
 import FunctionHostSupervisor
 import Foundation
 import Hummingbird
@@ -19,6 +21,8 @@ public struct FunctionHost: Sendable {
     public let catalog: FunctionCatalog
     /// The template's `AWS::SQS::Queue` resources, created in the embedded queue engine at start-up.
     public let queues: [QueueDefinition]
+    /// The template's `AWS::Kinesis::Stream` resources, created in the embedded stream engine at start-up.
+    public let streams: [StreamDefinition]
     /// The template's event-source mappings, started with the host.
     public let eventSourceMappings: [EventSourceMapping]
     /// The template and its nested templates, as absolute paths.
@@ -53,6 +57,7 @@ public struct FunctionHost: Sendable {
         }
         catalog = FunctionCatalog(template.functions)
         queues = template.queues
+        streams = template.streams
         eventSourceMappings = template.eventSourceMappings
         templateFiles = template.templateFiles
         schedules = template.schedules
@@ -90,8 +95,12 @@ public struct FunctionHost: Sendable {
         } else {
             scratchDirectory = nil
         }
-        self.warnings = warnings
         let environment = ProcessInfo.processInfo.environment
+        if template.eventSourceMappings.contains(where: \.external), AWSCredentials.resolve(environment: environment) == nil {
+            warnings.append(
+                "event sources the template does not define are read from their real service, which needs credentials (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE); none are set, so those mappings do not run")
+        }
+        self.warnings = warnings
         settings = WorkerSettings(
             launcher: launcher, lifeline: Lifeline.readDescriptor, sandbox: sandbox,
             account: configuration.account, interpreters: interpreters,
@@ -166,11 +175,15 @@ public struct FunctionHost: Sendable {
         configuration.port = restart.port
         let supervisor = try makeSupervisor(logger: logger)
         let store = try Store.open(
-            stateDirectory: configuration.stateDirectory, migrations: [AsyncInvocationMigrations.self, QueueMigrations.self])
+            stateDirectory: configuration.stateDirectory, migrations: [
+                AsyncInvocationMigrations.self, QueueMigrations.self, StreamMigrations.self, StreamMappingMigrations.self,
+            ])
         let queueEngine = QueueEngine(
             writer: store.writer, account: configuration.account, clock: configuration.clock,
             metricsFactory: configuration.metricsFactory)
         try await queueEngine.ensure(queues)
+        let streamEngine = StreamEngine(writer: store.writer, account: configuration.account, clock: configuration.clock)
+        try await streamEngine.ensure(streams)
         let eventInvokeConfigs = EventInvokeConfigRegistry(catalog.functions)
         let queue = AsyncInvocationQueue(
             writer: store.writer, catalog: catalog, invoker: supervisor, configs: eventInvokeConfigs,
@@ -180,7 +193,11 @@ public struct FunctionHost: Sendable {
         let mappings = EventSourceMappingService(
             mappings: eventSourceMappings, catalog: catalog, consumer: queueEngine, invoker: supervisor,
             concurrency: supervisor, clock: configuration.clock, account: configuration.account,
-            metricsFactory: configuration.metricsFactory, logger: logger)
+            metricsFactory: configuration.metricsFactory,
+            streams: Self.streamSources(
+                embedded: streamEngine, checkpoints: StreamCheckpoints(writer: store.writer),
+                failureSender: configuration.queueSender ?? queueEngine, region: configuration.account.region),
+            logger: logger)
         let scheduler = ScheduleService(
             schedules: schedules, catalog: catalog, sink: queue, clock: configuration.clock,
             account: configuration.account, metricsFactory: configuration.metricsFactory, logger: logger)
@@ -203,10 +220,14 @@ public struct FunctionHost: Sendable {
         // Provisioned workers are started and initialised before the host reports ready.
         await supervisor.provision()
         let router = api.makeRouter()
-        SQSEndpoint(engine: queueEngine, fallbackEndpoint: "http://\(configuration.host):\(configuration.port)")
-            .addRoutes(to: router)
+        // One POST / for the JSON-protocol services, chosen by X-Amz-Target (SQS answers the rest).
+        let sqs = SQSEndpoint(engine: queueEngine, fallbackEndpoint: "http://\(configuration.host):\(configuration.port)")
+        let kinesis = KinesisEndpoint(engine: streamEngine)
+        router.post("/") { request, _ in
+            KinesisEndpoint.accepts(request) ? await kinesis.handle(request) : await sqs.handle(request)
+        }
         HostClockEndpoint(clock: configuration.clock).addRoutes(to: router)
-        EventSourceMappingAPI(api: api, control: mappings, queues: queueEngine).addRoutes(to: router)
+        EventSourceMappingAPI(api: api, control: mappings, queues: queueEngine, streams: streamEngine).addRoutes(to: router)
         let app = Application(
             router: router, server: .http1(limits: configuration.servePort),
             configuration: ApplicationConfiguration(address: .hostname(configuration.host, port: configuration.port)),
@@ -250,6 +271,31 @@ public struct FunctionHost: Sendable {
                 gracefulShutdownSignals: shutdownSignals, logger: logger))
         try await group.run()
         return restart.takeNext()
+    }
+
+    /// The sources mappings read: the embedded stream, and clients of the real services (endpoints
+    /// and credentials from the standard settings) for queues and streams the template does not define.
+    static func streamSources(
+        embedded: StreamEngine, checkpoints: StreamCheckpoints, failureSender: any QueueSender, region: String
+    ) -> StreamSources {
+        var sources = StreamSources(reader: embedded, checkpoints: checkpoints, failureSender: failureSender)
+        let environment = ProcessInfo.processInfo.environment
+        guard let credentials = AWSCredentials.resolve(environment: environment) else { return sources }
+        func client(_ service: AWSServiceEndpoint, target: String, contentType: String) -> AWSJSONClient {
+            AWSJSONClient(
+                endpoint: service.url(region: region, environment: environment),
+                signer: SigV4Signer(credentials: credentials, region: region, service: service.signingName),
+                targetPrefix: target, contentType: contentType)
+        }
+        sources.externalQueues = ExternalQueueConsumer(
+            client: client(.sqs, target: "AmazonSQS.", contentType: "application/x-amz-json-1.0"))
+        sources.externalKinesis = ExternalStreamReader(
+            client: client(.kinesis, target: "Kinesis_20131202.", contentType: "application/x-amz-json-1.1"),
+            service: .kinesis)
+        sources.dynamoDBStreams = ExternalStreamReader(
+            client: client(.dynamoDBStreams, target: "DynamoDBStreams_20120810.", contentType: "application/x-amz-json-1.0"),
+            service: .dynamoDBStreams)
+        return sources
     }
 
     /// Runs one invocation of `name` in a fresh worker and stops it again (`fnhost invoke` without `--endpoint`).

@@ -14,11 +14,17 @@ public struct EventSourceMappingAPI: Sendable {
     let api: InvokeAPI
     let control: any EventSourceMappingControl
     let queues: any QueueConsumer
+    /// The streams Kinesis mappings may read; `nil` when the host has none.
+    let streams: (any StreamReader)?
 
-    public init(api: InvokeAPI, control: any EventSourceMappingControl, queues: any QueueConsumer) {
+    public init(
+        api: InvokeAPI, control: any EventSourceMappingControl, queues: any QueueConsumer,
+        streams: (any StreamReader)? = nil
+    ) {
         self.api = api
         self.control = control
         self.queues = queues
+        self.streams = streams
     }
 
     static let path = "/2015-03-31/event-source-mappings"
@@ -62,9 +68,12 @@ public struct EventSourceMappingAPI: Sendable {
         guard let sourceARN = body["EventSourceArn"] as? String, !sourceARN.isEmpty else {
             throw .invalidParameter("EventSourceArn is required for an SQS event source.")
         }
+        if sourceARN.hasPrefix("arn:aws:kinesis:") {
+            return try await createStreamMapping(body, function: function, streamARN: sourceARN, requestID: requestID)
+        }
         guard sourceARN.hasPrefix("arn:aws:sqs:") else {
             throw .invalidParameter(
-                "Unsupported event source type: fnhost serves SQS event sources now (Kinesis and DynamoDB streams come later).")
+                "Unsupported event source type: fnhost serves SQS queues and Kinesis streams (DynamoDB streams come later).")
         }
         var mapping = EventSourceMapping(functionName: function.functionName, source: .sqs(queueARN: sourceARN))
         let queue = try await queueInfo(sourceARN)
@@ -74,6 +83,50 @@ public struct EventSourceMappingAPI: Sendable {
                 "Queue visibility timeout: \(queue.visibilityTimeout) seconds is less than Function timeout: \(function.timeout) seconds")
         }
         guard var status = control.create(mapping) else { throw .functionNotFound(api.account.functionARN(functionText)) }
+        status.state = mapping.enabled ? "Creating" : "Disabled"
+        return InvokeAPI.json(document(status), status: .accepted, requestID: requestID)
+    }
+
+    /// `CreateEventSourceMapping` on a Kinesis stream of the host.
+    private func createStreamMapping(
+        _ body: [String: Any], function: FunctionConfiguration, streamARN: String, requestID: String
+    ) async throws(LambdaAPIError) -> Response {
+        for key in ["ScalingConfig", "FilterCriteria"] where body[key] != nil {
+            throw .invalidParameter("fnhost does not simulate \(key) for stream event sources yet.")
+        }
+        guard let streams, (try? await streams.shardIDs(streamARN: streamARN)) != nil else {
+            throw .invalidParameter("Stream not found: \(streamARN) (fnhost reads the streams of its embedded Kinesis).")
+        }
+        let position: StreamMappingSettings.StartingPosition
+        switch body["StartingPosition"] as? String {
+        case "TRIM_HORIZON": position = .trimHorizon
+        case "LATEST": position = .latest
+        case "AT_TIMESTAMP":
+            guard let seconds = body["StartingPositionTimestamp"] as? Double, seconds.isFinite, (0..<1e11).contains(seconds)
+            else { throw .invalidParameter("StartingPositionTimestamp is required for AT_TIMESTAMP, in epoch seconds.") }
+            position = .atTimestamp(Int64(seconds * 1000))
+        case nil: throw .invalidParameter("StartingPosition is required for a Kinesis event source.")
+        case let other?:
+            throw .validation(
+                value: other, field: "startingPosition",
+                constraint: "Member must satisfy enum value set: [TRIM_HORIZON, LATEST, AT_TIMESTAMP]")
+        }
+        var settings = StreamMappingSettings(startingPosition: position)
+        if let raw = body["DestinationConfig"] {
+            guard let config = raw as? [String: Any] else { throw .invalidParameter("DestinationConfig must be an object.") }
+            if config["OnSuccess"] != nil {
+                throw .invalidParameter("Unsupported DestinationConfig parameter for given event source mapping type.")
+            }
+            if let destination = (config["OnFailure"] as? [String: Any])?["Destination"] as? String {
+                _ = try await queueInfo(destination)
+                settings.onFailureDestination = destination
+            }
+        }
+        var mapping = EventSourceMapping(functionName: function.functionName, source: .kinesis(streamARN: streamARN))
+        mapping.batchSize = StreamMappingSettings.defaultBatchSize
+        mapping.stream = settings
+        try applyStream(body, to: &mapping)
+        guard var status = control.create(mapping) else { throw .functionNotFound(api.account.functionARN(function.functionName)) }
         status.state = mapping.enabled ? "Creating" : "Disabled"
         return InvokeAPI.json(document(status), status: .accepted, requestID: requestID)
     }
@@ -93,8 +146,12 @@ public struct EventSourceMappingAPI: Sendable {
         guard let function = api.catalog.entry(named: mapping.functionName)?.configuration else {
             throw .functionNotFound(api.account.functionARN(mapping.functionName))
         }
-        let queue = try await queueInfo(mapping.source.arn)
-        try apply(body, to: &mapping, queue: queue, function: function)
+        if mapping.stream != nil {
+            try applyStream(body, to: &mapping)
+        } else {
+            let queue = try await queueInfo(mapping.source.arn)
+            try apply(body, to: &mapping, queue: queue, function: function)
+        }
         mapping.lastModified = Date().timeIntervalSince1970
         guard var status = control.update(uuid: mapping.uuid, to: mapping) else { throw Self.notFound }
         status.state = "Updating"
@@ -224,8 +281,54 @@ public struct EventSourceMappingAPI: Sendable {
         }
     }
 
+    /// Applies an update of a stream mapping's settings (its stream and starting position stay).
+    private func applyStream(_ body: [String: Any], to mapping: inout EventSourceMapping) throws(LambdaAPIError) {
+        guard var settings = mapping.stream else { return }
+        for key in ["ScalingConfig", "FilterCriteria"] where body[key] != nil {
+            throw .invalidParameter("fnhost does not simulate \(key) for stream event sources yet.")
+        }
+        func integer(_ key: String) throws(LambdaAPIError) -> Int? {
+            guard let raw = body[key] else { return nil }
+            guard let value = raw as? Int else {
+                throw .validation(value: "\(raw)", field: key.prefix(1).lowercased() + key.dropFirst(), constraint: "Member must be an integer")
+            }
+            return value
+        }
+        if let value = try integer("BatchSize") { mapping.batchSize = value }
+        if let value = try integer("MaximumBatchingWindowInSeconds") { mapping.maximumBatchingWindowInSeconds = value }
+        if let value = try integer("MaximumRetryAttempts") { settings.maximumRetryAttempts = value }
+        if let value = try integer("MaximumRecordAgeInSeconds") { settings.maximumRecordAgeInSeconds = value }
+        if let value = try integer("ParallelizationFactor") { settings.parallelizationFactor = value }
+        if let value = try integer("TumblingWindowInSeconds") { settings.tumblingWindowInSeconds = value }
+        if let raw = body["BisectBatchOnFunctionError"] {
+            guard let value = raw as? Bool else { throw .invalidParameter("BisectBatchOnFunctionError must be true or false.") }
+            settings.bisectBatchOnFunctionError = value
+        }
+        if let raw = body["Enabled"] {
+            guard let value = raw as? Bool else { throw .invalidParameter("Enabled must be true or false.") }
+            mapping.enabled = value
+        }
+        if let raw = body["FunctionResponseTypes"] {
+            guard let types = raw as? [String], types.allSatisfy({ $0 == "ReportBatchItemFailures" }) else {
+                throw .validation(
+                    value: "\(raw)", field: "functionResponseTypes",
+                    constraint: "Member must satisfy enum value set: [ReportBatchItemFailures]")
+            }
+            mapping.reportBatchItemFailures = !types.isEmpty
+        }
+        if let (property, message) = settings.violation(
+            batchSize: mapping.batchSize, batchingWindow: mapping.maximumBatchingWindowInSeconds)
+        {
+            throw .invalidParameter("\(property): \(message)")
+        }
+        mapping.stream = settings
+    }
+
     func document(_ status: EventSourceMappingStatus) -> MappingDocument {
         let mapping = status.mapping
+        let stream = mapping.stream
+        var position: Double?
+        if case .atTimestamp(let time)? = stream?.startingPosition { position = Double(time) / 1000 }
         return MappingDocument(
             UUID: mapping.uuid, BatchSize: mapping.batchSize,
             MaximumBatchingWindowInSeconds: mapping.maximumBatchingWindowInSeconds, EventSourceArn: mapping.source.arn,
@@ -235,7 +338,12 @@ public struct EventSourceMappingAPI: Sendable {
             FunctionResponseTypes: mapping.reportBatchItemFailures ? ["ReportBatchItemFailures"] : [],
             ScalingConfig: mapping.maximumConcurrency.map { .init(MaximumConcurrency: $0) },
             FilterCriteria: mapping.filters.isEmpty ? nil : .init(Filters: mapping.filters.map { .init(Pattern: $0.text) }),
-            EventSourceMappingArn: mapping.arn(in: api.account))
+            EventSourceMappingArn: mapping.arn(in: api.account),
+            StartingPosition: stream?.startingPosition.name, StartingPositionTimestamp: position,
+            MaximumRetryAttempts: stream?.maximumRetryAttempts, MaximumRecordAgeInSeconds: stream?.maximumRecordAgeInSeconds,
+            BisectBatchOnFunctionError: stream?.bisectBatchOnFunctionError,
+            ParallelizationFactor: stream?.parallelizationFactor, TumblingWindowInSeconds: stream?.tumblingWindowInSeconds,
+            DestinationConfig: stream.map { .init(OnFailure: .init(Destination: $0.onFailureDestination)) })
     }
 }
 
@@ -254,8 +362,19 @@ struct MappingDocument: Encodable {
     var ScalingConfig: Scaling?
     var FilterCriteria: Criteria?
     var EventSourceMappingArn: String
+    // Stream mappings only (absent for queues).
+    var StartingPosition: String?
+    var StartingPositionTimestamp: Double?
+    var MaximumRetryAttempts: Int?
+    var MaximumRecordAgeInSeconds: Int?
+    var BisectBatchOnFunctionError: Bool?
+    var ParallelizationFactor: Int?
+    var TumblingWindowInSeconds: Int?
+    var DestinationConfig: Destinations?
 
     struct Scaling: Encodable { var MaximumConcurrency: Int }
+    struct Destinations: Encodable { var OnFailure: Destination }
+    struct Destination: Encodable { var Destination: String? }
     struct Criteria: Encodable { var Filters: [Filter] }
     struct Filter: Encodable { var Pattern: String }
 }

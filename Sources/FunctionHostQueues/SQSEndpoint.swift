@@ -26,12 +26,8 @@ public struct SQSEndpoint: Sendable {
     /// parsed (a parsed 4 MB body of 20,000 entries left the host tens of MB larger for good).
     static let maximumRequestBody = 3 * 1_048_576
 
-    /// Mounts `POST /` on `router`.
-    public func addRoutes<Context: RequestContext>(to router: Router<Context>) {
-        router.post("/") { request, _ in await self.handle(request) }
-    }
-
-    func handle(_ request: Request) async -> Response {
+    /// Answers one request; never throws (every failure is an SQS error answer).
+    public func handle(_ request: Request) async -> Response {
         let requestID = UUID().uuidString.lowercased()
         do {
             guard let target = request.headers[HTTPField.Name("X-Amz-Target")!], target.hasPrefix(Self.targetPrefix)

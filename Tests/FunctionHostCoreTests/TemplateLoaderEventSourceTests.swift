@@ -145,13 +145,14 @@ import Testing
         #expect(window?.message.contains("FIFO") == true)
     }
 
-    @Test func unknownQueuesAndShortVisibilityAreRefused() {
+    @Test func queueURLsOutsideTheTemplateAndShortVisibilityAreRefused() {
+        // A queue the template does not define is external, and named by its ARN (tested in TemplateLoaderStreamTests).
         let unknown = failure(
             """
                     Work:
                       Type: SQS
                       Properties:
-                        Queue: arn:aws:sqs:us-east-1:123456789012:elsewhere
+                        Queue: http://127.0.0.1:4000/123456789012/elsewhere
             """)
         #expect(unknown?.property == "Events.Work.Properties.Queue")
         let short = failure(

@@ -149,8 +149,8 @@ struct TemplateFixture {
         let result = try fixture.load(
             """
             Resources:
-              Stream:
-                Type: AWS::Kinesis::Stream
+              Table:
+                Type: AWS::DynamoDB::Table
               Fn:
                 Type: AWS::Serverless::Function
                 Properties:
@@ -160,16 +160,16 @@ struct TemplateFixture {
                   ReservedConcurrentExecutions: 2
                   Tracing: Active
                   Events:
-                    S: {Type: Kinesis, Properties: {Stream: !Ref Stream, StartingPosition: LATEST}}
+                    S: {Type: SNS, Properties: {Topic: "arn:aws:sns:us-east-1:123456789012:t"}}
             """)
         #expect(result.functions.map(\.logicalID) == ["Fn"])
         #expect(result.functions[0].deferredProperties == ["Events", "Tracing"])
         #expect(result.functions[0].reservedConcurrency == 2)
-        // One for the stream resource, one for the Kinesis event (streams come with event sources, part 2).
+        // One for the table resource, one for the SNS event.
         #expect(result.warnings.count == 2, "\(result.warnings)")
-        #expect(result.warnings.first?.contains("Stream") == true)
-        #expect(result.warnings.first?.contains("AWS::Kinesis::Stream") == true)
-        #expect(result.warnings.last?.contains("event S of type Kinesis is not simulated") == true)
+        #expect(result.warnings.first?.contains("Table") == true)
+        #expect(result.warnings.first?.contains("AWS::DynamoDB::Table") == true)
+        #expect(result.warnings.last?.contains("event S of type SNS is not simulated") == true)
     }
 
     @Test(arguments: [

@@ -1,5 +1,5 @@
 """The short fuzz run (Tests/fuzz/fuzz.py, 500 requests per surface, seed 1): hostile requests on the
-Invoke API, the control-plane APIs, the SQS JSON protocol and a worker's Runtime API never crash or
+Invoke API, the control-plane APIs, the SQS and Kinesis JSON protocols and a worker's Runtime API never crash or
 hang the host, never get a 5xx, leak no worker and do not grow the host's RSS by more than 20 MB.
 The full run (10,000 per surface) is the documented command in Tests/fuzz/README.md."""
 

@@ -61,7 +61,7 @@ from rawhttp import Mutator, Outcome, RawRequest, exchange, http_request  # noqa
 TEMPLATE = REPO / "Tests" / "Fixtures" / "fuzz" / "template.yaml"
 ACCOUNT = "123456789012"
 FUNCTION_ARN = f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:"
-SURFACES = ("invoke", "control", "sqs", "runtime")
+SURFACES = ("invoke", "control", "sqs", "kinesis", "runtime")
 RSS_GROWTH_LIMIT_KB = 20 * 1024
 #: The host's flags: short idle and client timeouts keep the run fast, and 120 leaves the fuzzed
 #: Put*Concurrency calls only 20 workers to reserve or provision (Tests/Fixtures/fuzz/template.yaml).
@@ -372,7 +372,51 @@ def sqs_request(m: Mutator, context: dict) -> RawRequest:
     return m.frame(method, "/" if m.chance(0.95) else "/" + m.string(), headers, body)
 
 
-GENERATORS = {"invoke": invoke_request, "control": control_request, "sqs": sqs_request}
+def kinesis_request(m: Mutator, context: dict) -> RawRequest:
+    rng = m.rng
+    stream = rng.choice(["fuzz-stream", "fuzz-stream", "fuzz-scratch-stream", "nope", "", "a/b"])
+    arn = f"arn:aws:kinesis:us-east-1:{ACCOUNT}:stream/{stream}"
+    named = {"StreamName": stream} if m.chance(0.7) else {"StreamARN": arn}
+    iterator = rng.choice(context.get("iterators") or ["AAAA"])
+    shard = rng.choice(["shardId-000000000000", "shardId-000000000001", "shardId-000000000009", "shardId-1", ""])
+    data = base64.b64encode(m.string().encode("utf-8", "surrogatepass")[:1000]).decode()
+    records = lambda: [{"Data": data, "PartitionKey": f"k{i}"} for i in range(rng.choice([1, 2, 500, 501]))]  # noqa: E731
+    operations = {
+        "CreateStream": {"StreamName": "fuzz-scratch-stream", "ShardCount": rng.choice([1, 2, 0, 1001])},
+        "DeleteStream": {"StreamName": "fuzz-scratch-stream"},
+        "DescribeStream": {**named, "Limit": rng.choice([1, 100, 0, 10001]), "ExclusiveStartShardId": shard},
+        "DescribeStreamSummary": named,
+        "ListShards": rng.choice([{**named, "MaxResults": 1}, {"NextToken": m.mutate_text("djEKZnV6ei1zdHJlYW0KeA==")}]),
+        "ListStreams": {"Limit": rng.choice([1, 2, 0]), "ExclusiveStartStreamName": "fuzz"},
+        "PutRecord": {**named, "Data": data, "PartitionKey": "k", "ExplicitHashKey": rng.choice(["0", "1" * 40, "-1"])},
+        "PutRecords": {**named, "Records": records()},
+        "GetShardIterator": {**named, "ShardId": shard, "ShardIteratorType": rng.choice([
+            "TRIM_HORIZON", "LATEST", "AT_SEQUENCE_NUMBER", "AFTER_SEQUENCE_NUMBER", "AT_TIMESTAMP"]),
+            "StartingSequenceNumber": rng.choice(["49" + "0" * 30, "1", m.number()]), "Timestamp": m.number()},
+        "GetRecords": {"ShardIterator": iterator, "Limit": rng.choice([1, 10000, 0, 10001])},
+    }
+    operation = rng.choice(list(operations))
+    document = operations[operation]
+    for _ in range(rng.choice([0, 1, 1, 2, 3])):
+        if not isinstance(document, dict):
+            break
+        if m.chance(0.3) and isinstance(document.get("Records"), list) and document["Records"]:
+            document = dict(document, Records=m.mutate_json(document["Records"]))
+        elif m.chance(0.3) and "ShardIterator" in document:
+            document = dict(document, ShardIterator=rng.choice([
+                m.mutate_text(iterator), iterator[: len(iterator) // 2], "", m.number(),
+                base64.b64encode(m.string().encode("utf-8", "surrogatepass")).decode()]))
+        else:
+            document = m.mutate_json(document)
+    body = json.dumps(document).encode("utf-8", "surrogatepass") if m.chance(0.85) else m.broken_json(b'{"StreamName":""}')
+    target = "Kinesis_20131202." + (operation if m.chance(0.9) else m.mutate_text(operation))
+    headers = [("X-Amz-Target", target), ("Content-Type", "application/x-amz-json-1.1")]
+    headers += m.header_block()
+    method = "POST" if m.chance(0.95) else rng.choice(["GET", "PUT", "DELETE"])
+    return m.frame(method, "/" if m.chance(0.95) else "/" + m.string(), headers, body)
+
+
+GENERATORS = {"invoke": invoke_request, "control": control_request, "sqs": sqs_request, "kinesis": kinesis_request}
 
 
 # Running a surface -------------------------------------------------------------------------------
@@ -577,6 +621,22 @@ def receipt_handles(port: int) -> list[str]:
     return handles
 
 
+def kinesis_call(port: int, operation: str, document: dict) -> dict:
+    raw = http_request("POST", "/", [("X-Amz-Target", "Kinesis_20131202." + operation),
+                                     ("Content-Type", "application/x-amz-json-1.1")], json.dumps(document).encode())
+    outcome = exchange("127.0.0.1", port, raw, 10)
+    return json.loads(outcome.body) if outcome.kind == "answered" and outcome.status == 200 else {}
+
+
+def shard_iterators(port: int) -> list[str]:
+    """Real shard iterators of fuzz-stream to mutate (one per type that needs no argument, per shard)."""
+    kinesis_call(port, "PutRecords", {"StreamName": "fuzz-stream", "Records": [
+        {"Data": base64.b64encode(f"seed {i}".encode()).decode(), "PartitionKey": f"k{i}"} for i in range(20)]})
+    return [iterator for shard in ("shardId-000000000000", "shardId-000000000001") for kind in ("TRIM_HORIZON", "LATEST")
+            if (iterator := kinesis_call(port, "GetShardIterator", {
+                "StreamName": "fuzz-stream", "ShardId": shard, "ShardIteratorType": kind}).get("ShardIterator"))]
+
+
 def warm_up(host: Host, args, handles: list[str]):
     """Brings the host to its working set before RSS is measured: ``--parallel`` concurrent 1 MB
     invokes (the largest payload the fuzzer gets accepted), 200 KB SQS messages, ``--warm-up``
@@ -593,7 +653,8 @@ def warm_up(host: Host, args, handles: list[str]):
                           range(parallel)))
     sqs_call(host.port, "PurgeQueue", {"QueueUrl": queue})
     for surface in GENERATORS:
-        run_socket_surface(host, surface, args, {"handles": handles}, seed=f"warm-up-{args.seed}", count=args.warm_up)
+        run_socket_surface(host, surface, args, {"handles": handles, "iterators": shard_iterators(host.port)},
+                           seed=f"warm-up-{args.seed}", count=args.warm_up)
     if args.warm_up:
         # Two Runtime API batches at once, as the runtime surface runs them.
         event = {"fuzz": {"seed": f"warm-up-{args.seed}", "start": 0, "count": 50, "timeout": args.timeout}}
@@ -646,7 +707,7 @@ def run(args) -> dict:
             if surface == "runtime":
                 report = run_runtime_surface(host, args)
             else:
-                report = run_socket_surface(host, surface, args, {"handles": handles})
+                report = run_socket_surface(host, surface, args, {"handles": handles, "iterators": shard_iterators(host.port)})
             report.seconds = time.monotonic() - started
             if not host.alive() or report.wedged:
                 if report.wedged:

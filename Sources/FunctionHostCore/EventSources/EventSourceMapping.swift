@@ -9,10 +9,16 @@ public struct EventSourceMapping: Sendable, Hashable {
     public enum Source: Sendable, Hashable {
         /// An SQS queue, by ARN (the embedded queue engine serves the template's and API-created queues).
         case sqs(queueARN: String)
+        /// A Kinesis stream, by ARN (the embedded stream engine serves the template's streams).
+        case kinesis(streamARN: String)
+        /// A DynamoDB stream, by ARN: always external (there is no embedded DynamoDB).
+        case dynamoDBStream(streamARN: String)
 
         public var arn: String {
             switch self {
             case .sqs(let arn): arn
+            case .kinesis(let arn): arn
+            case .dynamoDBStream(let arn): arn
             }
         }
     }
@@ -33,6 +39,11 @@ public struct EventSourceMapping: Sendable, Hashable {
     public var filters: [EventFilterPattern]
     /// Epoch seconds of the last change (`LastModified`).
     public var lastModified: Double
+    /// The stream-only settings; `nil` for a queue.
+    public var stream: StreamMappingSettings?
+    /// Read from the real service at the standard endpoint settings (``AWSServiceEndpoint``), not
+    /// from the embedded queue or stream: the template does not define the source.
+    public var external = false
 
     public init(
         uuid: String = UUID().uuidString.lowercased(), logicalID: String? = nil, functionName: String, source: Source,

@@ -21,12 +21,12 @@ extension TemplateLoader {
         "MaximumRecordAgeInSeconds", "BisectBatchOnFunctionError", "TumblingWindowInSeconds", "DestinationConfig",
     ]
 
-    /// The template's event-source mappings: each function's `Events` of `Type: SQS`, and
-    /// `AWS::Lambda::EventSourceMapping` resources, on queues of this template. Other event
+    /// The template's event-source mappings: each function's `Events` of `Type: SQS` or `Kinesis`,
+    /// and `AWS::Lambda::EventSourceMapping` resources, on queues and streams of this template. Other event
     /// types are reported as warnings (not simulated yet).
     func loadEventSourceMappings(
         _ resources: [(String, TemplateValue)], functions: [FunctionConfiguration], queues: [QueueDefinition],
-        resolver: IntrinsicResolver, file: String, warnings: inout [String]
+        streams: [StreamDefinition], resolver: IntrinsicResolver, file: String, warnings: inout [String]
     ) throws(TemplateError) -> [EventSourceMapping] {
         var mappings: [EventSourceMapping] = []
         for (logicalID, resource) in resources {
@@ -38,6 +38,14 @@ extension TemplateLoader {
                         throw TemplateError(file: file, resource: logicalID, property: "\(path).Type", message: "is missing")
                     }
                     if Self.scheduleEventTypes.contains(eventType) { continue }
+                    if eventType == "Kinesis" || eventType == "DynamoDB" {
+                        mappings.append(
+                            try loadStreamMapping(
+                                logicalID: logicalID, eventName: eventName, properties: event["Properties"] ?? .map([]),
+                                function: function, functions: functions, streams: streams, queues: queues,
+                                resolver: resolver, file: file, warnings: &warnings))
+                        continue
+                    }
                     guard eventType == "SQS" else {
                         warnings.append(
                             "\(file): resource \(logicalID): event \(eventName) of type \(eventType) is not simulated by fnhost yet")
@@ -49,6 +57,15 @@ extension TemplateLoader {
                             function: function, functions: functions, queues: queues, resolver: resolver, file: file,
                             warnings: &warnings))
                 }
+            } else if type == Self.eventSourceMappingType,
+                let arn = resource["Properties"]?["EventSourceArn"].flatMap({ try? resolver.resolve($0).string }),
+                arn.hasPrefix("arn:aws:kinesis:") || arn.hasPrefix("arn:aws:dynamodb:")
+            {
+                mappings.append(
+                    try loadStreamMapping(
+                        logicalID: logicalID, eventName: nil, properties: resource["Properties"] ?? .map([]),
+                        function: nil, functions: functions, streams: streams, queues: queues, resolver: resolver,
+                        file: file, warnings: &warnings))
             } else if type == Self.eventSourceMappingType {
                 mappings.append(
                     try loadSQSMapping(
@@ -94,14 +111,17 @@ extension TemplateLoader {
         guard let sourceText = properties[sourceProperty]?.string, !sourceText.isEmpty else {
             throw failure(sourceProperty, "is missing (give the queue's ARN, e.g. !GetAtt Queue.Arn)")
         }
-        guard let queue = queues.first(where: { account.queueARN($0.name) == sourceText || queueURL($0.name) == sourceText })
-        else {
+        // A queue of the template is embedded; any other queue ARN is read from the real service.
+        let queue = queues.first(where: { account.queueARN($0.name) == sourceText || queueURL($0.name) == sourceText })
+        if queue == nil {
             if !sourceText.hasPrefix("arn:aws:sqs:") && !sourceText.hasPrefix("http") {
                 throw failure(sourceProperty, "\(sourceText) is not an SQS queue ARN or URL")
             }
-            throw failure(
-                sourceProperty,
-                "\(sourceText) is not a queue of this template (external queues are not read yet; define it as AWS::SQS::Queue)")
+            guard sourceText.hasPrefix("arn:aws:sqs:"), sourceText.split(separator: ":").count == 6 else {
+                throw failure(
+                    sourceProperty,
+                    "\(sourceText) is not a queue of this template; name an external queue by its ARN (arn:aws:sqs:REGION:ACCOUNT:NAME)")
+            }
         }
 
         // The function: the event's owner, or FunctionName (a name or ARN) of the resource.
@@ -120,7 +140,8 @@ extension TemplateLoader {
 
         var mapping = EventSourceMapping(
             uuid: Self.mappingUUID(logicalID: logicalID, eventName: eventName), logicalID: logicalID,
-            functionName: target.functionName, source: .sqs(queueARN: account.queueARN(queue.name)))
+            functionName: target.functionName, source: .sqs(queueARN: queue.map { account.queueARN($0.name) } ?? sourceText))
+        mapping.external = queue == nil
         mapping.batchSize = try integer("BatchSize", default: EventSourceMapping.defaultBatchSize)
         mapping.maximumBatchingWindowInSeconds = try integer("MaximumBatchingWindowInSeconds", default: 0)
         if let raw = properties["Enabled"] {
@@ -166,8 +187,10 @@ extension TemplateLoader {
                 }
             }
         }
-        if let (property, message) = mapping.violation(fifo: queue.fifo) { throw failure(property, message) }
-        if queue.visibilityTimeout < target.timeout {
+        if let (property, message) = mapping.violation(fifo: queue?.fifo ?? sourceText.hasSuffix(".fifo")) {
+            throw failure(property, message)
+        }
+        if let queue, queue.visibilityTimeout < target.timeout {
             throw failure(
                 sourceProperty,
                 "Queue visibility timeout: \(queue.visibilityTimeout) seconds is less than Function timeout: \(target.timeout) seconds"

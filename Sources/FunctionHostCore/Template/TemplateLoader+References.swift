@@ -54,6 +54,12 @@ extension TemplateLoader {
                 let queue = queueReferences(logicalID: logicalID, properties: resource["Properties"])
                 resolver.references[logicalID] = .string(queue.ref)
                 resolver.attributes[logicalID] = queue.attributes
+            } else if type == Self.streamType {
+                // A `Name` may itself be an intrinsic of parameters (`!Sub ${Stage}-clicks`).
+                let given = resource["Properties"]?["Name"].flatMap { try? resolver.resolve($0).string }
+                let stream = streamReferences(name: given ?? logicalID)
+                resolver.references[logicalID] = .string(stream.ref)
+                resolver.attributes[logicalID] = stream.attributes
             } else if Self.functionTypes.contains(type) {
                 // A `FunctionName` may itself be an intrinsic of parameters (`!Sub orders-${Stage}`).
                 let given = resource["Properties"]?["FunctionName"].flatMap { try? resolver.resolve($0).string }

@@ -32,6 +32,8 @@ public struct TemplateLoader: Sendable {
         public var warnings: [String]
         /// `AWS::SQS::Queue` resources, in template order.
         public var queues: [QueueDefinition] = []
+        /// `AWS::Kinesis::Stream` resources, in template order.
+        public var streams: [StreamDefinition] = []
         /// SQS `Events` and `AWS::Lambda::EventSourceMapping` resources.
         public var eventSourceMappings: [EventSourceMapping] = []
         /// `Schedule`/`ScheduleV2` events, `AWS::Events::Rule` and `AWS::Scheduler::Schedule` resources.
@@ -162,6 +164,11 @@ public struct TemplateLoader: Sendable {
                     try loadQueue(
                         logicalID, properties: resource["Properties"] ?? .map([]), resolver: resolver, file: file,
                         warnings: &result.warnings))
+            case Self.streamType:
+                result.streams.append(
+                    try loadStream(
+                        logicalID, properties: resource["Properties"] ?? .map([]), resolver: resolver, file: file,
+                        warnings: &result.warnings))
             case _ where Self.functionTypes.contains(type):
                 let load = try loadFunction(
                     logicalID, type: type, resource: resource, globals: globals, resolver: resolver, layers: layers,
@@ -186,8 +193,10 @@ public struct TemplateLoader: Sendable {
             }
         }
         try checkRedriveTargets(result.queues, file: file)
+        try checkStreamNames(result.streams, file: file)
         result.eventSourceMappings = try loadEventSourceMappings(
-            resources, functions: result.functions, queues: result.queues, resolver: resolver, file: file,
+            resources, functions: result.functions, queues: result.queues, streams: result.streams, resolver: resolver,
+            file: file,
             warnings: &result.warnings)
         result.schedules = try loadSchedules(
             resources, functions: result.functions, resolver: resolver, file: file, warnings: &result.warnings)
@@ -195,6 +204,7 @@ public struct TemplateLoader: Sendable {
             result.functions += child.functions
             result.warnings += child.warnings
             result.queues += child.queues
+            result.streams += child.streams
             result.skipped += child.skipped
             result.deferredResources += child.deferredResources
             result.eventSourceMappings += child.eventSourceMappings
@@ -243,7 +253,7 @@ public struct TemplateLoader: Sendable {
     /// an attribute of a resource fnhost does not simulate (IAM roles and policies aside).
     static func placeholderWarnings(_ resources: [(String, TemplateValue)], file: String) -> [String] {
         let types = Dictionary(resources.map { ($0.0, $0.1["Type"]?.string ?? "") }, uniquingKeysWith: { first, _ in first })
-        let simulated = functionTypes.union(layerTypes).union(nestedStackTypes).union(silentTypes).union([queueType])
+        let simulated = functionTypes.union(layerTypes).union(nestedStackTypes).union(silentTypes).union([queueType, streamType])
         return resources.flatMap { logicalID, resource in
             let properties = resource["Properties"] ?? .null
             let intrinsics = properties.intrinsicNames().intersection(IntrinsicResolver.placeholderFunctions).sorted().map {

@@ -4,20 +4,21 @@ import Metrics
 import ServiceLifecycle
 import Synchronization
 
-/// The host's event-source mappings: one runner per mapping (today ``SQSMappingRunner``; stream
-/// runners plug in beside it), started with the host and added, changed or removed at run time
+/// The host's event-source mappings: one runner per mapping (``SQSMappingRunner`` for queues,
+/// ``StreamMappingRunner`` for streams), started with the host and added, changed or removed at run time
 /// through ``EventSourceMappingControl`` (the mapping API).
 ///
 /// List it after the supervisor in the service group, so it stops first: pollers end before
 /// workers do, and a batch cut short reappears after its visibility timeout. Thread-safe.
 public final class EventSourceMappingService: Service, Sendable {
-    let runners = Mutex<[String: SQSMappingRunner]>([:])
+    let runners = Mutex<[String: any MappingRunner]>([:])
     /// Order of creation, for listing.
     private let order = Mutex<[String]>([])
-    private let started: AsyncStream<SQSMappingRunner>
-    private let starter: AsyncStream<SQSMappingRunner>.Continuation
+    private let started: AsyncStream<any MappingRunner>
+    private let starter: AsyncStream<any MappingRunner>.Continuation
     private let catalog: FunctionCatalog
     private let consumer: any QueueConsumer
+    private let streams: StreamSources?
     private let invoker: any Invoker
     private let concurrency: (any ConcurrencyControl)?
     private let clock: any HostClock
@@ -29,26 +30,45 @@ public final class EventSourceMappingService: Service, Sendable {
     public init(
         mappings: [EventSourceMapping], catalog: FunctionCatalog, consumer: any QueueConsumer, invoker: any Invoker,
         concurrency: (any ConcurrencyControl)?, clock: any HostClock, account: AccountContext,
-        metricsFactory: (any MetricsFactory)? = nil, logger: Logger
+        metricsFactory: (any MetricsFactory)? = nil, streams: StreamSources? = nil, logger: Logger
     ) {
         self.catalog = catalog
         self.consumer = consumer
+        self.streams = streams
         self.invoker = invoker
         self.concurrency = concurrency
         self.clock = clock
         self.account = account
         self.metricsFactory = metricsFactory ?? MetricsSystem.factory
         self.logger = logger
-        (started, starter) = AsyncStream.makeStream(of: SQSMappingRunner.self)
+        (started, starter) = AsyncStream.makeStream(of: (any MappingRunner).self)
         for mapping in mappings { _ = add(mapping) }
     }
 
-    /// Creates and queues the runner of `mapping`; `nil` when its function is not served.
-    private func add(_ mapping: EventSourceMapping) -> SQSMappingRunner? {
+    /// Creates and queues the runner of `mapping`; `nil` when its function is not served or its
+    /// source has no adapter (an external source without credentials).
+    private func add(_ mapping: EventSourceMapping) -> (any MappingRunner)? {
         guard let function = catalog.entry(named: mapping.functionName)?.configuration else { return nil }
-        let runner = SQSMappingRunner(
-            mapping: mapping, function: function, consumer: consumer, invoker: invoker, concurrency: concurrency,
-            clock: clock, account: account, metricsFactory: metricsFactory, logger: logger)
+        let runner: any MappingRunner
+        switch mapping.source {
+        case .sqs:
+            guard let queues = mapping.external ? streams?.externalQueues : consumer else { return nil }
+            runner = SQSMappingRunner(
+                mapping: mapping, function: function, consumer: queues, invoker: invoker, concurrency: concurrency,
+                clock: clock, account: account, metricsFactory: metricsFactory, logger: logger)
+        case .kinesis, .dynamoDBStream:
+            guard let streams else { return nil }
+            let chosen: (any StreamReader)?
+            switch mapping.source {
+            case .dynamoDBStream: chosen = streams.dynamoDBStreams
+            default: chosen = mapping.external ? streams.externalKinesis : streams.reader
+            }
+            guard let reader = chosen else { return nil }
+            runner = StreamMappingRunner(
+                mapping: mapping, function: function, reader: reader, checkpoints: streams.checkpoints,
+                invoker: invoker, queueSender: streams.failureSender, clock: clock, account: account,
+                metricsFactory: metricsFactory, logger: logger)
+        }
         runners.withLock { $0[mapping.uuid] = runner }
         order.withLock { $0.append(mapping.uuid) }
         starter.yield(runner)
@@ -72,7 +92,7 @@ public final class EventSourceMappingService: Service, Sendable {
 
     // MARK: Control
 
-    func status(_ runner: SQSMappingRunner) -> EventSourceMappingStatus {
+    func status(_ runner: any MappingRunner) -> EventSourceMappingStatus {
         let mapping = runner.mapping
         return EventSourceMappingStatus(
             mapping: mapping, state: mapping.enabled ? "Enabled" : "Disabled",

@@ -14,7 +14,7 @@ import Synchronization
 ///
 /// Pollers scale as ``PollerScaling`` says. Every decision is in those pure types; this class
 /// only executes. Thread-safe; ``run()`` returns when its task is cancelled.
-final class SQSMappingRunner: Sendable {
+final class SQSMappingRunner: MappingRunner {
     private struct State {
         var mapping: EventSourceMapping
         var scaling: PollerScaling

@@ -1,0 +1,26 @@
+import Foundation
+import FunctionHostCore
+
+/// Lambda's DynamoDB Streams event (spec 3.1): `{"Records":[...]}`, each the stream record as
+/// `GetRecords` gave it (`eventID`, `eventName`, `eventVersion`, `dynamodb` with `Keys`,
+/// `NewImage`/`OldImage` per `StreamViewType`, `SequenceNumber`, `SizeBytes`) plus its
+/// `eventSourceARN`, with `userIdentity` keys lower-cased as Lambda writes them.
+enum DynamoDBEvent {
+    static func json(
+        _ records: [StreamReadRecord], shardID: String, streamARN: String, window: StreamShardEngine.TumblingWindow? = nil
+    ) -> String {
+        let items = records.compactMap { record -> String? in
+            guard var object = (try? JSONSerialization.jsonObject(with: record.data)) as? [String: Any] else { return nil }
+            object["eventSourceARN"] = streamARN
+            if let identity = object["userIdentity"] as? [String: Any] {
+                var lowered: [String: Any] = [:]
+                for (key, value) in identity { lowered[key.prefix(1).lowercased() + key.dropFirst()] = value }
+                object["userIdentity"] = lowered
+            }
+            return (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]))
+                .map { String(decoding: $0, as: UTF8.self) }
+        }
+        return "{\"Records\":[" + items.joined(separator: ",") + "]"
+            + (window.map { KinesisEvent.windowJSON($0, shardID: shardID, streamARN: streamARN) } ?? "") + "}"
+    }
+}

@@ -1,0 +1,86 @@
+import FunctionHostCore
+
+/// One shard of a stream mapping with `ParallelizationFactor` lanes (spec 3.3): records are
+/// split by partition key over the lanes, each lane a ``StreamShardEngine`` that keeps its keys in
+/// order, and the shard's checkpoint only moves past a record once every record before it, in any
+/// lane, is done. With one lane it is exactly the shard engine.
+///
+/// A pure value: lane actions come out with their lane checkpoints turned into shard checkpoints.
+public struct ParallelShardEngine: Sendable, Hashable {
+    public private(set) var lanes: [StreamShardEngine]
+    /// Records read and not yet behind the shard checkpoint, in shard order.
+    private var pending: [Entry] = []
+
+    private struct Entry: Sendable, Hashable {
+        var sequenceNumber: String
+        var lane: Int
+        var done = false
+    }
+
+    public init(policy: StreamShardEngine.Policy, factor: Int) {
+        lanes = Array(repeating: StreamShardEngine(policy: policy), count: max(1, factor))
+    }
+
+    public var policy: StreamShardEngine.Policy {
+        get { lanes[0].policy }
+        set { for index in lanes.indices { lanes[index].policy = newValue } }
+    }
+
+    /// The lane of a partition key: FNV-1a of its UTF-8 bytes, modulo the lanes.
+    public static func lane(of partitionKey: String, lanes: Int) -> Int {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in partitionKey.utf8 {
+            hash ^= UInt64(byte)
+            hash = hash &* 0x100_0000_01b3
+        }
+        return Int(hash % UInt64(max(1, lanes)))
+    }
+
+    /// Whether the reader should read more: fewer records wait than one batch per lane.
+    public var wantsRecords: Bool {
+        lanes.reduce(0) { $0 + $1.buffer.count } < lanes[0].policy.batchSize * lanes.count
+    }
+
+    /// Records read from the shard, in order.
+    public mutating func received(_ records: [StreamReadRecord], now: Int64) {
+        var split = Array(repeating: [StreamReadRecord](), count: lanes.count)
+        for record in records {
+            let lane = Self.lane(of: record.partitionKey, lanes: lanes.count)
+            split[lane].append(record)
+            pending.append(Entry(sequenceNumber: record.sequenceNumber, lane: lane))
+        }
+        for lane in lanes.indices where !split[lane].isEmpty { lanes[lane].received(split[lane], now: now) }
+    }
+
+    public func windowDeadline(lane: Int) -> Int64? { lanes[lane].windowDeadline() }
+
+    public func window(lane: Int) -> StreamShardEngine.TumblingWindow? { lanes[lane].window }
+
+    public mutating func next(lane: Int, now: Int64) -> [StreamShardEngine.Action] {
+        shardActions(lane, lanes[lane].next(now: now))
+    }
+
+    public mutating func completed(lane: Int, _ outcome: StreamShardEngine.Outcome, now: Int64) -> [StreamShardEngine.Action] {
+        shardActions(lane, lanes[lane].completed(outcome, now: now))
+    }
+
+    public mutating func windowStateReturned(lane: Int, _ state: String) {
+        lanes[lane].windowStateReturned(state)
+    }
+
+    /// A lane's checkpoint marks its records up to it done; the shard checkpoint is the last of the
+    /// done records at the front. Other actions pass unchanged.
+    private mutating func shardActions(_ lane: Int, _ actions: [StreamShardEngine.Action]) -> [StreamShardEngine.Action] {
+        actions.compactMap { action in
+            guard case .checkpoint(let sequenceNumber) = action else { return action }
+            for index in pending.indices
+            where pending[index].lane == lane && !StreamReadRecord.precedes(sequenceNumber, pending[index].sequenceNumber) {
+                pending[index].done = true
+            }
+            let finished = pending.prefix { $0.done }
+            guard let last = finished.last else { return nil }
+            pending.removeFirst(finished.count)
+            return .checkpoint(last.sequenceNumber)
+        }
+    }
+}

@@ -1,0 +1,21 @@
+import FunctionHostStore
+import GRDB
+
+/// The stream mappings' checkpoint table. A shipped migration is never edited.
+public enum StreamMappingMigrations: StoreMigrations {
+    public static func register(in migrator: inout DatabaseMigrator) {
+        migrator.registerMigration("streamMappings.v1") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE streamCheckpoint (
+                        mappingUUID TEXT NOT NULL,
+                        streamARN TEXT NOT NULL,
+                        shardID TEXT NOT NULL,
+                        sequenceNumber TEXT NOT NULL,
+                        updatedAt INTEGER NOT NULL,
+                        PRIMARY KEY (mappingUUID, streamARN, shardID)
+                    )
+                    """)
+        }
+    }
+}

@@ -1,0 +1,335 @@
+import Foundation
+import FunctionHostCore
+import Logging
+import Metrics
+import NIOCore
+import Synchronization
+
+/// Runs one stream event-source mapping: per shard, a reader through a ``StreamReader`` and a loop
+/// per `ParallelizationFactor` lane; ``ParallelShardEngine`` (lanes of ``StreamShardEngine``)
+/// decides batches, retries, bisects, discards and the shard checkpoint, the runner invokes the function
+/// synchronously within the concurrency ledger, sends discarded batches' records to the OnFailure
+/// queue, and commits each checkpoint (``StreamCheckpoints``) before the shard moves on.
+///
+/// Every decision is in the engine; this class only executes. Thread-safe; ``run()`` returns when
+/// its task is cancelled.
+final class StreamMappingRunner: MappingRunner {
+    private struct State {
+        var mapping: EventSourceMapping
+        var lastProcessingResult = "No records processed"
+        var removed = false
+    }
+
+    private let state: Mutex<State>
+    private let reader: any StreamReader
+    private let checkpoints: StreamCheckpoints
+    private let invoker: any Invoker
+    private let function: FunctionConfiguration
+    private let queueSender: (any QueueSender)?
+    private let clock: any HostClock
+    private let account: AccountContext
+    private let logger: Logger
+    private let metrics: StreamMappingMetrics
+
+    /// Pause when a shard has nothing new, after a throttled batch, or after a failed read (real
+    /// time: it paces the host, it is not Lambda time).
+    static let idlePoll: Duration = .milliseconds(100)
+
+    init(
+        mapping: EventSourceMapping, function: FunctionConfiguration, reader: any StreamReader,
+        checkpoints: StreamCheckpoints, invoker: any Invoker, queueSender: (any QueueSender)?, clock: any HostClock,
+        account: AccountContext, metricsFactory: any MetricsFactory, logger: Logger
+    ) {
+        self.function = function
+        self.reader = reader
+        self.checkpoints = checkpoints
+        self.invoker = invoker
+        self.queueSender = queueSender
+        self.clock = clock
+        self.account = account
+        var logger = logger
+        logger[metadataKey: "mapping.uuid"] = "\(mapping.uuid)"
+        logger[metadataKey: "function.name"] = "\(mapping.functionName)"
+        self.logger = logger
+        metrics = StreamMappingMetrics(functionName: mapping.functionName, uuid: mapping.uuid, factory: metricsFactory)
+        state = Mutex(State(mapping: mapping))
+    }
+
+    var mapping: EventSourceMapping { state.withLock { $0.mapping } }
+    var lastProcessingResult: String { state.withLock { $0.lastProcessingResult } }
+    private var isRemoved: Bool { state.withLock { $0.removed } }
+
+    func update(_ mapping: EventSourceMapping) { state.withLock { $0.mapping = mapping } }
+    func remove() { state.withLock { $0.removed = true } }
+
+    /// Always: an advance of the virtual clock does not wait for stream batches yet (their
+    /// windows and retries still run on the clock, just not within the advance that made them due).
+    func isSettled(at now: Int64) -> Bool { true }
+
+    private func note(_ result: String) { state.withLock { $0.lastProcessingResult = result } }
+
+    func run() async {
+        let arn = mapping.source.arn
+        var shards: [String] = []
+        var saved: [String: StreamCheckpoints.Saved] = [:]
+        while !Task.isCancelled && !isRemoved {
+            do {
+                shards = try await reader.shardIDs(streamARN: arn)
+                saved = try await checkpoints.load(mapping: mapping.uuid, streamARN: arn)
+                break
+            } catch {
+                logger.error("stream event source mapping could not read its stream", metadata: ["error": "\(error)"])
+                note("PROBLEM: \(error)")
+                try? await Task.sleep(for: .seconds(1))
+            }
+        }
+        var starts: [(shard: String, start: StreamStart)] = []
+        for shard in shards {
+            starts.append((shard, await start(shard, saved: saved[shard], streamARN: arn)))
+        }
+        await withDiscardingTaskGroup { group in
+            for (shard, start) in starts {
+                group.addTask { await self.runShard(shard, streamARN: arn, from: start) }
+            }
+        }
+    }
+
+    /// Where a shard starts: after its checkpoint; at the time a `LATEST` shard first started; else
+    /// at the mapping's starting position (an embedded `LATEST` shard is marked with the time now,
+    /// so a restart before its first record skips nothing).
+    private func start(_ shardID: String, saved: StreamCheckpoints.Saved?, streamARN: String) async -> StreamStart {
+        let mapping = self.mapping
+        if let saved {
+            return saved.sequenceNumber.isEmpty ? .atTimestamp(saved.updatedAt) : .afterSequenceNumber(saved.sequenceNumber)
+        }
+        guard case .latest? = mapping.stream?.startingPosition, case .kinesis = mapping.source, !mapping.external else {
+            return Self.start(nil, mapping.stream)
+        }
+        let now = clock.now()
+        do {
+            try await checkpoints.markStart(mapping: mapping.uuid, streamARN: streamARN, shardID: shardID, now: now)
+        } catch {
+            logger.error("stream event source mapping could not save its start", metadata: ["error": "\(error)"])
+        }
+        return .atTimestamp(now)
+    }
+
+    /// One shard until cancelled or removed: a reader that keeps the lanes supplied, and one loop
+    /// per lane (`ParallelizationFactor`) that invokes its batches in order.
+    private func runShard(_ shardID: String, streamARN: String, from start: StreamStart) async {
+        let mapping = self.mapping
+        let lanes = max(1, mapping.stream?.parallelizationFactor ?? 1)
+        let shard = ShardLanes(ParallelShardEngine(policy: .init(mapping), factor: lanes))
+        let reader = AsyncDispatchLane(functionName: mapping.functionName)
+        let bells = (0..<lanes).map { _ in AsyncDispatchLane(functionName: mapping.functionName) }
+        await withDiscardingTaskGroup { group in
+            group.addTask {
+                await self.read(shardID, streamARN: streamARN, from: start, into: shard, bell: reader, lanes: bells)
+            }
+            for lane in 0..<lanes {
+                group.addTask {
+                    await self.runLane(
+                        lane, shardID: shardID, streamARN: streamARN, shard: shard, bell: bells[lane], reader: reader)
+                }
+            }
+        }
+    }
+
+    /// Reads the shard while its lanes want records; rings the lanes after each page.
+    private func read(
+        _ shardID: String, streamARN: String, from start: StreamStart, into shard: ShardLanes,
+        bell: AsyncDispatchLane, lanes: [AsyncDispatchLane]
+    ) async {
+        var iterator: String?
+        /// The last sequence number read: where a new iterator resumes.
+        var lastRead: String?
+        while !Task.isCancelled && !isRemoved {
+            let mapping = self.mapping
+            guard mapping.enabled, shard.withLock({ $0.wantsRecords }) else {
+                await bell.wait(until: nil, on: clock, recheckAfter: Self.idlePoll)
+                continue
+            }
+            do {
+                if iterator == nil {
+                    iterator = try await reader.iterator(
+                        streamARN: streamARN, shardID: shardID, from: lastRead.map { .afterSequenceNumber($0) } ?? start)
+                }
+                guard let current = iterator else { return }  // the shard is closed and read to its end
+                let page = try await reader.read(streamARN: streamARN, iterator: current, limit: min(mapping.batchSize, 10_000))
+                iterator = page.nextIterator
+                metrics.iteratorAge.record(page.millisBehindLatest)
+                guard let last = page.records.last else {
+                    await bell.wait(until: nil, on: clock, recheckAfter: Self.idlePoll)
+                    continue
+                }
+                lastRead = last.sequenceNumber
+                metrics.received.increment(by: page.records.count)
+                let now = clock.now()
+                shard.withLock { shard in
+                    shard.policy = .init(mapping)
+                    shard.received(page.records, now: now)
+                }
+                for lane in lanes { lane.signal() }
+            } catch {
+                // An expired or stale iterator, or a stream that went away: start again from what was read.
+                guard !Task.isCancelled else { return }
+                iterator = nil
+                logger.debug("stream event source mapping read failed", metadata: ["error": "\(error)", "shard.id": "\(shardID)"])
+                try? await Task.sleep(for: Self.idlePoll)
+            }
+        }
+    }
+
+    /// One lane of a shard: its batches strictly in order.
+    private func runLane(
+        _ lane: Int, shardID: String, streamARN: String, shard: ShardLanes, bell: AsyncDispatchLane,
+        reader: AsyncDispatchLane
+    ) async {
+        while !Task.isCancelled && !isRemoved {
+            guard mapping.enabled else {
+                await bell.wait(until: nil, on: clock, recheckAfter: Self.idlePoll)
+                continue
+            }
+            let now = clock.now()
+            var actions = shard.withLock { $0.next(lane: lane, now: now) }
+            if actions.isEmpty {
+                let deadline = shard.withLock { $0.windowDeadline(lane: lane) }
+                await bell.wait(until: deadline, on: clock, recheckAfter: Self.idlePoll)
+                continue
+            }
+            reader.signal()  // a batch left the buffer: room to read
+            while !actions.isEmpty {
+                let action = actions.removeFirst()
+                actions += await execute(action, lane: lane, shard: shard, shardID: shardID, streamARN: streamARN)
+            }
+        }
+    }
+
+    static func isDynamoDB(_ mapping: EventSourceMapping) -> Bool {
+        if case .dynamoDBStream = mapping.source { return true }
+        return false
+    }
+
+    /// Where a shard's iterator starts: after what was read, else the mapping's starting position.
+    static func start(_ lastRead: String?, _ settings: StreamMappingSettings?) -> StreamStart {
+        if let lastRead { return .afterSequenceNumber(lastRead) }
+        switch settings?.startingPosition ?? .latest {
+        case .trimHorizon: return .trimHorizon
+        case .latest: return .latest
+        case .atTimestamp(let time): return .atTimestamp(time)
+        }
+    }
+
+    /// Carries out one action of a lane; returns the actions that follow from it (an invocation's outcome).
+    private func execute(
+        _ action: StreamShardEngine.Action, lane: Int, shard: ShardLanes, shardID: String,
+        streamARN: String
+    ) async -> [StreamShardEngine.Action] {
+        let mapping = self.mapping
+        switch action {
+        case .invoke(let records, let attempt):
+            let (outcome, state) = await invoke(
+                records, attempt: attempt, window: shard.withLock { $0.window(lane: lane) }, mapping: mapping,
+                shardID: shardID, streamARN: streamARN)
+            if outcome == .notInvoked { try? await Task.sleep(for: Self.idlePoll) }
+            let now = clock.now()
+            return shard.withLock { shard in
+                if let state { shard.windowStateReturned(lane: lane, state) }
+                return shard.completed(lane: lane, outcome, now: now)
+            }
+        case .checkpoint(let sequenceNumber):
+            do {
+                try await checkpoints.save(
+                    mapping: mapping.uuid, streamARN: streamARN, shardID: shardID, sequenceNumber: sequenceNumber,
+                    now: clock.now())
+            } catch {
+                // The records run again after a restart: at least once, as on Lambda.
+                logger.error("stream event source mapping could not save its checkpoint", metadata: ["error": "\(error)"])
+            }
+            return []
+        case .discard(let records, let condition, let invokeCount, let functionError):
+            metrics.discarded.increment(by: records.count)
+            var metadata: Logger.Metadata = [
+                "shard.id": "\(shardID)", "records": "\(records.count)", "condition": "\(condition.rawValue)",
+            ]
+            guard let destination = mapping.stream?.onFailureDestination, let queueSender else {
+                logger.info("stream event source mapping skipped records", metadata: metadata)
+                return []
+            }
+            let record = KinesisEvent.failureRecord(
+                records, condition: condition, invokeCount: invokeCount, functionError: functionError,
+                functionARN: account.functionARN(mapping.functionName), shardID: shardID, streamARN: streamARN,
+                now: clock.now(), dynamoDB: Self.isDynamoDB(mapping))
+            do {
+                try await queueSender.send(toQueueARN: destination, body: record, attributes: [:])
+            } catch {
+                metadata["error"] = "\(error)"
+                logger.error("stream event source mapping could not send to its OnFailure destination", metadata: metadata)
+            }
+            return []
+        case .bisected:
+            metrics.bisected.increment()
+            return []
+        case .retry:
+            metrics.retried.increment()
+            return []
+        }
+    }
+
+    /// Invokes the function with one batch; returns how it ended and, for a tumbling window, the state it returned.
+    private func invoke(
+        _ records: [StreamReadRecord], attempt: Int, window: StreamShardEngine.TumblingWindow?,
+        mapping: EventSourceMapping, shardID: String, streamARN: String
+    ) async -> (StreamShardEngine.Outcome, String?) {
+        let event =
+            Self.isDynamoDB(mapping)
+            ? DynamoDBEvent.json(records, shardID: shardID, streamARN: streamARN, window: window)
+            : KinesisEvent.json(
+                records, shardID: shardID, streamARN: streamARN, region: account.region,
+                roleARN: "arn:aws:iam::\(account.accountID):role/\(mapping.functionName)-role", window: window)
+        let request = InvocationRequest(
+            requestID: InvocationIdentifiers.requestID(), payload: ByteBuffer(string: event),
+            invokedFunctionARN: account.functionARN(mapping.functionName), traceID: InvocationIdentifiers.traceHeader())
+        var metadata: Logger.Metadata = [
+            "invocation.id": "\(request.requestID)", "batch.size": "\(records.count)", "shard.id": "\(shardID)",
+            "attempt": "\(attempt)",
+        ]
+        let result: InvocationResult
+        do {
+            result = try await invoker.invoke(function, request, admission: .rejectWhenFull)
+        } catch {
+            // Throttled, or no worker could start, or the host is stopping: not an attempt; the batch waits.
+            metadata["error"] = "\(error)"
+            logger.debug("stream event source mapping batch did not run", metadata: metadata)
+            note("PROBLEM: Function call was throttled")
+            return (.notInvoked, nil)
+        }
+        metrics.batches.increment()
+        let payload = Data(result.payload.readableBytesView)
+        var state: String?
+        var decision = SQSBatchOutcome.decide(
+            functionError: result.functionError, payload: payload, messageIDs: records.map(\.sequenceNumber),
+            reportBatchItemFailures: mapping.reportBatchItemFailures)
+        if window != nil, result.functionError == nil {
+            state = KinesisEvent.windowState(from: payload)
+            if state == nil { decision = .failed(reason: "a tumbling window's response has no state object") }
+        }
+        switch decision {
+        case .succeeded:
+            note("OK")
+            metrics.delivered.increment(by: records.count)
+            return (.succeeded, state)
+        case .partiallyFailed(let failed):
+            note("OK")
+            guard let lowest = failed.min(by: StreamReadRecord.precedes) else { return (.succeeded, state) }
+            metrics.delivered.increment(by: records.prefix { $0.sequenceNumber != lowest }.count)
+            return (.failedFrom(lowest), state)
+        case .failed(let reason):
+            metrics.failedBatches.increment()
+            metadata["reason"] = "\(reason)"
+            logger.info("stream event source mapping batch failed", metadata: metadata)
+            note("PROBLEM: Function call failed")
+            return (.failed(functionError: result.functionError ?? "PartialBatchResponse"), nil)
+        }
+    }
+}

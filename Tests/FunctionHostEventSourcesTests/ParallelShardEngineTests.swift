@@ -1,0 +1,46 @@
+import Foundation
+import FunctionHostCore
+import Testing
+
+@testable import FunctionHostEventSources
+
+@Suite struct ParallelShardEngineTests {
+    /// Two partition keys that fall in different lanes of two.
+    let keys: (String, String) = {
+        let first = "key-0"
+        let lane = ParallelShardEngine.lane(of: first, lanes: 2)
+        let other = (1...100).map { "key-\($0)" }.first { ParallelShardEngine.lane(of: $0, lanes: 2) != lane } ?? ""
+        return (first, other)
+    }()
+
+    func record(_ sequence: Int, _ key: String) -> StreamReadRecord {
+        StreamReadRecord(sequenceNumber: String(sequence), partitionKey: key, data: Data(), arrivedAt: 0)
+    }
+
+    @Test func lanesKeepTheirKeysInOrderAndTheCheckpointWaitsForTheSlowestLane() {
+        var shard = ParallelShardEngine(policy: .init(batchSize: 10), factor: 2)
+        let (a, b) = keys
+        shard.received([record(1, a), record(2, b), record(3, a), record(4, b)], now: 0)
+        let laneA = ParallelShardEngine.lane(of: a, lanes: 2)
+        let laneB = 1 - laneA
+        #expect(shard.next(lane: laneA, now: 0) == [.invoke([record(1, a), record(3, a)], attempt: 1)])
+        #expect(shard.next(lane: laneB, now: 0) == [.invoke([record(2, b), record(4, b)], attempt: 1)])
+        // Lane B is done first: record 1 (lane A) is still in flight, so the shard checkpoint stays.
+        #expect(shard.completed(lane: laneB, .succeeded, now: 0) == [])
+        #expect(shard.completed(lane: laneA, .succeeded, now: 0) == [.checkpoint("4")])
+    }
+
+    @Test func oneLaneIsTheShardEngine() {
+        var shard = ParallelShardEngine(policy: .init(batchSize: 2), factor: 1)
+        shard.received([record(1, "x"), record(2, "y"), record(3, "z")], now: 0)
+        #expect(shard.next(lane: 0, now: 0) == [.invoke([record(1, "x"), record(2, "y")], attempt: 1)])
+        #expect(shard.completed(lane: 0, .succeeded, now: 0) == [.checkpoint("2")])
+        #expect(shard.next(lane: 0, now: 0) == [.invoke([record(3, "z")], attempt: 1)])
+        #expect(shard.completed(lane: 0, .failedFrom("3"), now: 0) == [.retry(count: 1)])
+    }
+
+    @Test func keysSpreadOverLanes() {
+        let lanes = Set((0..<100).map { ParallelShardEngine.lane(of: "user-\($0)", lanes: 10) })
+        #expect(lanes.count == 10)
+    }
+}

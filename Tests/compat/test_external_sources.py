@@ -1,0 +1,203 @@
+"""Event sources the template does not define, read from a real service: ``moto_server`` on loopback
+serves SQS, Kinesis and DynamoDB Streams on one port, and the host finds it through the standard
+``AWS_ENDPOINT_URL`` setting, signing every request with SigV4.
+
+The queue, the stream and the table are created in moto first; the template (written per test run)
+names them by ARN. The ``recorder`` fixture logs every event as ``RECORDED <json>``; each is parsed
+with powertools' models. The host runs with distinctive credentials that must never reach its output.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import socket
+import subprocess
+import sys
+import urllib.request
+import uuid
+
+import boto3
+import pytest
+from aws_lambda_powertools.utilities.parser.models import DynamoDBStreamModel, KinesisDataStreamModel, SqsModel
+
+from conftest import REPO, start_host, wait_for
+
+ACCOUNT = "123456789012"
+SECRET = "ext-secret-" + uuid.uuid4().hex
+RECORDER = REPO / "Tests" / "Fixtures" / "functions" / "recorder"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def moto(tmp_path_factory):
+    """moto_server on a free loopback port; yields its endpoint."""
+    port = free_port()
+    command = [shutil.which("moto_server")] if shutil.which("moto_server") else [sys.executable, "-m", "moto.server"]
+    log = tmp_path_factory.mktemp("moto") / "moto.log"
+    with open(log, "wb") as out:
+        server = subprocess.Popen(command + ["-H", "127.0.0.1", "-p", str(port)], stdout=out, stderr=out)
+    endpoint = f"http://127.0.0.1:{port}"
+
+    def up():
+        try:
+            with urllib.request.urlopen(endpoint + "/moto-api/", timeout=2):
+                return True
+        except OSError:
+            assert server.poll() is None, log.read_text()
+            return False
+
+    try:
+        wait_for(up, 30, interval=0.1, what="moto_server to answer")
+        yield endpoint
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def client(service: str, endpoint: str):
+    return boto3.client(service, endpoint_url=endpoint, region_name="us-east-1",
+                        aws_access_key_id="moto", aws_secret_access_key="moto")
+
+
+@pytest.fixture(scope="module")
+def sources(moto):
+    """The external queue, stream and table, created in moto; yields their ARNs."""
+    sqs, kinesis, dynamodb = client("sqs", moto), client("kinesis", moto), client("dynamodb", moto)
+    queue_url = sqs.create_queue(QueueName="ext-jobs", Attributes={"VisibilityTimeout": "30"})["QueueUrl"]
+    kinesis.create_stream(StreamName="ext-clicks", ShardCount=1)
+    table = dynamodb.create_table(
+        TableName="ext-orders", KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}], BillingMode="PAY_PER_REQUEST",
+        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"})
+    return {
+        "queue_url": queue_url, "queue": f"arn:aws:sqs:us-east-1:{ACCOUNT}:ext-jobs",
+        "stream": f"arn:aws:kinesis:us-east-1:{ACCOUNT}:stream/ext-clicks",
+        "table_stream": table["TableDescription"]["LatestStreamArn"],
+    }
+
+
+@pytest.fixture(scope="module")
+def host(moto, sources, tmp_path_factory):
+    directory = tmp_path_factory.mktemp("external-host")
+    template = directory / "template.yaml"
+    template.write_text(f"""
+AWSTemplateFormatVersion: "2010-09-09"
+Transform: AWS::Serverless-2016-10-31
+Resources:
+  FromQueue:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: {RECORDER}/
+      Handler: app.handler
+      Runtime: python3.12
+      Events:
+        Jobs: {{Type: SQS, Properties: {{Queue: "{sources['queue']}", BatchSize: 5}}}}
+  FromStream:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: {RECORDER}/
+      Handler: app.handler
+      Runtime: python3.12
+      Events:
+        Clicks: {{Type: Kinesis, Properties: {{Stream: "{sources['stream']}", StartingPosition: TRIM_HORIZON}}}}
+  FromTable:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: {RECORDER}/
+      Handler: app.handler
+      Runtime: python3.12
+      Events:
+        Orders: {{Type: DynamoDB, Properties: {{Stream: "{sources['table_stream']}", StartingPosition: TRIM_HORIZON}}}}
+""")
+    host = start_host(template, directory, env={
+        "AWS_ENDPOINT_URL": moto, "AWS_ACCESS_KEY_ID": "AKIDEXTERNALTEST", "AWS_SECRET_ACCESS_KEY": SECRET})
+    try:
+        yield host
+    finally:
+        assert host.terminate(timeout=15) == 0, host.stderr()[-2000:]
+
+
+def events(host, function: str) -> list[dict]:
+    return [json.loads(line.split("RECORDED ", 1)[1]) for line in host.log_text(function).splitlines()
+            if "RECORDED " in line]
+
+
+def test_an_external_sqs_queue_feeds_its_mapping_and_is_emptied(host, moto, sources):
+    sqs = client("sqs", moto)
+    bodies = [json.dumps({"n": n, "run": uuid.uuid4().hex}) for n in range(7)]
+    for body in bodies:
+        sqs.send_message(QueueUrl=sources["queue_url"], MessageBody=body)
+
+    def delivered():
+        return sorted(r["body"] for e in events(host, "FromQueue") for r in e["Records"] if r["body"] in bodies)
+
+    wait_for(lambda: delivered() == sorted(bodies), 60, what="the external queue's messages")
+    for event in events(host, "FromQueue"):
+        SqsModel.model_validate(event)
+        assert all(r["eventSourceARN"] == sources["queue"] for r in event["Records"])
+
+    def empty():
+        attributes = sqs.get_queue_attributes(QueueUrl=sources["queue_url"], AttributeNames=["All"])["Attributes"]
+        return attributes["ApproximateNumberOfMessages"] == "0" and attributes["ApproximateNumberOfMessagesNotVisible"] == "0"
+
+    wait_for(empty, 30, what="the delivered messages deleted from the external queue")
+
+
+def test_an_external_kinesis_stream_feeds_its_mapping_in_order(host, moto, sources):
+    kinesis = client("kinesis", moto)
+    run = uuid.uuid4().hex
+    for n in range(6):
+        kinesis.put_record(StreamName="ext-clicks", Data=json.dumps({"run": run, "n": n}).encode(), PartitionKey="k")
+
+    def delivered():
+        found = []
+        for event in events(host, "FromStream"):
+            for record in KinesisDataStreamModel.model_validate(event).Records:
+                data = json.loads(record.kinesis.data)
+                if data["run"] == run:
+                    found.append(data["n"])
+        return found
+
+    assert wait_for(lambda: (d := delivered()) and len(d) >= 6 and d, 60, what="the external stream's records") \
+        == [0, 1, 2, 3, 4, 5]
+    record = events(host, "FromStream")[0]["Records"][0]
+    assert record["eventSourceARN"] == sources["stream"] and record["eventSource"] == "aws:kinesis"
+
+
+def test_a_dynamodb_stream_feeds_its_mapping_with_lambdas_record_shape(host, moto, sources):
+    dynamodb = client("dynamodb", moto)
+    key = uuid.uuid4().hex
+    dynamodb.put_item(TableName="ext-orders", Item={"id": {"S": key}, "amount": {"N": "5"}})
+    dynamodb.update_item(TableName="ext-orders", Key={"id": {"S": key}}, UpdateExpression="SET amount = :t",
+                         ExpressionAttributeValues={":t": {"N": "7"}})
+    dynamodb.delete_item(TableName="ext-orders", Key={"id": {"S": key}})
+
+    def changes():
+        return [r for e in events(host, "FromTable") for r in e["Records"]
+                if r["dynamodb"]["Keys"] == {"id": {"S": key}}]
+
+    found = wait_for(lambda: (c := changes()) and len(c) >= 3 and c, 60, what="three changes of the item")
+    assert [r["eventName"] for r in found] == ["INSERT", "MODIFY", "REMOVE"]
+    for event in events(host, "FromTable"):
+        DynamoDBStreamModel.model_validate(event)
+    insert, modify, remove = found
+    assert "OldImage" not in insert["dynamodb"] and insert["dynamodb"]["NewImage"]["amount"] == {"N": "5"}
+    assert modify["dynamodb"]["OldImage"]["amount"] == {"N": "5"} and modify["dynamodb"]["NewImage"]["amount"] == {"N": "7"}
+    assert "NewImage" not in remove["dynamodb"]
+    assert all(r["eventSource"] == "aws:dynamodb" and r["eventSourceARN"] == sources["table_stream"] for r in found)
+    sequence_numbers = [int(r["dynamodb"]["SequenceNumber"]) for r in found]
+    assert sequence_numbers == sorted(sequence_numbers)
+
+
+def test_credentials_never_reach_the_hosts_output(host):
+    assert events(host, "FromQueue"), "run after the mappings did something"
+    output = host.stdout() + host.stderr()
+    for log in (host.state_dir / "state" / "logs").glob("*.log"):
+        output += log.read_text(errors="replace")
+    assert SECRET not in output
