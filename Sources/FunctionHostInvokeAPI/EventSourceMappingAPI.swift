@@ -231,27 +231,7 @@ public struct EventSourceMappingAPI: Sendable {
         where body[key] != nil {
             throw .invalidParameter("Unsupported \(key) parameter for given event source mapping type.")
         }
-        func integer(_ key: String) throws(LambdaAPIError) -> Int? {
-            guard let raw = body[key] else { return nil }
-            guard let value = raw as? Int else {
-                throw .validation(value: "\(raw)", field: key.prefix(1).lowercased() + key.dropFirst(), constraint: "Member must be an integer")
-            }
-            return value
-        }
-        if let value = try integer("BatchSize") { mapping.batchSize = value }
-        if let value = try integer("MaximumBatchingWindowInSeconds") { mapping.maximumBatchingWindowInSeconds = value }
-        if let raw = body["Enabled"] {
-            guard let value = raw as? Bool else { throw .invalidParameter("Enabled must be true or false.") }
-            mapping.enabled = value
-        }
-        if let raw = body["FunctionResponseTypes"] {
-            guard let types = raw as? [String], types.allSatisfy({ $0 == "ReportBatchItemFailures" }) else {
-                throw .validation(
-                    value: "\(raw)", field: "functionResponseTypes",
-                    constraint: "Member must satisfy enum value set: [ReportBatchItemFailures]")
-            }
-            mapping.reportBatchItemFailures = !types.isEmpty
-        }
+        try Self.applyCommon(body, to: &mapping)
         if let raw = body["ScalingConfig"] {
             guard let config = raw as? [String: Any] else { throw .invalidParameter("ScalingConfig must be an object.") }
             if let value = config["MaximumConcurrency"] {
@@ -281,29 +261,11 @@ public struct EventSourceMappingAPI: Sendable {
         }
     }
 
-    /// Applies an update of a stream mapping's settings (its stream and starting position stay).
-    private func applyStream(_ body: [String: Any], to mapping: inout EventSourceMapping) throws(LambdaAPIError) {
-        guard var settings = mapping.stream else { return }
-        for key in ["ScalingConfig", "FilterCriteria"] where body[key] != nil {
-            throw .invalidParameter("fnhost does not simulate \(key) for stream event sources yet.")
-        }
-        func integer(_ key: String) throws(LambdaAPIError) -> Int? {
-            guard let raw = body[key] else { return nil }
-            guard let value = raw as? Int else {
-                throw .validation(value: "\(raw)", field: key.prefix(1).lowercased() + key.dropFirst(), constraint: "Member must be an integer")
-            }
-            return value
-        }
-        if let value = try integer("BatchSize") { mapping.batchSize = value }
-        if let value = try integer("MaximumBatchingWindowInSeconds") { mapping.maximumBatchingWindowInSeconds = value }
-        if let value = try integer("MaximumRetryAttempts") { settings.maximumRetryAttempts = value }
-        if let value = try integer("MaximumRecordAgeInSeconds") { settings.maximumRecordAgeInSeconds = value }
-        if let value = try integer("ParallelizationFactor") { settings.parallelizationFactor = value }
-        if let value = try integer("TumblingWindowInSeconds") { settings.tumblingWindowInSeconds = value }
-        if let raw = body["BisectBatchOnFunctionError"] {
-            guard let value = raw as? Bool else { throw .invalidParameter("BisectBatchOnFunctionError must be true or false.") }
-            settings.bisectBatchOnFunctionError = value
-        }
+    /// The settings every mapping has: `BatchSize`, `MaximumBatchingWindowInSeconds`, `Enabled`,
+    /// `FunctionResponseTypes`.
+    private static func applyCommon(_ body: [String: Any], to mapping: inout EventSourceMapping) throws(LambdaAPIError) {
+        if let value = try integer("BatchSize", in: body) { mapping.batchSize = value }
+        if let value = try integer("MaximumBatchingWindowInSeconds", in: body) { mapping.maximumBatchingWindowInSeconds = value }
         if let raw = body["Enabled"] {
             guard let value = raw as? Bool else { throw .invalidParameter("Enabled must be true or false.") }
             mapping.enabled = value
@@ -315,6 +277,33 @@ public struct EventSourceMappingAPI: Sendable {
                     constraint: "Member must satisfy enum value set: [ReportBatchItemFailures]")
             }
             mapping.reportBatchItemFailures = !types.isEmpty
+        }
+    }
+
+    /// `body[key]` as an integer, when present.
+    private static func integer(_ key: String, in body: [String: Any]) throws(LambdaAPIError) -> Int? {
+        guard let raw = body[key] else { return nil }
+        guard let value = raw as? Int else {
+            throw .validation(value: "\(raw)", field: key.prefix(1).lowercased() + key.dropFirst(), constraint: "Member must be an integer")
+        }
+        return value
+    }
+
+    /// Applies an update of a stream mapping's settings (its stream and starting position stay).
+    private func applyStream(_ body: [String: Any], to mapping: inout EventSourceMapping) throws(LambdaAPIError) {
+        guard var settings = mapping.stream else { return }
+        for key in ["ScalingConfig", "FilterCriteria"] where body[key] != nil {
+            throw .invalidParameter("fnhost does not simulate \(key) for stream event sources yet.")
+        }
+        func integer(_ key: String) throws(LambdaAPIError) -> Int? { try Self.integer(key, in: body) }
+        try Self.applyCommon(body, to: &mapping)
+        if let value = try integer("MaximumRetryAttempts") { settings.maximumRetryAttempts = value }
+        if let value = try integer("MaximumRecordAgeInSeconds") { settings.maximumRecordAgeInSeconds = value }
+        if let value = try integer("ParallelizationFactor") { settings.parallelizationFactor = value }
+        if let value = try integer("TumblingWindowInSeconds") { settings.tumblingWindowInSeconds = value }
+        if let raw = body["BisectBatchOnFunctionError"] {
+            guard let value = raw as? Bool else { throw .invalidParameter("BisectBatchOnFunctionError must be true or false.") }
+            settings.bisectBatchOnFunctionError = value
         }
         if let (property, message) = settings.violation(
             batchSize: mapping.batchSize, batchingWindow: mapping.maximumBatchingWindowInSeconds)

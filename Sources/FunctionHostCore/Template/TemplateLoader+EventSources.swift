@@ -125,18 +125,7 @@ extension TemplateLoader {
         }
 
         // The function: the event's owner, or FunctionName (a name or ARN) of the resource.
-        let target: FunctionConfiguration
-        if let function {
-            target = function
-        } else {
-            guard let text = properties["FunctionName"]?.string, !text.isEmpty else {
-                throw failure("FunctionName", "is missing (give !Ref Function or !GetAtt Function.Arn)")
-            }
-            guard let reference = FunctionReference(parsing: text),
-                let found = functions.first(where: { $0.functionName == reference.name })
-            else { throw failure("FunctionName", "\(text) is not a function of this template") }
-            target = found
-        }
+        let target = try mappingTarget(function, properties, functions: functions, failure: failure)
 
         var mapping = EventSourceMapping(
             uuid: Self.mappingUUID(logicalID: logicalID, eventName: eventName), logicalID: logicalID,
@@ -197,6 +186,22 @@ extension TemplateLoader {
             )
         }
         return mapping
+    }
+
+    /// A mapping's function: the event's owner, else the resource's `FunctionName` (a name or ARN
+    /// of a function of the template).
+    func mappingTarget(
+        _ function: FunctionConfiguration?, _ properties: [String: TemplateValue], functions: [FunctionConfiguration],
+        failure: (String, String) -> TemplateError
+    ) throws(TemplateError) -> FunctionConfiguration {
+        if let function { return function }
+        guard let text = properties["FunctionName"]?.string, !text.isEmpty else {
+            throw failure("FunctionName", "is missing (give !Ref Function or !GetAtt Function.Arn)")
+        }
+        guard let reference = FunctionReference(parsing: text),
+            let found = functions.first(where: { $0.functionName == reference.name })
+        else { throw failure("FunctionName", "\(text) is not a function of this template") }
+        return found
     }
 
     private func queueURL(_ name: String) -> String { "\(queueEndpoint)/\(account.accountID)/\(name)" }

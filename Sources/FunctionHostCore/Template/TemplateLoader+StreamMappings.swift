@@ -64,18 +64,7 @@ extension TemplateLoader {
             }
         }
 
-        let target: FunctionConfiguration
-        if let function {
-            target = function
-        } else {
-            guard let text = properties["FunctionName"]?.string, !text.isEmpty else {
-                throw failure("FunctionName", "is missing (give !Ref Function or !GetAtt Function.Arn)")
-            }
-            guard let reference = FunctionReference(parsing: text),
-                let found = functions.first(where: { $0.functionName == reference.name })
-            else { throw failure("FunctionName", "\(text) is not a function of this template") }
-            target = found
-        }
+        let target = try mappingTarget(function, properties, functions: functions, failure: failure)
 
         guard let positionText = properties["StartingPosition"]?.string else {
             throw failure("StartingPosition", "is missing (TRIM_HORIZON, LATEST or AT_TIMESTAMP)")
