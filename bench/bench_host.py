@@ -2,6 +2,8 @@
 on port 0 with a fresh state directory, and nearest-rank percentiles."""
 
 import contextlib
+import http.client
+import json
 import os
 import re
 import subprocess
@@ -63,3 +65,30 @@ def receive_and_delete(call, url: str, total: int) -> float:
         drained += len(messages)
     return time.monotonic() - started
 
+
+
+class HostClient:
+    """One keep-alive connection to a host's serve port: raw requests, JSON-protocol calls (SQS,
+    Kinesis) and ``/metrics`` samples of the ``CNoop`` function."""
+
+    def __init__(self, port: int):
+        self.connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+
+    def request(self, method, path, body=None, headers=None) -> bytes:
+        self.connection.request(method, path, body=body, headers=headers or {})
+        response = self.connection.getresponse()
+        data = response.read()
+        if response.status >= 300:
+            raise SystemExit(f"{method} {path}: {response.status} {data[:300]!r}")
+        return data
+
+    def call(self, target: str, content_type: str, body) -> dict:
+        """``POST /`` with ``X-Amz-Target: target`` (e.g. ``AmazonSQS.SendMessage``); the JSON answer."""
+        return json.loads(self.request("POST", "/", json.dumps(body), {
+            "X-Amz-Target": target, "Content-Type": content_type}) or b"{}")
+
+    def metric(self, name: str) -> float:
+        """The ``CNoop`` sample of ``name`` in ``/metrics`` (0 when absent)."""
+        text = self.request("GET", "/metrics").decode()
+        match = re.search(rf'^{name}{{[^}}]*function_name="CNoop"[^}}]*}} ([0-9.e+]+)$', text, re.M)
+        return float(match.group(1)) if match else 0.0

@@ -14,12 +14,10 @@ rate), enables it through UpdateEventSourceMapping and times until every record 
 
 import argparse
 import base64
-import http.client
 import json
-import re
 import time
 
-from bench_host import REPO, default_fnhost, running_host
+from bench_host import REPO, HostClient, default_fnhost, running_host
 
 
 def main():
@@ -31,24 +29,11 @@ def main():
     args = parser.parse_args()
 
     with running_host(args.fnhost, REPO / "bench" / "kinesis_mapping.yaml", "fnhost-kinesis-mapping-bench-") as (port, _):
-        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-
-        def request(method, path, body=None, headers=None):
-            connection.request(method, path, body=body, headers=headers or {})
-            response = connection.getresponse()
-            data = response.read()
-            if response.status >= 300:
-                raise SystemExit(f"{method} {path}: {response.status} {data[:300]!r}")
-            return data
+        client = HostClient(port)
+        connection, request, metric = client.connection, client.request, client.metric
 
         def kinesis(operation, body):
-            return json.loads(request("POST", "/", json.dumps(body), {
-                "X-Amz-Target": f"Kinesis_20131202.{operation}", "Content-Type": "application/x-amz-json-1.1"}))
-
-        def metric(name):
-            text = request("GET", "/metrics").decode()
-            match = re.search(rf'^{name}{{[^}}]*function_name="CNoop"[^}}]*}} ([0-9.e+]+)$', text, re.M)
-            return float(match.group(1)) if match else 0.0
+            return client.call(f"Kinesis_20131202.{operation}", "application/x-amz-json-1.1", body)
 
         total = args.count // 500 * 500
         payload = base64.b64encode(b"x" * args.record_bytes).decode()

@@ -13,12 +13,10 @@ Requests are raw HTTP (SQS JSON protocol, Lambda REST), one keep-alive connectio
 """
 
 import argparse
-import http.client
 import json
-import re
 import time
 
-from bench_host import REPO, default_fnhost, receive_and_delete, running_host
+from bench_host import REPO, HostClient, default_fnhost, receive_and_delete, running_host
 
 
 def main():
@@ -29,19 +27,11 @@ def main():
     args = parser.parse_args()
 
     with running_host(args.fnhost, REPO / "bench" / "sqs_mapping.yaml", "fnhost-sqs-mapping-bench-") as (port, _):
-        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-
-        def request(method, path, body=None, headers=None):
-            connection.request(method, path, body=body, headers=headers or {})
-            response = connection.getresponse()
-            data = response.read()
-            if response.status >= 300:
-                raise SystemExit(f"{method} {path}: {response.status} {data[:300]!r}")
-            return data
+        client = HostClient(port)
+        request, metric = client.request, client.metric
 
         def sqs(operation, body):
-            return json.loads(request("POST", "/", json.dumps(body), {
-                "X-Amz-Target": f"AmazonSQS.{operation}", "Content-Type": "application/x-amz-json-1.0"}) or b"{}")
+            return client.call(f"AmazonSQS.{operation}", "application/x-amz-json-1.0", body)
 
         def fill(url):
             for b in range(args.count // 10):
@@ -51,11 +41,6 @@ def main():
         def depth(url):
             attributes = sqs("GetQueueAttributes", {"QueueUrl": url, "AttributeNames": ["All"]})["Attributes"]
             return int(attributes["ApproximateNumberOfMessages"]) + int(attributes["ApproximateNumberOfMessagesNotVisible"])
-
-        def metric(name):
-            text = request("GET", "/metrics").decode()
-            match = re.search(rf'^{name}{{[^}}]*function_name="CNoop"[^}}]*}} ([0-9.e+]+)$', text, re.M)
-            return float(match.group(1)) if match else 0.0
 
         base = f"http://127.0.0.1:{port}/123456789012"
         work, drain = f"{base}/Work", f"{base}/Drain"
