@@ -50,7 +50,15 @@ final class Worker: Sendable {
         // The worker's Runtime API connections and its deadlines share one event loop.
         let eventLoop = MultiThreadedEventLoopGroup.singleton.next()
         let mailbox = RuntimeMailbox(timers: eventLoop)
-        let server = try await RuntimeAPIServer.start(mailbox: mailbox, on: eventLoop, logger: logger)
+        let scratch = options.scratch.flatMap { volume in settings.scratch.map { (volume: volume, owner: $0) } }
+        let server: RuntimeAPIServer
+        do {
+            server = try await RuntimeAPIServer.start(mailbox: mailbox, on: eventLoop, logger: logger)
+        } catch {
+            options.resources?.release()
+            if let scratch { scratch.owner.release(scratch.volume) }
+            throw error
+        }
         let output = WorkerOutput(sink: sink)
         let taskRoot = settings.sandbox.taskRoot(for: function)
         var environment = WorkerEnvironment(
@@ -61,7 +69,6 @@ final class Worker: Sendable {
         let launchArguments =
             (options.resources?.launchArguments ?? [])
             + settings.sandbox.launchArguments(for: function, tmpDirectory: options.scratch?.directory) + ["--"] + command
-        let scratch = options.scratch.flatMap { volume in settings.scratch.map { (volume: volume, owner: $0) } }
         let spawnedAt = ContinuousClock.now
         do {
             let process = try WorkerProcess.start(
