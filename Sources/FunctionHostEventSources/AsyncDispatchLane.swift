@@ -2,9 +2,10 @@ import FunctionHostCore
 import Synchronization
 
 /// One function's dispatch state: which of its events are running, and a wake-up signal the
-/// queue pokes when an event is accepted or an attempt ends.
+/// queue pokes when an event is accepted or an attempt ends. Mapping runners use the signal alone
+/// to wake a poller or a shard's reader and lanes (settings changed, a batch finished).
 ///
-/// Thread-safe; the function's dispatch loop is its only waiter.
+/// Thread-safe; each lane has one waiting loop.
 final class AsyncDispatchLane: Sendable {
     let functionName: String
     private let state = Mutex(State())
