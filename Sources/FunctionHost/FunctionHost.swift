@@ -283,8 +283,7 @@ public struct FunctionHost: Sendable {
         guard let credentials = AWSCredentials.resolve(environment: environment) else { return sources }
         func client(_ service: AWSServiceEndpoint, target: String, contentType: String) -> AWSJSONClient {
             AWSJSONClient(
-                endpoint: service.url(region: region, environment: environment),
-                signer: SigV4Signer(credentials: credentials, region: region, service: service.signingName),
+                service: service, credentials: credentials, defaultRegion: region, environment: environment,
                 targetPrefix: target, contentType: contentType)
         }
         sources.externalQueues = ExternalQueueConsumer(

@@ -4,12 +4,17 @@ import FunctionHostCore
 import NIOCore
 import NIOHTTP1
 
-/// One AWS JSON-protocol service (`POST /`, `X-Amz-Target`) at an endpoint, every request
-/// SigV4-signed with ``SigV4Signer``. Throws ``RemoteSourceError`` for an error answer, or the
-/// transport's error. Thread-safe; credentials never reach a log or an error.
+/// One AWS JSON-protocol service (`POST /`, `X-Amz-Target`), every request SigV4-signed with
+/// ``SigV4Signer`` for the region it is about (an ARN's region: a queue in `eu-west-1` is signed
+/// for and, without an endpoint override, sent to `eu-west-1`). Throws ``RemoteSourceError`` for an
+/// error answer, or the transport's error. Thread-safe; credentials never reach a log or an error.
 public struct AWSJSONClient: Sendable {
-    public let endpoint: String
-    let signer: SigV4Signer
+    let service: AWSServiceEndpoint
+    let credentials: AWSCredentials
+    /// The region of calls that name none (the host's).
+    let defaultRegion: String
+    /// Where the endpoint settings are read (`AWS_ENDPOINT_URL_*`, ``AWSServiceEndpoint``).
+    let environment: [String: String]
     let targetPrefix: String
     let contentType: String
     let httpClient: HTTPClient
@@ -18,20 +23,26 @@ public struct AWSJSONClient: Sendable {
     static let maximumResponse = 16 * 1_048_576
 
     public init(
-        endpoint: String, signer: SigV4Signer, targetPrefix: String, contentType: String,
-        httpClient: HTTPClient = .shared
+        service: AWSServiceEndpoint, credentials: AWSCredentials, defaultRegion: String, environment: [String: String],
+        targetPrefix: String, contentType: String, httpClient: HTTPClient = .shared
     ) {
-        self.endpoint = endpoint
-        self.signer = signer
+        self.service = service
+        self.credentials = credentials
+        self.defaultRegion = defaultRegion
+        self.environment = environment
         self.targetPrefix = targetPrefix
         self.contentType = contentType
         self.httpClient = httpClient
     }
 
-    /// Calls `operation` with `parameters`; returns the JSON object answered (`{}` for an empty body).
-    public func call(_ operation: String, _ parameters: [String: Any], timeout: TimeAmount = .seconds(30)) async throws
-        -> [String: Any]
-    {
+    /// Calls `operation` with `parameters` in `region` (default: the host's); returns the JSON
+    /// object answered (`{}` for an empty body).
+    public func call(
+        _ operation: String, _ parameters: [String: Any], region: String? = nil, timeout: TimeAmount = .seconds(30)
+    ) async throws -> [String: Any] {
+        let region = region ?? defaultRegion
+        let endpoint = service.url(region: region, environment: environment)
+        let signer = SigV4Signer(credentials: credentials, region: region, service: service.signingName)
         let body = try JSONSerialization.data(withJSONObject: parameters)
         guard let url = URL(string: endpoint + "/"), let host = url.host else {
             throw RemoteSourceError(service: signer.service, code: "InvalidEndpoint", message: "\(endpoint) is not a URL")

@@ -24,7 +24,8 @@ public final class ExternalQueueConsumer: QueueConsumer {
             throw RemoteSourceError(service: "sqs", code: "InvalidAddress", message: "\(arn) is not an SQS queue ARN")
         }
         let answer = try await client.call(
-            "GetQueueUrl", ["QueueName": String(parts[5]), "QueueOwnerAWSAccountId": String(parts[4])])
+            "GetQueueUrl", ["QueueName": String(parts[5]), "QueueOwnerAWSAccountId": String(parts[4])],
+            region: AWSARN.region(of: arn))
         guard let url = answer["QueueUrl"] as? String else {
             throw RemoteSourceError(service: "sqs", code: "InvalidResponse", message: "GetQueueUrl answered no QueueUrl")
         }
@@ -34,7 +35,8 @@ public final class ExternalQueueConsumer: QueueConsumer {
 
     public func consumerInfo(queueARN: String) async throws -> ConsumedQueueInfo {
         let answer = try await client.call(
-            "GetQueueAttributes", ["QueueUrl": try await queueURL(queueARN), "AttributeNames": ["All"]])
+            "GetQueueAttributes", ["QueueUrl": try await queueURL(queueARN), "AttributeNames": ["All"]],
+            region: AWSARN.region(of: queueARN))
         let attributes = answer["Attributes"] as? [String: String] ?? [:]
         var maxReceiveCount: Int?
         if let policy = attributes["RedrivePolicy"], let data = policy.data(using: .utf8),
@@ -56,7 +58,7 @@ public final class ExternalQueueConsumer: QueueConsumer {
                 "QueueUrl": try await queueURL(queueARN), "MaxNumberOfMessages": max(1, min(10, maximum)),
                 "WaitTimeSeconds": max(0, min(20, waitSeconds)), "VisibilityTimeout": visibilityTimeout,
                 "AttributeNames": ["All"], "MessageSystemAttributeNames": ["All"], "MessageAttributeNames": ["All"],
-            ], timeout: .seconds(Int64(waitSeconds) + 30))
+            ], region: AWSARN.region(of: queueARN), timeout: .seconds(Int64(waitSeconds) + 30))
         return (answer["Messages"] as? [[String: Any]] ?? []).compactMap { message in
             guard let id = message["MessageId"] as? String, let handle = message["ReceiptHandle"] as? String,
                 let body = message["Body"] as? String
@@ -79,7 +81,8 @@ public final class ExternalQueueConsumer: QueueConsumer {
         for chunk in Self.chunks(receiptHandles) {
             _ = try await client.call(
                 "DeleteMessageBatch",
-                ["QueueUrl": url, "Entries": chunk.enumerated().map { ["Id": "m\($0.offset)", "ReceiptHandle": $0.element] }])
+                ["QueueUrl": url, "Entries": chunk.enumerated().map { ["Id": "m\($0.offset)", "ReceiptHandle": $0.element] }],
+                region: AWSARN.region(of: queueARN))
         }
     }
 
@@ -93,7 +96,7 @@ public final class ExternalQueueConsumer: QueueConsumer {
                     "Entries": chunk.enumerated().map {
                         ["Id": "m\($0.offset)", "ReceiptHandle": $0.element, "VisibilityTimeout": 0] as [String: Any]
                     },
-                ])
+                ], region: AWSARN.region(of: queueARN))
         }
     }
 

@@ -38,7 +38,7 @@ public final class ExternalStreamReader: StreamReader {
         case .kinesis:
             var parameters: [String: Any] = ["StreamName": try Self.streamName(streamARN)]
             while true {
-                let answer = try await client.call("ListShards", parameters)
+                let answer = try await client.call("ListShards", parameters, region: AWSARN.region(of: streamARN))
                 shards += (answer["Shards"] as? [[String: Any]] ?? []).compactMap { $0["ShardId"] as? String }
                 guard let token = answer["NextToken"] as? String else { return shards }
                 parameters = ["NextToken": token]
@@ -46,7 +46,7 @@ public final class ExternalStreamReader: StreamReader {
         case .dynamoDBStreams:
             var parameters: [String: Any] = ["StreamArn": streamARN]
             while true {
-                let answer = try await client.call("DescribeStream", parameters)
+                let answer = try await client.call("DescribeStream", parameters, region: AWSARN.region(of: streamARN))
                 let description = answer["StreamDescription"] as? [String: Any] ?? [:]
                 shards += (description["Shards"] as? [[String: Any]] ?? []).compactMap { $0["ShardId"] as? String }
                 guard let last = description["LastEvaluatedShardId"] as? String else { return shards }
@@ -75,16 +75,16 @@ public final class ExternalStreamReader: StreamReader {
             parameters["ShardIteratorType"] = "AFTER_SEQUENCE_NUMBER"
             parameters[service == .kinesis ? "StartingSequenceNumber" : "SequenceNumber"] = sequence
         }
-        let answer = try await client.call("GetShardIterator", parameters)
+        let answer = try await client.call("GetShardIterator", parameters, region: AWSARN.region(of: streamARN))
         guard let iterator = answer["ShardIterator"] as? String else {
-            throw RemoteSourceError(service: client.signer.service, code: "InvalidResponse", message: "no ShardIterator")
+            throw RemoteSourceError(service: client.service.signingName, code: "InvalidResponse", message: "no ShardIterator")
         }
         return iterator
     }
 
     public func read(streamARN: String, iterator: String, limit: Int) async throws -> StreamReadPage {
         let cap = service == .kinesis ? 10_000 : 1000
-        let answer = try await client.call("GetRecords", ["ShardIterator": iterator, "Limit": max(1, min(cap, limit))])
+        let answer = try await client.call("GetRecords", ["ShardIterator": iterator, "Limit": max(1, min(cap, limit))], region: AWSARN.region(of: streamARN))
         let raw = answer["Records"] as? [[String: Any]] ?? []
         let records: [StreamReadRecord]
         switch service {

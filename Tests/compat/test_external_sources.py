@@ -60,8 +60,8 @@ def moto(tmp_path_factory):
         server.wait(timeout=10)
 
 
-def client(service: str, endpoint: str):
-    return boto3.client(service, endpoint_url=endpoint, region_name="us-east-1",
+def client(service: str, endpoint: str, region: str = "us-east-1"):
+    return boto3.client(service, endpoint_url=endpoint, region_name=region,
                         aws_access_key_id="moto", aws_secret_access_key="moto")
 
 
@@ -70,6 +70,8 @@ def sources(moto):
     """The external queue, stream and table, created in moto; yields their ARNs."""
     sqs, kinesis, dynamodb = client("sqs", moto), client("kinesis", moto), client("dynamodb", moto)
     queue_url = sqs.create_queue(QueueName="ext-jobs", Attributes={"VisibilityTimeout": "30"})["QueueUrl"]
+    # In another region than the host's: moto keeps regions apart by the region a request is signed for.
+    european_url = client("sqs", moto, "eu-west-1").create_queue(QueueName="ext-jobs-eu")["QueueUrl"]
     kinesis.create_stream(StreamName="ext-clicks", ShardCount=1)
     table = dynamodb.create_table(
         TableName="ext-orders", KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
@@ -77,6 +79,7 @@ def sources(moto):
         StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"})
     return {
         "queue_url": queue_url, "queue": f"arn:aws:sqs:us-east-1:{ACCOUNT}:ext-jobs",
+        "european_queue_url": european_url, "european_queue": f"arn:aws:sqs:eu-west-1:{ACCOUNT}:ext-jobs-eu",
         "stream": f"arn:aws:kinesis:us-east-1:{ACCOUNT}:stream/ext-clicks",
         "table_stream": table["TableDescription"]["LatestStreamArn"],
     }
@@ -98,6 +101,14 @@ Resources:
       Runtime: python3.12
       Events:
         Jobs: {{Type: SQS, Properties: {{Queue: "{sources['queue']}", BatchSize: 5}}}}
+  FromEuropeanQueue:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: {RECORDER}/
+      Handler: app.handler
+      Runtime: python3.12
+      Events:
+        Jobs: {{Type: SQS, Properties: {{Queue: "{sources['european_queue']}"}}}}
   FromStream:
     Type: AWS::Serverless::Function
     Properties:
@@ -147,6 +158,16 @@ def test_an_external_sqs_queue_feeds_its_mapping_and_is_emptied(host, moto, sour
         return attributes["ApproximateNumberOfMessages"] == "0" and attributes["ApproximateNumberOfMessagesNotVisible"] == "0"
 
     wait_for(empty, 30, what="the delivered messages deleted from the external queue")
+
+
+def test_a_queue_in_another_region_is_read_in_its_own_region(host, moto, sources):
+    # Signed for eu-west-1 (the ARN's region), not the host's us-east-1, or moto would not find it.
+    body = json.dumps({"run": uuid.uuid4().hex})
+    client("sqs", moto, "eu-west-1").send_message(QueueUrl=sources["european_queue_url"], MessageBody=body)
+    record = wait_for(lambda: next((r for e in events(host, "FromEuropeanQueue") for r in e["Records"]
+                                    if r["body"] == body), None), 60, what="the European queue's message")
+    assert record["awsRegion"] == "eu-west-1"
+    assert record["eventSourceARN"] == sources["european_queue"]
 
 
 def test_an_external_kinesis_stream_feeds_its_mapping_in_order(host, moto, sources):

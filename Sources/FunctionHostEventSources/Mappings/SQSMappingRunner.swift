@@ -191,7 +191,7 @@ final class SQSMappingRunner: MappingRunner {
                 case .none: break
                 }
                 let kept = messages.filter {
-                    SQSEvent.passes($0, filters: mapping.filters, queueARN: arn, region: account.region)
+                    SQSEvent.passes($0, filters: mapping.filters, queueARN: arn, region: AWSARN.region(of: arn) ?? account.region)
                 }
                 if kept.count < messages.count {
                     let dropped = messages.filter { message in !kept.contains { $0.messageID == message.messageID } }
@@ -263,7 +263,7 @@ final class SQSMappingRunner: MappingRunner {
         let arn = mapping.source.arn
         let request = InvocationRequest(
             requestID: InvocationIdentifiers.requestID(),
-            payload: ByteBuffer(string: SQSEvent.json(batch, queueARN: arn, region: account.region)),
+            payload: ByteBuffer(string: SQSEvent.json(batch, queueARN: arn, region: AWSARN.region(of: arn) ?? account.region)),
             invokedFunctionARN: account.functionARN(mapping.functionName), traceID: InvocationIdentifiers.traceHeader())
         var metadata: Logger.Metadata = ["invocation.id": "\(request.requestID)", "batch.size": "\(batch.count)"]
         let result: InvocationResult

@@ -285,7 +285,7 @@ final class StreamMappingRunner: MappingRunner {
             Self.isDynamoDB(mapping)
             ? DynamoDBEvent.json(records, shardID: shardID, streamARN: streamARN, window: window)
             : KinesisEvent.json(
-                records, shardID: shardID, streamARN: streamARN, region: account.region,
+                records, shardID: shardID, streamARN: streamARN, region: AWSARN.region(of: streamARN) ?? account.region,
                 roleARN: "arn:aws:iam::\(account.accountID):role/\(mapping.functionName)-role", window: window)
         let request = InvocationRequest(
             requestID: InvocationIdentifiers.requestID(), payload: ByteBuffer(string: event),
