@@ -99,11 +99,7 @@ extension TemplateLoader {
             }
         }
         func integer(_ property: String, default value: Int) throws(TemplateError) -> Int {
-            guard let raw = properties[property] else { return value }
-            guard let text = raw.string, let number = Int(text) else {
-                throw failure(property, "must be an integer, got \(raw.string ?? "a non-scalar")")
-            }
-            return number
+            try mappingInteger(properties, property, default: value, failure: failure)
         }
 
         // The queue: Queue (SAM event) or EventSourceArn (resource), an ARN or URL of a template queue.
@@ -186,6 +182,18 @@ extension TemplateLoader {
             )
         }
         return mapping
+    }
+
+    /// A mapping's integer property, `value` when it is absent.
+    func mappingInteger(
+        _ properties: [String: TemplateValue], _ property: String, default value: Int,
+        failure: (String, String) -> TemplateError
+    ) throws(TemplateError) -> Int {
+        guard let raw = properties[property] else { return value }
+        guard let text = raw.string, let number = Int(text) else {
+            throw failure(property, "must be an integer, got \(raw.string ?? "a non-scalar")")
+        }
+        return number
     }
 
     /// A mapping's function: the event's owner, else the resource's `FunctionName` (a name or ARN

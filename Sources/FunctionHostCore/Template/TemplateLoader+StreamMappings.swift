@@ -32,11 +32,7 @@ extension TemplateLoader {
             }
         }
         func integer(_ property: String, default value: Int) throws(TemplateError) -> Int {
-            guard let raw = properties[property] else { return value }
-            guard let text = raw.string, let number = Int(text) else {
-                throw failure(property, "must be an integer, got \(raw.string ?? "a non-scalar")")
-            }
-            return number
+            try mappingInteger(properties, property, default: value, failure: failure)
         }
         func boolean(_ property: String, default value: Bool) throws(TemplateError) -> Bool {
             guard let raw = properties[property] else { return value }
