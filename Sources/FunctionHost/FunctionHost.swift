@@ -229,7 +229,7 @@ public struct FunctionHost: Sendable {
         HostClockEndpoint(clock: configuration.clock).addRoutes(to: router)
         EventSourceMappingAPI(api: api, control: mappings, queues: queueEngine, streams: streamEngine).addRoutes(to: router)
         let app = Application(
-            router: router, server: .http1(limits: configuration.servePort),
+            router: router, server: .servePort(limits: configuration.servePort, api: api),
             configuration: ApplicationConfiguration(address: .hostname(configuration.host, port: configuration.port)),
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? 0

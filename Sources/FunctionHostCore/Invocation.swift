@@ -63,9 +63,26 @@ public protocol Invoker: Sendable {
     /// ``InvokeError/Code/throttled(_:)`` at once, or wait for capacity.
     func invoke(_ function: FunctionConfiguration, _ request: InvocationRequest, admission: InvocationAdmission)
         async throws -> InvocationResult
+
+    /// The fast path of a synchronous invocation, for callers on an event loop: when it can start
+    /// at once on a warm worker within the concurrency limits, starts it and returns true, and
+    /// `completion` gets the result (on any thread); otherwise returns false, calls nothing, and
+    /// the caller takes ``invoke(_:_:)``.
+    func invokeIfWarm(
+        _ function: FunctionConfiguration, _ request: InvocationRequest,
+        completion: @escaping @Sendable (InvocationResult) -> Void
+    ) -> Bool
 }
 
 extension Invoker {
+    /// Invokers without warm workers never take the fast path.
+    public func invokeIfWarm(
+        _ function: FunctionConfiguration, _ request: InvocationRequest,
+        completion: @escaping @Sendable (InvocationResult) -> Void
+    ) -> Bool {
+        false
+    }
+
     /// Invokers without a concurrency limit admit everything.
     public func invoke(_ function: FunctionConfiguration, _ request: InvocationRequest, admission: InvocationAdmission)
         async throws -> InvocationResult

@@ -150,7 +150,7 @@ extension InvokeAPI {
 
     static func noContent(requestID: String) -> Response {
         var headers = HTTPFields()
-        headers[HTTPField.Name("x-amzn-RequestId")!] = requestID
+        headers[.amznRequestID] = requestID
         return Response(status: .noContent, headers: headers)
     }
 }

@@ -96,7 +96,7 @@ extension InvokeAPI {
     static func json(_ value: some Encodable, status: HTTPResponse.Status = .ok, requestID: String) -> Response {
         var headers = HTTPFields()
         headers[.contentType] = "application/json"
-        headers[HTTPField.Name("x-amzn-RequestId")!] = requestID
+        headers[.amznRequestID] = requestID
         let data = (try? JSONEncoder().encode(value)) ?? Data("{}".utf8)
         return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
     }

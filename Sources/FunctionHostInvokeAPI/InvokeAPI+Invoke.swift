@@ -20,30 +20,30 @@ extension InvokeAPI {
     {
         let (entry, qualifier) = try resolveFunction(request, context)
         let function = entry.configuration
-        let invocationType = request.headers[HTTPField.Name("X-Amz-Invocation-Type")!] ?? "RequestResponse"
+        let invocationType = request.headers[.amzInvocationType] ?? "RequestResponse"
         guard ["RequestResponse", "Event", "DryRun"].contains(invocationType) else {
             throw .validation(
                 value: invocationType, field: "invocationType",
                 constraint: "Member must satisfy enum value set: [Event, RequestResponse, DryRun]")
         }
-        let logType = request.headers[HTTPField.Name("X-Amz-Log-Type")!] ?? "None"
+        let logType = request.headers[.amzLogType] ?? "None"
         guard ["None", "Tail"].contains(logType) else {
             throw .validation(value: logType, field: "logType", constraint: "Member must satisfy enum value set: [Tail, None]")
         }
         let limit = invocationType == "Event" ? Self.maximumAsyncPayload : Self.maximumSyncPayload
         let payload = try await Self.readPayload(request, limit: limit, invocationType: invocationType)
-        let clientContext = try Self.decodeClientContext(request.headers[HTTPField.Name("X-Amz-Client-Context")!])
+        let clientContext = try Self.decodeClientContext(request.headers[.amzClientContext])
 
         let invocation = InvocationRequest(
             requestID: requestID, payload: payload,
             invokedFunctionARN: account.functionARN(function.functionName, qualifier: qualifier),
             clientContext: invocationType == "RequestResponse" ? clientContext : nil,
-            traceID: request.headers[HTTPField.Name("X-Amzn-Trace-Id")!] ?? InvocationIdentifiers.traceHeader(),
-            tenantID: request.headers[HTTPField.Name("X-Amz-Tenant-Id")!],
+            traceID: request.headers[.amznTraceID] ?? InvocationIdentifiers.traceHeader(),
+            tenantID: request.headers[.amzTenantID],
             wantsLogTail: logType == "Tail" && invocationType == "RequestResponse")
 
         var headers = HTTPFields()
-        headers[HTTPField.Name("x-amzn-RequestId")!] = requestID
+        headers[.amznRequestID] = requestID
         switch invocationType {
         case "DryRun":
             return Response(status: .noContent, headers: headers)
@@ -68,12 +68,12 @@ extension InvokeAPI {
                 throw .service("\(error)")
             }
             headers[.contentType] = result.contentType
-            headers[HTTPField.Name("X-Amz-Executed-Version")!] = result.executedVersion
+            headers[.amzExecutedVersion] = result.executedVersion
             if let functionError = result.functionError {
-                headers[HTTPField.Name("X-Amz-Function-Error")!] = functionError
+                headers[.amzFunctionError] = functionError
             }
             if let tail = result.logTail {
-                headers[HTTPField.Name("X-Amz-Log-Result")!] = Data(tail.utf8).base64EncodedString()
+                headers[.amzLogResult] = Data(tail.utf8).base64EncodedString()
             }
             return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: result.payload))
         }
@@ -94,7 +94,7 @@ extension InvokeAPI {
                 throw .service("The event could not be queued: \(error)")
             }
             var headers = HTTPFields()
-            headers[HTTPField.Name("x-amzn-RequestId")!] = requestID
+            headers[.amznRequestID] = requestID
             headers[.contentType] = "application/json"
             return Response(status: .accepted, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: #"{"Status":202}"#)))
         } catch {

@@ -27,8 +27,8 @@ struct LambdaAPIError: Error {
         if let retryAfter { headers[.retryAfter] = String(retryAfter) }
         if closesConnection { headers[.connection] = "close" }
         headers[.contentType] = "application/json"
-        headers[HTTPField.Name("x-amzn-ErrorType")!] = code
-        headers[HTTPField.Name("x-amzn-RequestId")!] = requestID
+        headers[.amznErrorType] = code
+        headers[.amznRequestID] = requestID
         return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: body)))
     }
 

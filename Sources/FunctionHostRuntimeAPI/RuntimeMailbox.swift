@@ -9,9 +9,9 @@ import Synchronization
 /// this class holds what carries them out (the parked `/next` reply, continuations, the deadline
 /// timer, the delivery time).
 ///
-/// The host side calls ``waitUntilReady()``, ``invoke(_:timeout:)`` and ``close()``; the
-/// per-worker listener calls the `runtime…` methods. Every continuation and reply is resumed
-/// exactly once, always outside the lock, and a runtime that breaks the protocol gets a
+/// The host side calls ``whenReady(_:)``, ``invoke(_:timeout:completion:)`` (or their async
+/// forms) and ``close()``; the per-worker listener calls the `runtime…` methods. Every callback
+/// and reply is called exactly once, always outside the lock, and a runtime that breaks the protocol gets a
 /// ``RuntimeAPIError`` (a 4xx), never a crash. Deadlines start when the event is delivered to
 /// `/next`, as on Lambda. A lock rather than an actor: this is on every invoke's path, and the
 /// hops an actor adds were measurable there.
@@ -64,27 +64,32 @@ public final class RuntimeMailbox: Sendable {
         let number: UInt64
     }
 
+    /// Told how initialisation ended.
+    public typealias ReadinessCallback = @Sendable (Readiness) -> Void
+    /// Told how an invocation ended, on the thread that ended it (usually the worker's event loop).
+    public typealias Completion = @Sendable (Outcome) -> Void
+
     private struct Storage: ~Copyable {
         /// Every decision; the rest is what carries them out.
         var environment = ExecutionEnvironment()
         var parkedReply: NextReply?
-        var readinessWaiter: CheckedContinuation<Readiness, Never>?
+        var readinessWaiter: ReadinessCallback?
         var readiness: Readiness?
-        var resultWaiter: CheckedContinuation<Outcome, Never>?
+        var resultWaiter: Completion?
         var deliveredAt: ContinuousClock.Instant?
         var deadline: Scheduled<Void>?
     }
 
-    /// Continuations and replies to resume once the lock is released.
+    /// Callbacks and replies to call once the lock is released.
     private struct Wakeups: ~Copyable {
         var next: (NextReply, Result<Delivery, RuntimeAPIError>)?
-        var readiness: (CheckedContinuation<Readiness, Never>, Readiness)?
-        var result: (CheckedContinuation<Outcome, Never>, Outcome)?
+        var readiness: (ReadinessCallback, Readiness)?
+        var result: (Completion, Outcome)?
 
         consuming func resume() {
             if let (reply, value) = next { reply(value) }
-            if let (waiter, value) = readiness { waiter.resume(returning: value) }
-            if let (waiter, value) = result { waiter.resume(returning: value) }
+            if let (waiter, value) = readiness { waiter(value) }
+            if let (waiter, value) = result { waiter(value) }
         }
     }
 
@@ -98,27 +103,36 @@ public final class RuntimeMailbox: Sendable {
 
     // MARK: Host side
 
-    /// Waits for the runtime's first `/next` (or its init failure, or its exit).
-    public func waitUntilReady() async -> Readiness {
-        await withCheckedContinuation { waiter in
-            let settled: Readiness? = storage.withLock { storage in
-                if let readiness = storage.readiness { return readiness }
-                storage.readinessWaiter = waiter
-                return nil
-            }
-            if let settled { waiter.resume(returning: settled) }
+    /// Calls `callback` once the runtime asked for its first event (or failed its init, or exited);
+    /// at once if that already happened.
+    public func whenReady(_ callback: @escaping ReadinessCallback) {
+        let settled: Readiness? = storage.withLock { storage in
+            if let readiness = storage.readiness { return readiness }
+            storage.readinessWaiter = callback
+            return nil
         }
+        if let settled { callback(settled) }
     }
 
-    /// Runs one invocation; the caller must have seen ``Readiness/ready`` and must not overlap calls.
+    /// Waits for the runtime's first `/next` (or its init failure, or its exit).
+    public func waitUntilReady() async -> Readiness {
+        await withCheckedContinuation { waiter in whenReady { waiter.resume(returning: $0) } }
+    }
+
+    /// Runs one invocation and calls `completion` once with how it ended; the caller must have
+    /// seen ``Readiness/ready`` and must not overlap calls. No thread hop of its own: the event is
+    /// written from the caller's thread, the answer reported from the worker's event loop.
+    public func invoke(_ request: InvocationRequest, timeout: Duration, completion: @escaping Completion) {
+        storage.withLock { storage -> Wakeups in
+            storage.resultWaiter = completion
+            let effects = storage.environment.invoke(ExecutionEnvironment.Assignment(request: request, timeout: timeout))
+            return carryOut(effects, &storage)
+        }.resume()
+    }
+
+    /// Runs one invocation (see ``invoke(_:timeout:completion:)``).
     public func invoke(_ request: InvocationRequest, timeout: Duration) async -> Outcome {
-        await withCheckedContinuation { waiter in
-            storage.withLock { storage -> Wakeups in
-                storage.resultWaiter = waiter
-                let effects = storage.environment.invoke(ExecutionEnvironment.Assignment(request: request, timeout: timeout))
-                return carryOut(effects, &storage)
-            }.resume()
-        }
+        await withCheckedContinuation { waiter in invoke(request, timeout: timeout) { waiter.resume(returning: $0) } }
     }
 
     /// The environment is gone: every waiter is answered and further runtime calls are refused.

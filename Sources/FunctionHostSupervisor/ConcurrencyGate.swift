@@ -57,6 +57,12 @@ final class ConcurrencyGate: Sendable {
         }
     }
 
+    /// Counts one invocation of `function` in and returns true when there is room now; false
+    /// (nothing counted) when it would be throttled or wait.
+    func tryAcquire(_ function: String) -> Bool {
+        state.withLock { $0.ledger.acquire(function) } == nil
+    }
+
     /// Counts one invocation of `function` out and resumes the waiters that now fit.
     func release(_ function: String) {
         let admitted = state.withLock { state in Self.take(state.ledger.release(function), from: &state) }

@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import CoreMetrics
 import Metrics
+import Synchronization
 
 /// The execution environments of one function: carries out ``WarmPool``'s decisions with real
 /// ``Worker``s (starting, invoking, stopping them) and nothing else.
@@ -11,19 +12,35 @@ import Metrics
 /// is lost or the configuration changes by ``maintain()``, which the supervisor's service runs);
 /// idle on-demand workers are stopped by ``evictIdle()``. How many run at once is the concurrency
 /// ledger's business, not the pool's.
-actor FunctionPool {
+///
+/// The decisions live under one lock rather than in an actor, so a warm invocation is chosen and
+/// sent on the caller's own thread (``invokeIfWarm(_:completion:)``, the serve port's fast path);
+/// the lock is never held across an `await` or a worker call.
+final class FunctionPool: Sendable {
     let function: FunctionConfiguration
-    private var settings: WorkerSettings
     private let sink: FunctionLogSink
     private let logger: Logger
     private let metrics: FunctionMetrics
     private let memory: MemoryEnforcement
     private let clock: any HostClock
-    private var state: WarmPool
-    private var workers: [WarmPool.EnvironmentID: Worker] = [:]
+
+    /// The decisions and the workers they name.
+    fileprivate struct Members {
+        var pool: WarmPool
+        var workers: [WarmPool.EnvironmentID: Worker] = [:]
+        var settings: WorkerSettings
+        /// Workers already killed whose ``Worker/stop()`` (reaping, giving back cgroup and `/tmp`)
+        /// ``maintain()`` or ``stop()`` still owes.
+        var retired: [Worker] = []
+    }
+
+    private let members: Mutex<Members>
     /// Wakes ``maintain()`` when provisioned workers are missing.
     private let provisioningNeeded: AsyncStream<Void>.Continuation
     private let provisioningRequests: AsyncStream<Void>
+    /// Wakes ``maintain()`` when workers were retired.
+    private let retirementNeeded: AsyncStream<Void>.Continuation
+    private let retirements: AsyncStream<Void>
 
     init(
         function: FunctionConfiguration, settings: WorkerSettings, sink: FunctionLogSink, logger: Logger,
@@ -31,7 +48,6 @@ actor FunctionPool {
     ) {
         self.clock = clock
         self.function = function
-        self.settings = settings
         self.sink = sink
         self.logger = logger
         self.metrics = metrics
@@ -39,52 +55,107 @@ actor FunctionPool {
         let provisioned = function.provisionedConcurrency.map { count, qualifier in
             ProvisionedConcurrencyStatus(qualifier: qualifier, requested: count, allocated: 0, lastModified: Self.timestamp())
         }
-        state = WarmPool(idleTimeout: Int64(idleTimeout.milliseconds), provisioned: provisioned)
+        members = Mutex(
+            Members(pool: WarmPool(idleTimeout: Int64(idleTimeout.milliseconds), provisioned: provisioned), settings: settings))
         (provisioningRequests, provisioningNeeded) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+        (retirements, retirementNeeded) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
     }
 
     func invoke(_ request: InvocationRequest) async throws -> InvocationResult {
-        let (acquisition, actions) = state.acquire { self.workers[$0]?.isAlive == true }
+        let (acquisition, warm, actions) = members.withLock { members in
+            let workers = members.workers
+            let (acquisition, actions) = members.pool.acquire { workers[$0]?.isAlive == true }
+            guard case .reuse(let id, _) = acquisition else { return (acquisition, nil as Worker?, actions) }
+            return (acquisition, workers[id], actions)
+        }
         await execute(actions)
         let id: WarmPool.EnvironmentID
         let worker: Worker
         switch acquisition {
         case .shuttingDown:
             throw InvokeError(.shuttingDown, "the host is shutting down")
-        case .reuse(let warm, _):
-            guard let found = workers[warm] else {
-                _ = state.finished(warm, reusable: false, now: clock.now())
-                throw InvokeError(.spawnFailed, "worker \(warm) is gone")
+        case .reuse(let reused, _):
+            guard let warm else {
+                _ = members.withLock { $0.pool.finished(reused, reusable: false, now: clock.now()) }
+                throw InvokeError(.spawnFailed, "worker \(reused) is gone")
             }
-            (id, worker) = (warm, found)
+            (id, worker) = (reused, warm)
         case .start(let new):
             metrics.coldStarts.increment()
             do {
                 worker = try await startWorker(provisioned: false)
             } catch {
-                state.startFailed(new)
+                members.withLock { $0.pool.startFailed(new) }
                 throw error
             }
-            guard state.started(new) else {
+            let started = members.withLock { members in
+                guard members.pool.started(new) else { return false }
+                members.workers[new] = worker
+                return true
+            }
+            guard started else {
                 await worker.stop()
                 throw InvokeError(.shuttingDown, "the host is shutting down")
             }
-            (id, workers[new]) = (new, worker)
+            id = new
         }
         updateGauges()
         let (result, reusable) = await worker.invoke(request)
-        record(worker.lastReport, failed: result.functionError != nil, outOfMemory: !worker.isAlive && worker.exitedOutOfMemory)
-        await execute(state.finished(id, reusable: reusable, now: clock.now()))
-        updateGauges()
+        await execute(finished(id, worker, result: result, reusable: reusable))
         return result
     }
 
-    /// Carries out decisions: stops workers, asks ``maintain()`` for provisioned ones.
+    /// The fast path of a warm invocation: when an idle worker is there, sends `request` to it on
+    /// the caller's thread and returns true, and `completion` gets the result on the worker's
+    /// event loop; else returns false and does nothing (the caller takes ``invoke(_:)``).
+    func invokeIfWarm(_ request: InvocationRequest, completion: @escaping @Sendable (InvocationResult) -> Void) -> Bool {
+        let (warm, actions) = members.withLock { members in
+            let workers = members.workers
+            let (warm, actions) = members.pool.acquireWarm { workers[$0]?.isAlive == true }
+            return (warm.flatMap { warm in workers[warm.id].map { (warm.id, $0) } }, actions)
+        }
+        retire(actions)
+        guard let (id, worker) = warm else { return false }
+        updateGauges()
+        worker.invoke(request) { [self] result, reusable in
+            retire(finished(id, worker, result: result, reusable: reusable))
+            completion(result)
+        }
+        return true
+    }
+
+    /// Books an ended invocation: its figures, and the pool's decision about its worker.
+    private func finished(
+        _ id: WarmPool.EnvironmentID, _ worker: Worker, result: InvocationResult, reusable: Bool
+    ) -> [WarmPool.Action] {
+        record(worker.lastReport, failed: result.functionError != nil, outOfMemory: !worker.isAlive && worker.exitedOutOfMemory)
+        let actions = members.withLock { $0.pool.finished(id, reusable: reusable, now: clock.now()) }
+        updateGauges()
+        return actions
+    }
+
+    /// Carries out decisions and waits for them: stops workers, asks ``maintain()`` for provisioned ones.
     private func execute(_ actions: [WarmPool.Action]) async {
         for action in actions {
             switch action {
             case .stop(let id):
-                await workers.removeValue(forKey: id)?.stop()
+                await members.withLock { $0.workers.removeValue(forKey: id) }?.stop()
+            case .provision:
+                provisioningNeeded.yield()
+            }
+        }
+    }
+
+    /// Carries out decisions without waiting: a worker to stop is killed now and handed to
+    /// ``maintain()`` for the rest of its stop.
+    private func retire(_ actions: [WarmPool.Action]) {
+        for action in actions {
+            switch action {
+            case .stop(let id):
+                guard let worker = members.withLock({ $0.workers.removeValue(forKey: id) }) else { continue }
+                worker.kill()
+                members.withLock { $0.retired.append(worker) }
+                retirementNeeded.yield()
             case .provision:
                 provisioningNeeded.yield()
             }
@@ -102,15 +173,19 @@ actor FunctionPool {
 
     /// Cheap enough for every invoke: the idle lists as they stand.
     private func updateGauges() {
-        metrics.warmWorkers.set(state.idleCount)
-        metrics.busyWorkers.set(state.busyCount)
+        let (idle, busy) = members.withLock { ($0.pool.idleCount, $0.pool.busyCount) }
+        metrics.warmWorkers.set(idle)
+        metrics.busyWorkers.set(busy)
     }
 
     /// Before a `/metrics` scrape: warm counts only idle workers whose process still runs, so one
     /// that exited while idle is not reported (looking at each worker is kept off the invoke path).
     func refreshGauges() {
-        metrics.warmWorkers.set(state.idleEnvironments.count { workers[$0]?.isAlive == true })
-        metrics.busyWorkers.set(state.busyCount)
+        let (idle, busy) = members.withLock { members in
+            (members.pool.idleEnvironments.count { members.workers[$0]?.isAlive == true }, members.pool.busyCount)
+        }
+        metrics.warmWorkers.set(idle)
+        metrics.busyWorkers.set(busy)
     }
 
     private func startWorker(provisioned: Bool) async throws -> Worker {
@@ -118,11 +193,12 @@ actor FunctionPool {
         if provisioned { options.initializationType = "provisioned-concurrency" }
         options.resources = memory.makeWorkerResources(memoryMegabytes: function.memorySize, logger: logger)
         do {
-            options.scratch = try await settings.scratch?.take(megabytes: function.ephemeralStorage)
+            options.scratch = try await members.withLock { $0.settings.scratch }?.take(megabytes: function.ephemeralStorage)
         } catch {
             options.resources?.release()
             throw InvokeError(.spawnFailed, "cannot prepare the worker's /tmp: \(error)")
         }
+        let settings = members.withLock { $0.settings }
         return try await Worker.start(function, settings: settings, sink: sink, logger: logger, options: options)
     }
 
@@ -131,7 +207,7 @@ actor FunctionPool {
     /// Stops on-demand workers idle for the idle timeout or longer (host clock); returns how many.
     @discardableResult
     func evictIdle() async -> Int {
-        let evicted = state.evict(now: clock.now())
+        let evicted = members.withLock { $0.pool.evict(now: clock.now()) }
         guard !evicted.isEmpty else { return 0 }
         updateGauges()
         logger.debug("idle workers evicted", metadata: ["function.name": "\(function.functionName)", "count": "\(evicted.count)"])
@@ -141,10 +217,24 @@ actor FunctionPool {
 
     // MARK: Provisioned concurrency
 
-    /// Starts missing provisioned workers whenever they are asked for, until the task is cancelled
-    /// (the supervisor's service runs it).
+    /// Starts missing provisioned workers whenever they are asked for, and finishes stopping
+    /// retired workers, until ``stop()`` (the supervisor's service runs it).
     func maintain() async {
-        for await _ in provisioningRequests { await provision() }
+        await withDiscardingTaskGroup { group in
+            group.addTask { for await _ in self.provisioningRequests { await self.provision() } }
+            group.addTask { for await _ in self.retirements { await self.stopRetired() } }
+        }
+    }
+
+    /// Finishes the stops of retired workers.
+    private func stopRetired() async {
+        let retired = members.withLock { members in
+            defer { members.retired.removeAll() }
+            return members.retired
+        }
+        await withDiscardingTaskGroup { group in
+            for worker in retired { group.addTask { await worker.stop() } }
+        }
     }
 
     /// Starts and initialises the missing provisioned workers; returns once they are ready, or
@@ -152,11 +242,11 @@ actor FunctionPool {
     /// `FAILED` with the last reason, until a later call starts them).
     func provision() async {
         for attempt in 0..<Self.provisioningTries {
-            let missing = state.startProvisioning()
+            let missing = members.withLock { $0.pool.startProvisioning() }
             guard !missing.isEmpty else { return }
             let failure = await startProvisioned(missing)
             let giveUp = attempt + 1 == Self.provisioningTries
-            state.provisioningRound(failure: failure, giveUp: giveUp)
+            members.withLock { $0.pool.provisioningRound(failure: failure, giveUp: giveUp) }
             updateGauges()
             guard let failure else { return }
             if giveUp {
@@ -179,11 +269,14 @@ actor FunctionPool {
             for await (id, outcome) in group {
                 switch outcome {
                 case .failure(let reason):
-                    state.provisionedFailed(id)
+                    members.withLock { $0.pool.provisionedFailed(id) }
                     failure = reason.description
                 case .success(let worker):
-                    workers[id] = worker
-                    await execute(state.provisionedStarted(id, now: clock.now()))
+                    let actions = members.withLock { members in
+                        members.workers[id] = worker
+                        return members.pool.provisionedStarted(id, now: clock.now())
+                    }
+                    await execute(actions)
                 }
             }
         }
@@ -218,14 +311,15 @@ actor FunctionPool {
     }
 
     /// The configuration and how much of it is allocated, or `nil`.
-    func provisionedStatus() -> ProvisionedConcurrencyStatus? { state.provisionedStatus }
+    func provisionedStatus() -> ProvisionedConcurrencyStatus? { members.withLock { $0.pool.provisionedStatus } }
 
     /// Sets or removes provisioned concurrency; new workers start in the background, surplus idle ones stop.
     func setProvisioned(_ count: Int?, qualifier: String) async -> ProvisionedConcurrencyStatus? {
-        let actions = state.setProvisioned(count, qualifier: qualifier, timestamp: Self.timestamp())
         // The answer is this call's own setting: a concurrent call may change it while this one
         // waits for workers to stop below (a Put racing a Delete answered 500 otherwise).
-        let answer = state.provisionedStatus
+        let (actions, answer) = members.withLock { members in
+            (members.pool.setProvisioned(count, qualifier: qualifier, timestamp: Self.timestamp()), members.pool.provisionedStatus)
+        }
         updateGauges()
         await execute(actions)
         return answer
@@ -237,32 +331,42 @@ actor FunctionPool {
     /// invocation (running the old code) ends, provisioned ones are replaced; later invocations
     /// get fresh workers. `layerRoots` replaces the merged layer directories when layers changed.
     func drain(layerRoots: [[String]: String]? = nil) async {
-        if let layerRoots { settings.sandbox.layerRoots = layerRoots }
-        let actions = state.drain()
+        let stopping = members.withLock { members in
+            if let layerRoots { members.settings.sandbox.layerRoots = layerRoots }
+            return members.take(members.pool.drain())
+        }
         updateGauges()
         await withDiscardingTaskGroup { group in
-            for case .stop(let id) in actions {
-                guard let worker = workers.removeValue(forKey: id) else { continue }
-                group.addTask { await worker.stop() }
-            }
+            for worker in stopping { group.addTask { await worker.stop() } }
         }
         await provision()
     }
 
     /// Stops every worker; invocations in flight end as their workers die.
     func stop() async {
-        let actions = state.stop()
+        let stopping = members.withLock { members in
+            defer { members.retired.removeAll() }
+            return members.take(members.pool.stop()) + members.retired
+        }
         provisioningNeeded.finish()
+        retirementNeeded.finish()
         updateGauges()
         await withDiscardingTaskGroup { group in
-            for case .stop(let id) in actions {
-                guard let worker = workers.removeValue(forKey: id) else { continue }
-                group.addTask { await worker.stop() }
-            }
+            for worker in stopping { group.addTask { await worker.stop() } }
         }
     }
 
     private static func timestamp() -> String {
         String(LambdaLogFormat.timestamp(Date()).dropLast()) + "+0000"
+    }
+}
+
+extension FunctionPool.Members {
+    /// Removes the workers `actions` stop from the map and returns them.
+    fileprivate mutating func take(_ actions: [WarmPool.Action]) -> [Worker] {
+        actions.compactMap { action in
+            guard case .stop(let id) = action else { return nil }
+            return workers.removeValue(forKey: id)
+        }
     }
 }

@@ -86,6 +86,28 @@ public final class Supervisor: Invoker, ConcurrencyControl, Service {
         return try await pool.invoke(request)
     }
 
+    public func invokeIfWarm(
+        _ function: FunctionConfiguration, _ request: InvocationRequest,
+        completion: @escaping @Sendable (InvocationResult) -> Void
+    ) -> Bool {
+        guard let pool = pools[function.functionName], let functionMetrics = metrics[function.functionName],
+            function.publishedLayers.isEmpty, gate.tryAcquire(function.functionName)
+        else { return false }
+        let started = pool.invokeIfWarm(request) { [gate, metrics] result in
+            gate.release(function.functionName)
+            functionMetrics.concurrency.decrement()
+            metrics.accountConcurrency.decrement()
+            completion(result)
+        }
+        guard started else {
+            gate.release(function.functionName)
+            return false
+        }
+        functionMetrics.concurrency.increment()
+        metrics.accountConcurrency.increment()
+        return true
+    }
+
     /// Starts and initialises every function's provisioned workers; returns when they are ready.
     public func provision() async {
         await withDiscardingTaskGroup { group in

@@ -87,6 +87,15 @@ struct WarmPool: Sendable {
     /// (`isAlive` false) are dropped on the way, and lost provisioned ones replaced.
     mutating func acquire(isAlive: (EnvironmentID) -> Bool) -> (Acquisition, [Action]) {
         guard !stopped else { return (.shuttingDown, []) }
+        let (warm, actions) = acquireWarm(isAlive: isAlive)
+        if let warm { return (.reuse(warm.id, warm.kind), actions) }
+        return (.start(newEnvironment(.onDemand)), actions)
+    }
+
+    /// As ``acquire(isAlive:)`` without the cold start: an idle environment made busy, or `nil`
+    /// when none is idle (or the pool stopped); the actions are owed either way.
+    mutating func acquireWarm(isAlive: (EnvironmentID) -> Bool) -> ((id: EnvironmentID, kind: Kind)?, [Action]) {
+        guard !stopped else { return (nil, []) }
         var actions: [Action] = []
         while let id = idleProvisioned.popLast() {
             guard isAlive(id) else {
@@ -97,7 +106,7 @@ struct WarmPool: Sendable {
             }
             environments[id]?.phase = .busy
             busyCount += 1
-            return (.reuse(id, .provisioned), actions + replenishment())
+            return ((id, .provisioned), actions + replenishment())
         }
         let replenish = replenishment()
         while let id = idleOnDemand.popLast() {
@@ -108,10 +117,9 @@ struct WarmPool: Sendable {
             }
             environments[id]?.phase = .busy
             busyCount += 1
-            return (.reuse(id, .onDemand), actions + replenish)
+            return ((id, .onDemand), actions + replenish)
         }
-        let id = newEnvironment(.onDemand)
-        return (.start(id), actions + replenish)
+        return (nil, actions + replenish)
     }
 
     /// A cold start's process is up: true, or false when the pool stopped meanwhile (the owner

@@ -22,6 +22,8 @@ final class Worker: Sendable {
     /// The disk-backed `/tmp` and where it goes back once the process tree is gone.
     private let scratch: (volume: ScratchVolumes.Volume, owner: ScratchVolumes)?
     private let report = Mutex<InvocationReport?>(nil)
+    /// Where the worker's Runtime API connections run, and its timers.
+    private let eventLoop: any EventLoop
 
     /// Lambda's limit for an on-demand init phase.
     static let initTimeout = Duration.seconds(10)
@@ -31,8 +33,9 @@ final class Worker: Sendable {
     private init(
         function: FunctionConfiguration, server: RuntimeAPIServer, process: WorkerProcess, output: WorkerOutput,
         spawnedAt: ContinuousClock.Instant, resources: (any WorkerResources)?,
-        scratch: (volume: ScratchVolumes.Volume, owner: ScratchVolumes)?
+        scratch: (volume: ScratchVolumes.Volume, owner: ScratchVolumes)?, eventLoop: any EventLoop
     ) {
+        self.eventLoop = eventLoop
         self.resources = resources
         self.scratch = scratch
         self.function = function
@@ -82,7 +85,7 @@ final class Worker: Sendable {
             options.resources?.attach(pid: process.pid)
             return Worker(
                 function: function, server: server, process: process, output: output, spawnedAt: spawnedAt,
-                resources: options.resources, scratch: scratch)
+                resources: options.resources, scratch: scratch, eventLoop: eventLoop)
         } catch {
             options.resources?.release()
             if let scratch { scratch.owner.release(scratch.volume) }
@@ -93,26 +96,47 @@ final class Worker: Sendable {
 
     /// Runs one invocation; `reusable` is false when the environment must be replaced.
     func invoke(_ request: InvocationRequest) async -> (result: InvocationResult, reusable: Bool) {
-        if request.wantsLogTail { output.beginCapture() }
-        var initDuration: Double?
-        if !initialized.load(ordering: .relaxed) {
-            let readiness = await waitUntilReady(requestID: request.requestID)
-            initDuration = spawnedAt.duration(to: .now).milliseconds
-            if let failure = readiness {
-                output.emit(LambdaLogFormat.initReport(duration: initDuration!, status: failure.status))
-                output.emit(LambdaLogFormat.start(requestID: request.requestID))
-                // What the cgroup saw, if there is one; a process that already exited has nothing left to read.
-                let maxMemory = resources?.peakMegabytes() ?? process.peakMemoryMegabytes()
-                return (
-                    finish(request, .failure(failure), duration: 0, initDuration: initDuration, maxMemory: maxMemory), false
-                )
-            }
-            initialized.store(true, ordering: .relaxed)
+        await withCheckedContinuation { waiter in
+            invoke(request) { result, reusable in waiter.resume(returning: (result, reusable)) }
         }
+    }
 
+    /// Told how an invocation ended and whether its environment may serve another.
+    typealias Completion = @Sendable (_ result: InvocationResult, _ reusable: Bool) -> Void
+
+    /// Runs one invocation and calls `completion` once when it ends. An initialised worker's
+    /// invocation takes no thread hop of its own: the event leaves from the caller's thread and
+    /// `completion` runs on the worker's event loop, which received the answer.
+    func invoke(_ request: InvocationRequest, completion: @escaping Completion) {
+        if request.wantsLogTail { output.beginCapture() }
+        guard !initialized.load(ordering: .relaxed) else {
+            return run(request, initDuration: nil, completion: completion)
+        }
+        whenReady(requestID: request.requestID) { [self] failure in
+            let initDuration = spawnedAt.duration(to: .now).milliseconds
+            guard let failure else {
+                initialized.store(true, ordering: .relaxed)
+                return run(request, initDuration: initDuration, completion: completion)
+            }
+            output.emit(LambdaLogFormat.initReport(duration: initDuration, status: failure.status))
+            output.emit(LambdaLogFormat.start(requestID: request.requestID))
+            // What the cgroup saw, if there is one; a process that already exited has nothing left to read.
+            let maxMemory = resources?.peakMegabytes() ?? process.peakMemoryMegabytes()
+            completion(finish(request, .failure(failure), duration: 0, initDuration: initDuration, maxMemory: maxMemory), false)
+        }
+    }
+
+    private func run(_ request: InvocationRequest, initDuration: Double?, completion: @escaping Completion) {
         output.emit(LambdaLogFormat.start(requestID: request.requestID))
         let timeout = function.debugPort == nil ? .seconds(function.timeout) : Self.debuggingTimeout
-        let outcome = await server.mailbox.invoke(request, timeout: timeout)
+        server.mailbox.invoke(request, timeout: timeout) { [self] outcome in
+            complete(request, outcome, initDuration: initDuration, completion: completion)
+        }
+    }
+
+    private func complete(
+        _ request: InvocationRequest, _ outcome: RuntimeMailbox.Outcome, initDuration: Double?, completion: @escaping Completion
+    ) {
         // Sampled before a timeout kills the tree; after an exit there is nothing left to sample.
         let maxMemory = resources?.peakMegabytes() ?? process.peakMemoryMegabytes()
         let duration = outcome.deliveredAt.map { $0.duration(to: outcome.finishedAt).milliseconds } ?? 0
@@ -140,10 +164,11 @@ final class Worker: Sendable {
             output.emit(reason.errorType)
             (ending, reusable) = (.failure(PlatformFailure(.exited(requestID: request.requestID, reason: reason))), false)
         }
-        if reusable { await process.drainOutput() }
-        process.flushPartialLine()
-        let result = finish(request, ending, duration: duration, initDuration: initDuration, maxMemory: maxMemory)
-        return (result, reusable)
+        let finishing: @Sendable () -> Void = { [self] in
+            process.flushPartialLine()
+            completion(finish(request, ending, duration: duration, initDuration: initDuration, maxMemory: maxMemory), reusable)
+        }
+        if reusable { process.drainOutput(on: eventLoop, then: finishing) } else { finishing() }
     }
 
     /// False once the process tree has exited (a runtime may exit between invocations).
@@ -151,6 +176,9 @@ final class Worker: Sendable {
 
     /// True once the memory limit has killed the process tree.
     var exitedOutOfMemory: Bool { output.exitReason == .outOfMemory }
+
+    /// Kills the process tree now; ``stop()`` does the rest.
+    func kill() { process.kill() }
 
     /// Kills the process tree, closes the listener, and waits (at most a second) until the tree is reaped.
     func stop() async {
@@ -170,41 +198,44 @@ final class Worker: Sendable {
     /// Runs the init phase now (provisioned concurrency): `nil` once the runtime asked for its
     /// first event, so no invocation of this worker reports an `Init Duration`; else why it failed.
     func initialize() async -> FunctionErrorPayload? {
-        if let failure = await waitUntilReady(requestID: "") {
+        let failure = await withCheckedContinuation { waiter in whenReady(requestID: "") { waiter.resume(returning: $0) } }
+        if let failure {
             return FunctionErrorPayload(errorType: failure.errorType, errorMessage: String(buffer: failure.payload))
         }
         initialized.store(true, ordering: .relaxed)
         return nil
     }
 
-    /// `nil` once the runtime called `/next`; otherwise why it never will.
-    private func waitUntilReady(requestID: String) async -> PlatformFailure? {
+    /// Calls `then` with `nil` once the runtime called `/next`; otherwise with why it never will
+    /// (an init timeout kills the tree).
+    private func whenReady(requestID: String, then: @escaping @Sendable (PlatformFailure?) -> Void) {
         let timedOut = Atomic<Bool>(false)
         let limit = function.debugPort == nil ? Self.initTimeout : Self.debuggingTimeout
-        let timer = Task { [process] in
-            try await Task.sleep(for: limit)
+        let timer = eventLoop.scheduleTask(in: .nanoseconds(Int64(limit.components.seconds) * 1_000_000_000)) { [process] in
             timedOut.store(true, ordering: .relaxed)
             process.kill()
         }
-        let readiness = await server.mailbox.waitUntilReady()
-        timer.cancel()
-        switch readiness {
-        case .ready:
-            return nil
-        case .initError(let payload, let errorType):
-            process.kill()
-            return PlatformFailure(payload: payload, errorType: RuntimeErrorType.normalize(errorType))
-        case .closed where timedOut.load(ordering: .relaxed):
-            return PlatformFailure(
-                .init(
-                    errorType: "Sandbox.Timedout",
-                    errorMessage: "Init phase timed out after \(Int(Self.initTimeout.components.seconds)).00 seconds"),
-                status: .timeout)
-        case .closed:
-            if let message = output.launchFailure {
-                return PlatformFailure(.init(errorType: "Runtime.InvalidEntrypoint", errorMessage: message))
+        server.mailbox.whenReady { [self] readiness in
+            timer.cancel()
+            switch readiness {
+            case .ready:
+                then(nil)
+            case .initError(let payload, let errorType):
+                process.kill()
+                then(PlatformFailure(payload: payload, errorType: RuntimeErrorType.normalize(errorType)))
+            case .closed where timedOut.load(ordering: .relaxed):
+                then(
+                    PlatformFailure(
+                        .init(
+                            errorType: "Sandbox.Timedout",
+                            errorMessage: "Init phase timed out after \(Int(Self.initTimeout.components.seconds)).00 seconds"),
+                        status: .timeout))
+            case .closed:
+                if let message = output.launchFailure {
+                    return then(PlatformFailure(.init(errorType: "Runtime.InvalidEntrypoint", errorMessage: message)))
+                }
+                then(PlatformFailure(.exited(requestID: requestID, reason: output.exitReason ?? .signaled(9))))
             }
-            return PlatformFailure(.exited(requestID: requestID, reason: output.exitReason ?? .signaled(9)))
         }
     }
 
@@ -234,7 +265,7 @@ final class Worker: Sendable {
 }
 
 /// How an invocation ended, for the caller's payload and the REPORT line.
-private enum Ending {
+private enum Ending: Sendable {
     case success(ByteBuffer, String)
     case functionError(ByteBuffer)
     case failure(PlatformFailure)
@@ -248,7 +279,7 @@ private enum Ending {
 }
 
 /// A failure the platform reports for the function: the caller's payload plus the REPORT status.
-struct PlatformFailure {
+struct PlatformFailure: Sendable {
     var payload: ByteBuffer
     var errorType: String
     var status: LambdaLogFormat.Status

@@ -1,6 +1,7 @@
 import FunctionHostCore
 import Foundation
 import Glibc
+import NIOCore
 import Synchronization
 
 /// One worker's process tree, started through `fnhost-launch`, with its output captured.
@@ -106,27 +107,31 @@ final class WorkerProcess: Sendable {
         return stat.split(separator: ")").last?.split(separator: " ").first == "Z"
     }
 
-    /// Waits (briefly, bounded) until output already written to the pipe has been emitted,
-    /// so an invocation's last lines land before its END line.
+    /// Calls `then` once output already written to the pipe has been emitted (at most 100 ms
+    /// later), so an invocation's last lines land before its END line: at once when nothing is
+    /// pending, as on every invoke whose function wrote nothing, else polling on `loop`.
     ///
     /// Output is either still in the pipe (`FIONREAD`) or taken by the reader but not yet
     /// emitted (`received - consumed`); the snapshot is retried until the reader did not
     /// move between its two halves, so no byte is counted in neither.
-    func drainOutput() async {
-        var target = 0
+    func drainOutput(on loop: any EventLoop, then: @escaping @Sendable () -> Void) {
+        var snapshot = 0
         while true {
             let before = received.load(ordering: .acquiring)
             var pending: Int32 = 0
-            guard ioctl(outputDescriptor, UInt(FIONREAD), &pending) == 0 else { return }
+            guard ioctl(outputDescriptor, UInt(FIONREAD), &pending) == 0 else { return then() }
             if received.load(ordering: .acquiring) == before {
-                target = before + Int(pending)
+                snapshot = before + Int(pending)
                 break
             }
         }
-        let deadline = ContinuousClock.now.advanced(by: .milliseconds(100))
-        while consumed.load(ordering: .acquiring) < target, ContinuousClock.now < deadline {
-            try? await Task.sleep(for: .microseconds(200))
+        let target = snapshot
+        let deadline = NIODeadline.now() + .milliseconds(100)
+        @Sendable func check() {
+            guard consumed.load(ordering: .acquiring) < target, NIODeadline.now() < deadline else { return then() }
+            loop.scheduleTask(in: .microseconds(200), check)
         }
+        check()
     }
 
     /// Peak resident memory of the function's process in MB (`VmHWM` of the launcher's child);
@@ -176,7 +181,7 @@ final class WorkerProcess: Sendable {
     }
 
     /// Emits output the function wrote without a trailing newline, so that it belongs to the
-    /// invocation that wrote it (call after ``drainOutput()``) instead of being glued to the next one.
+    /// invocation that wrote it (call after ``drainOutput(on:then:)``) instead of being glued to the next one.
     func flushPartialLine() {
         partial.withLock { partial in
             guard !partial.isEmpty else { return }

@@ -157,6 +157,65 @@ def test_idle_and_slow_clients_are_cut_off(hostile_host):
     healthy(hostile_host)
 
 
+def invoke_request(name: str, body: bytes, *headers: bytes) -> bytes:
+    return (b"POST /2015-03-31/functions/" + name.encode() + b"/invocations HTTP/1.1\r\nHost: x\r\n"
+            + b"".join(header + b"\r\n" for header in headers)
+            + b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body)
+
+
+def read_responses(connection: socket.socket, count: int) -> list[tuple[int, bytes]]:
+    """Reads ``count`` responses (status, body) from a keep-alive connection, in order."""
+    received, answers = b"", []
+    while len(answers) < count:
+        if b"\r\n\r\n" in received:
+            head, _, rest = received.partition(b"\r\n\r\n")
+            length = next(int(line.split(b":")[1]) for line in head.split(b"\r\n")
+                          if line.lower().startswith(b"content-length:"))
+            if len(rest) >= length:
+                answers.append((int(head.split(b" ")[1]), rest[:length]))
+                received = rest[length:]
+                continue
+        chunk = connection.recv(65536)
+        assert chunk, f"the connection closed after {len(answers)} of {count} answers"
+        received += chunk
+    return answers
+
+
+def test_pipelined_requests_are_answered_in_order_by_both_paths(hostile_host):
+    healthy(hostile_host)  # a warm worker: plain invokes may take the event-loop fast path
+    requests = [
+        invoke_request("Instructed", b'{"sleep": 0.3, "echo": 1}'),  # slow: what follows waits behind it
+        b"GET /2015-03-31/functions/Instructed HTTP/1.1\r\nHost: x\r\n\r\n",
+        invoke_request("Instructed", b'{"echo": 2}'),
+        invoke_request("Instructed", b'{"echo": '),  # not JSON: the router's 400
+        invoke_request("Instructed", b'{"echo": 3}', b"X-Amz-Log-Type: Tail"),  # the router's path
+        invoke_request("Instructed", b'{"echo": 4}'),
+    ]
+    with socket.create_connection(("127.0.0.1", hostile_host.port), timeout=10) as connection:
+        connection.sendall(b"".join(requests))
+        answers = read_responses(connection, len(requests))
+    statuses = [status for status, _ in answers]
+    assert statuses == [200, 200, 200, 400, 200, 200], answers
+    assert json.loads(answers[0][1]) == {"echo": {"sleep": 0.3, "echo": 1}}
+    assert json.loads(answers[1][1])["Configuration"]["FunctionName"] == "Instructed"
+    assert json.loads(answers[2][1]) == {"echo": {"echo": 2}}
+    assert json.loads(answers[3][1])["Type"] == "User"
+    assert [json.loads(body) for _, body in answers[4:]] == [{"echo": {"echo": 3}}, {"echo": {"echo": 4}}]
+
+
+def test_a_connection_invoking_steadily_outlives_the_idle_timeout(hostile_host):
+    """The idle timeout (1 s here) counts requests the fast path answers: a busy connection stays open."""
+    healthy(hostile_host)
+    with socket.create_connection(("127.0.0.1", hostile_host.port), timeout=5) as connection:
+        started, answered = time.monotonic(), 0
+        while time.monotonic() - started < 2.5:
+            connection.sendall(invoke_request("Instructed", b'{"echo": "busy"}'))
+            [(status, body)] = read_responses(connection, 1)
+            assert (status, json.loads(body)) == (200, {"echo": {"echo": "busy"}})
+            answered += 1
+        assert answered > 10
+
+
 def test_connections_past_the_cap_get_503(hostile_host):
     held = [socket.create_connection(("127.0.0.1", hostile_host.port), timeout=5) for _ in range(20)]
     try:

@@ -17,12 +17,15 @@ public struct ServePortLimits: Sendable {
 }
 
 extension HTTPServerBuilder {
-    /// HTTP/1.1 held to `limits`: Hummingbird's idle timeout plus a ``ConnectionGuard`` per connection.
-    public static func http1(limits: ServePortLimits) -> HTTPServerBuilder {
+    /// HTTP/1.1 held to `limits` (Hummingbird's idle timeout plus a ``ConnectionGuard`` per
+    /// connection), with `api`'s warm invokes run on the connection's event loop (``InvokeFastPath``).
+    public static func servePort(limits: ServePortLimits, api: InvokeAPI) -> HTTPServerBuilder {
         let connections = OpenConnections()
-        return .http1(
-            configuration: HTTP1Channel.Configuration(
-                additionalChannelHandlers: [ConnectionGuard(limits: limits, connections: connections)],
-                idleTimeout: limits.clientTimeout))
+        let configuration = HTTP1Channel.Configuration(
+            additionalChannelHandlers: [ConnectionGuard(limits: limits, connections: connections)],
+            idleTimeout: limits.clientTimeout)
+        return HTTPServerBuilder { responder in
+            ServePortChannel(http1: HTTP1Channel(responder: responder, configuration: configuration), api: api)
+        }
     }
 }

@@ -1,0 +1,78 @@
+import FunctionHostCore
+import HTTPTypes
+import NIOCore
+
+extension InvokeAPI {
+    /// A plain synchronous invoke, as SDKs and `fnhost load` send it, that the serve port runs
+    /// without the router when a warm worker is free (``InvokeFastPath``). Everything else, and
+    /// this too when no warm worker is free, takes the route in `InvokeAPI+Invoke.swift`, which
+    /// answers the same.
+    struct FastInvocation {
+        var function: FunctionConfiguration
+        var head: HTTPRequest
+        var declaredLength: Int
+    }
+
+    /// The fast path's invocation for `head`, or `nil` when the route must answer it: anything but
+    /// `POST /2015-03-31/functions/NAME/invocations` naming a served function by name without
+    /// qualifier, with a declared body within the synchronous limit, no `Expect`, no client
+    /// context, no log tail, and `Connection` not `close`.
+    func fastInvocation(for head: HTTPRequest) -> FastInvocation? {
+        guard head.method == .post, let path = head.path, let name = Self.invokedName(path),
+            let entry = catalog.entry(named: String(name)), entry.configuration.publishedLayers.isEmpty,
+            let length = head.headerFields[.contentLength].flatMap({ Int($0) }), length <= Self.maximumSyncPayload,
+            head.headerFields[.transferEncoding] == nil, head.headerFields[.expect] == nil,
+            head.headerFields[.connection] != "close", head.headerFields[.amzClientContext] == nil,
+            head.headerFields[.amzInvocationType].map({ $0 == "RequestResponse" }) ?? true,
+            head.headerFields[.amzLogType].map({ $0 == "None" }) ?? true
+        else { return nil }
+        return FastInvocation(function: entry.configuration, head: head, declaredLength: length)
+    }
+
+    /// NAME in `/2015-03-31/functions/NAME/invocations` (or with a trailing slash) when it is a
+    /// plain function name: no query, percent-escape, ARN or qualifier.
+    private static func invokedName(_ path: String) -> Substring? {
+        let prefix = "/2015-03-31/functions/"
+        var rest = Substring(path)
+        guard rest.hasPrefix(prefix) else { return nil }
+        rest = rest.dropFirst(prefix.utf8.count)
+        if rest.hasSuffix("/") { rest = rest.dropLast() }
+        guard rest.hasSuffix("/invocations") else { return nil }
+        let name = rest.dropLast("/invocations".utf8.count)
+        guard !name.isEmpty, name.utf8.allSatisfy(Self.isNameByte) else { return nil }
+        return name
+    }
+
+    private static func isNameByte(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+            UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "."):
+            true
+        default:
+            false
+        }
+    }
+
+    /// The request for the function, or `nil` when the body is not JSON (the route answers that).
+    func request(for invocation: FastInvocation, body: ByteBuffer) -> InvocationRequest? {
+        let payload = body.readableBytes > 0 ? body : ByteBuffer(string: "{}")
+        guard (try? StrictJSON.validate(payload)) != nil else { return nil }
+        let fields = invocation.head.headerFields
+        return InvocationRequest(
+            requestID: Self.newRequestID(), payload: payload,
+            invokedFunctionARN: account.functionARN(invocation.function.functionName, qualifier: nil),
+            traceID: fields[.amznTraceID] ?? InvocationIdentifiers.traceHeader(), tenantID: fields[.amzTenantID])
+    }
+
+    /// The route's `200` for `result`, head and body.
+    static func response(to request: InvocationRequest, _ result: InvocationResult) -> (HTTPResponse, ByteBuffer) {
+        var head = HTTPResponse(status: .ok)
+        head.headerFields[.amznRequestID] = request.requestID
+        head.headerFields[.contentType] = result.contentType
+        head.headerFields[.amzExecutedVersion] = result.executedVersion
+        if let functionError = result.functionError { head.headerFields[.amzFunctionError] = functionError }
+        head.headerFields[.contentLength] = String(result.payload.readableBytes)
+        head.headerFields[.date] = HTTPDate.now()
+        return (head, result.payload)
+    }
+}
