@@ -32,7 +32,7 @@ public struct EventSourceMappingAPI: Sendable {
     static let maxItemsRange = 1...10_000
     static let defaultMaxItems = 100
 
-    public func addRoutes(to router: Router<BasicRequestContext>) {
+    public func addRoutes(to router: Router<ServeRequestContext>) {
         router.post(RouterPath(Self.path)) { request, _ in
             await api.answer { requestID throws(LambdaAPIError) in try await self.create(request, requestID) }
         }
@@ -131,7 +131,7 @@ public struct EventSourceMappingAPI: Sendable {
         return InvokeAPI.json(document(status), status: .accepted, requestID: requestID)
     }
 
-    private func update(_ request: Request, _ context: BasicRequestContext, _ requestID: String) async throws(
+    private func update(_ request: Request, _ context: ServeRequestContext, _ requestID: String) async throws(
         LambdaAPIError
     ) -> Response {
         let current = try existing(context)
@@ -199,7 +199,7 @@ public struct EventSourceMappingAPI: Sendable {
         status: .notFound, code: "ResourceNotFoundException", message: "The resource you requested does not exist.",
         messageKey: "Message")
 
-    private func existing(_ context: BasicRequestContext) throws(LambdaAPIError) -> EventSourceMappingStatus {
+    private func existing(_ context: ServeRequestContext) throws(LambdaAPIError) -> EventSourceMappingStatus {
         let uuid = context.parameters.get("uuid").map { $0.removingPercentEncoding ?? $0 } ?? ""
         guard let status = control.get(uuid: uuid.lowercased()) else { throw Self.notFound }
         return status

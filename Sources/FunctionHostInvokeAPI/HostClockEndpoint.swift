@@ -18,7 +18,7 @@ public struct HostClockEndpoint: Sendable {
 
     public static let path = "/_fnhost/clock"
 
-    public func addRoutes(to router: Router<BasicRequestContext>) {
+    public func addRoutes(to router: Router<ServeRequestContext>) {
         router.get(RouterPath(Self.path)) { _, _ in self.state() }
         router.post(RouterPath(Self.path + "/advance")) { request, _ in await self.advance(request) }
     }

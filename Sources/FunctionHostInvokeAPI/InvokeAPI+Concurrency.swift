@@ -6,7 +6,7 @@ import NIOCore
 
 extension InvokeAPI {
     /// `Put/Get/DeleteFunctionConcurrency` and `Put/Get/Delete/ListProvisionedConcurrencyConfig(s)`.
-    func addConcurrencyRoutes(to router: Router<BasicRequestContext>) {
+    func addConcurrencyRoutes(to router: Router<ServeRequestContext>) {
         guard let concurrency else { return }
         router.put("/2017-10-31/functions/:name/concurrency") { request, context in
             await self.answer { requestID throws(LambdaAPIError) in
@@ -97,7 +97,7 @@ extension InvokeAPI {
     }
 
     /// The `{name}` of a concurrency operation: these apply to the function, whatever version is named.
-    func resolveUnqualified(_ context: BasicRequestContext) throws(LambdaAPIError) -> FunctionConfiguration {
+    func resolveUnqualified(_ context: ServeRequestContext) throws(LambdaAPIError) -> FunctionConfiguration {
         let raw = context.parameters.get("name") ?? ""
         let text = raw.removingPercentEncoding ?? raw
         // A nested stack's function (`Child/Function`), which Lambda's name syntax does not allow.

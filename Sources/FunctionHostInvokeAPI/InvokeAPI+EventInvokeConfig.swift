@@ -7,7 +7,7 @@ import NIOCore
 extension InvokeAPI {
     /// `Put/Update/Get/Delete/ListFunctionEventInvokeConfig(s)` (spec: runtime-and-invoke-api 5).
     /// Configurations apply to `$LATEST`; Put replaces, Update merges into an existing one.
-    func addEventInvokeConfigRoutes(to router: Router<BasicRequestContext>) {
+    func addEventInvokeConfigRoutes(to router: Router<ServeRequestContext>) {
         guard let configs = eventInvokeConfigs else { return }
         let path = "/2019-09-25/functions/:name/event-invoke-config"
         router.put(RouterPath(path)) { request, context in

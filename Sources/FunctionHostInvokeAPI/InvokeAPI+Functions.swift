@@ -40,7 +40,7 @@ extension InvokeAPI {
     }
 
     /// `GET /2015-03-31/functions/{name}` and `…/{name}/configuration`.
-    func getFunction(_ request: Request, _ context: BasicRequestContext, configurationOnly: Bool) -> Response {
+    func getFunction(_ request: Request, _ context: ServeRequestContext, configurationOnly: Bool) -> Response {
         let requestID = Self.newRequestID()
         do throws(LambdaAPIError) {
             let (entry, _) = try resolveFunction(request, context)

@@ -6,7 +6,7 @@ import NIOCore
 
 extension InvokeAPI {
     /// `POST /2015-03-31/functions/{name}/invocations`.
-    func invoke(_ request: Request, _ context: BasicRequestContext) async -> Response {
+    func invoke(_ request: Request, _ context: ServeRequestContext) async -> Response {
         let requestID = Self.newRequestID()
         do throws(LambdaAPIError) {
             return try await invoke(request, context, requestID: requestID)
@@ -15,7 +15,7 @@ extension InvokeAPI {
         }
     }
 
-    private func invoke(_ request: Request, _ context: BasicRequestContext, requestID: String) async throws(LambdaAPIError)
+    private func invoke(_ request: Request, _ context: ServeRequestContext, requestID: String) async throws(LambdaAPIError)
         -> Response
     {
         let (entry, qualifier) = try resolveFunction(request, context)
@@ -57,7 +57,9 @@ extension InvokeAPI {
         default:
             let result: InvocationResult
             do {
-                result = try await invoker.invoke(function, invocation)
+                result = try await WorkerPlacement.$eventLoop.withValue(context.eventLoop) {
+                    try await invoker.invoke(function, invocation)
+                }
             } catch let error as InvokeError where error.throttleReason != nil {
                 throw .tooManyRequests(error.throttleReason!)
             } catch let error as InvokeError where error.code == .shuttingDown {
@@ -80,7 +82,7 @@ extension InvokeAPI {
     }
 
     /// `POST /2014-11-13/functions/{name}/invoke-async/` (deprecated InvokeAsync): queues the event, answers `{"Status":202}`.
-    func invokeAsyncLegacy(_ request: Request, _ context: BasicRequestContext) async -> Response {
+    func invokeAsyncLegacy(_ request: Request, _ context: ServeRequestContext) async -> Response {
         let requestID = Self.newRequestID()
         do throws(LambdaAPIError) {
             let (entry, _) = try resolveFunction(request, context)

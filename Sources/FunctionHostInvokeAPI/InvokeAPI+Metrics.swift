@@ -4,7 +4,7 @@ import NIOCore
 
 extension InvokeAPI {
     /// `GET /metrics`: the host's metrics in Prometheus text format (0.0.4).
-    func addMetricsRoute(to router: Router<BasicRequestContext>) {
+    func addMetricsRoute(to router: Router<ServeRequestContext>) {
         guard let metrics else { return }
         router.get("/metrics") { _, _ async in
             var headers = HTTPFields()

@@ -41,8 +41,8 @@ public struct InvokeAPI: Sendable {
     static let maximumAsyncPayload = 1_048_576
 
     /// The routes; Hummingbird matches a path with or without its trailing slash.
-    public func makeRouter() -> Router<BasicRequestContext> {
-        let router = Router()
+    public func makeRouter() -> Router<ServeRequestContext> {
+        let router = Router(context: ServeRequestContext.self)
         router.add(middleware: UnknownOperationMiddleware())
         router.post("/2015-03-31/functions/:name/invocations") { request, context in
             await self.invoke(request, context)
@@ -65,7 +65,7 @@ public struct InvokeAPI: Sendable {
     }
 
     /// Resolves the `{name}` path parameter and `Qualifier` query to a served function.
-    func resolveFunction(_ request: Request, _ context: BasicRequestContext) throws(LambdaAPIError) -> (
+    func resolveFunction(_ request: Request, _ context: ServeRequestContext) throws(LambdaAPIError) -> (
         FunctionCatalog.Entry, qualifier: String?
     ) {
         let raw = context.parameters.get("name") ?? ""
@@ -108,7 +108,7 @@ public struct InvokeAPI: Sendable {
 
 /// Answers requests no route matched with an AWS-shaped `UnknownOperationException`.
 struct UnknownOperationMiddleware: RouterMiddleware {
-    typealias Context = BasicRequestContext
+    typealias Context = ServeRequestContext
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
         -> Response

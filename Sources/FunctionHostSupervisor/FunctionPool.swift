@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import CoreMetrics
 import Metrics
+import NIOPosix
 import Synchronization
 
 /// The execution environments of one function: carries out ``WarmPool``'s decisions with real
@@ -64,7 +65,9 @@ final class FunctionPool: Sendable {
     func invoke(_ request: InvocationRequest) async throws -> InvocationResult {
         let (acquisition, warm, actions) = members.withLock { members in
             let workers = members.workers
-            let (acquisition, actions) = members.pool.acquire { workers[$0]?.isAlive == true }
+            let loop = WorkerPlacement.eventLoop
+            let (acquisition, actions) = members.pool.acquire(
+                isAlive: { workers[$0]?.isAlive == true }, prefers: { loop != nil && workers[$0]?.eventLoop === loop })
             guard case .reuse(let id, _) = acquisition else { return (acquisition, nil as Worker?, actions) }
             return (acquisition, workers[id], actions)
         }
@@ -111,7 +114,9 @@ final class FunctionPool: Sendable {
     func invokeIfWarm(_ request: InvocationRequest, completion: @escaping @Sendable (InvocationResult) -> Void) -> Bool {
         let (warm, actions) = members.withLock { members in
             let workers = members.workers
-            let (warm, actions) = members.pool.acquireWarm { workers[$0]?.isAlive == true }
+            let loop = MultiThreadedEventLoopGroup.currentEventLoop
+            let (warm, actions) = members.pool.acquireWarm(
+                isAlive: { workers[$0]?.isAlive == true }, prefers: { loop != nil && workers[$0]?.eventLoop === loop })
             return (warm.flatMap { warm in workers[warm.id].map { (warm.id, $0) } }, actions)
         }
         retire(actions)

@@ -85,19 +85,25 @@ struct WarmPool: Sendable {
     /// Chooses the environment for one invocation: an idle provisioned one, else the most recently
     /// used idle on-demand one, else a new one. Idle environments whose process exited
     /// (`isAlive` false) are dropped on the way, and lost provisioned ones replaced.
-    mutating func acquire(isAlive: (EnvironmentID) -> Bool) -> (Acquisition, [Action]) {
+    mutating func acquire(
+        isAlive: (EnvironmentID) -> Bool, prefers: (EnvironmentID) -> Bool = { _ in false }
+    ) -> (Acquisition, [Action]) {
         guard !stopped else { return (.shuttingDown, []) }
-        let (warm, actions) = acquireWarm(isAlive: isAlive)
+        let (warm, actions) = acquireWarm(isAlive: isAlive, prefers: prefers)
         if let warm { return (.reuse(warm.id, warm.kind), actions) }
         return (.start(newEnvironment(.onDemand)), actions)
     }
 
     /// As ``acquire(isAlive:)`` without the cold start: an idle environment made busy, or `nil`
-    /// when none is idle (or the pool stopped); the actions are owed either way.
-    mutating func acquireWarm(isAlive: (EnvironmentID) -> Bool) -> ((id: EnvironmentID, kind: Kind)?, [Action]) {
+    /// when none is idle (or the pool stopped); the actions are owed either way. Among the idle
+    /// environments of a kind, the most recently used one that `prefers` is taken first (the
+    /// caller's own event loop: no thread hop), else the most recently used.
+    mutating func acquireWarm(
+        isAlive: (EnvironmentID) -> Bool, prefers: (EnvironmentID) -> Bool = { _ in false }
+    ) -> ((id: EnvironmentID, kind: Kind)?, [Action]) {
         guard !stopped else { return (nil, []) }
         var actions: [Action] = []
-        while let id = idleProvisioned.popLast() {
+        while let id = Self.take(from: &idleProvisioned, prefers: prefers) {
             guard isAlive(id) else {
                 environments[id] = nil
                 provisionedAlive -= 1
@@ -109,7 +115,7 @@ struct WarmPool: Sendable {
             return ((id, .provisioned), actions + replenishment())
         }
         let replenish = replenishment()
-        while let id = idleOnDemand.popLast() {
+        while let id = Self.take(from: &idleOnDemand, prefers: prefers) {
             guard isAlive(id) else {
                 environments[id] = nil
                 actions.append(.stop(id))
@@ -120,6 +126,12 @@ struct WarmPool: Sendable {
             return ((id, .onDemand), actions + replenish)
         }
         return (nil, actions + replenish)
+    }
+
+    /// Removes the most recently used preferred id of an idle list (ordered oldest first), else its last.
+    private static func take(from idle: inout [EnvironmentID], prefers: (EnvironmentID) -> Bool) -> EnvironmentID? {
+        guard let preferred = idle.lastIndex(where: prefers) else { return idle.popLast() }
+        return idle.remove(at: preferred)
     }
 
     /// A cold start's process is up: true, or false when the pool stopped meanwhile (the owner

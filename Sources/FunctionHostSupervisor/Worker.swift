@@ -23,7 +23,7 @@ final class Worker: Sendable {
     private let scratch: (volume: ScratchVolumes.Volume, owner: ScratchVolumes)?
     private let report = Mutex<InvocationReport?>(nil)
     /// Where the worker's Runtime API connections run, and its timers.
-    private let eventLoop: any EventLoop
+    let eventLoop: any EventLoop
 
     /// Lambda's limit for an on-demand init phase.
     static let initTimeout = Duration.seconds(10)
@@ -51,7 +51,7 @@ final class Worker: Sendable {
         options: WorkerLaunchOptions = WorkerLaunchOptions()
     ) async throws -> Worker {
         // The worker's Runtime API connections and its deadlines share one event loop.
-        let eventLoop = MultiThreadedEventLoopGroup.singleton.next()
+        let eventLoop = WorkerPlacement.eventLoop ?? MultiThreadedEventLoopGroup.singleton.next()
         let mailbox = RuntimeMailbox(timers: eventLoop)
         let scratch = options.scratch.flatMap { volume in settings.scratch.map { (volume: volume, owner: $0) } }
         let server: RuntimeAPIServer

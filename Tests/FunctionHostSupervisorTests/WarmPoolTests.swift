@@ -54,6 +54,36 @@ import Testing
         #expect(acquisition2.0 == .reuse(b, .onDemand))
     }
 
+    @Test func aPreferredIdleEnvironmentServesBeforeAMoreRecentOne() throws {
+        var pool = WarmPool(idleTimeout: 1000)
+        let a = try #require(coldStart(&pool))
+        let b = try #require(coldStart(&pool))
+        let c = try #require(coldStart(&pool))
+        for (id, now) in [(a, Int64(10)), (b, 20), (c, 30)] { _ = pool.finished(id, reusable: true, now: now) }
+        // a and b run on the caller's event loop, c (the most recently used) does not.
+        let onCallersLoop: (WarmPool.EnvironmentID) -> Bool = { $0 == a || $0 == b }
+        let first = pool.acquireWarm(isAlive: Self.alive, prefers: onCallersLoop)
+        #expect(first.0?.id == b)
+        let second = pool.acquireWarm(isAlive: Self.alive, prefers: onCallersLoop)
+        #expect(second.0?.id == a)
+        // None preferred is left: the most recently used serves, and then nothing is warm.
+        let third = pool.acquireWarm(isAlive: Self.alive, prefers: onCallersLoop)
+        #expect(third.0?.id == c)
+        let fourth = pool.acquireWarm(isAlive: Self.alive, prefers: onCallersLoop)
+        #expect(fourth.0 == nil && fourth.1.isEmpty)
+        #expect(pool.busyCount == 3)
+    }
+
+    @Test func aWarmOnlyAcquireDropsDeadIdleEnvironmentsAndStartsNothing() throws {
+        var pool = WarmPool(idleTimeout: 1000)
+        let dead = try #require(coldStart(&pool))
+        _ = pool.finished(dead, reusable: true, now: 10)
+        let (warm, actions) = pool.acquireWarm(isAlive: { $0 != dead })
+        #expect(warm == nil)
+        #expect(actions == [.stop(dead)])
+        #expect(pool.idleCount == 0 && pool.busyCount == 0)
+    }
+
     @Test func aTimedOutOrCrashedEnvironmentIsStoppedNotReused() throws {
         var pool = WarmPool(idleTimeout: 1000)
         let id = try #require(coldStart(&pool))
