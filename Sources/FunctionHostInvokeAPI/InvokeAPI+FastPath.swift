@@ -16,7 +16,7 @@ extension InvokeAPI {
     /// The fast path's invocation for `head`, or `nil` when the route must answer it: anything but
     /// `POST /2015-03-31/functions/NAME/invocations` naming a served function by name without
     /// qualifier, with a declared body within the synchronous limit, no `Expect`, no client
-    /// context, no log tail, and `Connection` not `close`.
+    /// context, and `Connection` not `close`.
     func fastInvocation(for head: HTTPRequest) -> FastInvocation? {
         guard head.method == .post, let path = head.path, let name = Self.invokedName(path),
             let entry = catalog.entry(named: String(name)), entry.configuration.publishedLayers.isEmpty,
@@ -24,7 +24,7 @@ extension InvokeAPI {
             head.headerFields[.transferEncoding] == nil, head.headerFields[.expect] == nil,
             head.headerFields[.connection] != "close", head.headerFields[.amzClientContext] == nil,
             head.headerFields[.amzInvocationType].map({ $0 == "RequestResponse" }) ?? true,
-            head.headerFields[.amzLogType].map({ $0 == "None" }) ?? true
+            head.headerFields[.amzLogType].map({ $0 == "None" || $0 == "Tail" }) ?? true
         else { return nil }
         return FastInvocation(function: entry.configuration, head: head, declaredLength: length)
     }
@@ -61,16 +61,15 @@ extension InvokeAPI {
         return InvocationRequest(
             requestID: Self.newRequestID(), payload: payload,
             invokedFunctionARN: account.functionARN(invocation.function.functionName, qualifier: nil),
-            traceID: fields[.amznTraceID] ?? InvocationIdentifiers.traceHeader(), tenantID: fields[.amzTenantID])
+            traceID: fields[.amznTraceID] ?? InvocationIdentifiers.traceHeader(), tenantID: fields[.amzTenantID],
+            wantsLogTail: fields[.amzLogType] == "Tail")
     }
 
     /// The route's `200` for `result`, head and body.
     static func response(to request: InvocationRequest, _ result: InvocationResult) -> (HTTPResponse, ByteBuffer) {
         var head = HTTPResponse(status: .ok)
         head.headerFields[.amznRequestID] = request.requestID
-        head.headerFields[.contentType] = result.contentType
-        head.headerFields[.amzExecutedVersion] = result.executedVersion
-        if let functionError = result.functionError { head.headerFields[.amzFunctionError] = functionError }
+        addResultHeaders(of: result, to: &head.headerFields)
         head.headerFields[.contentLength] = String(result.payload.readableBytes)
         head.headerFields[.date] = HTTPDate.now()
         return (head, result.payload)

@@ -69,15 +69,20 @@ extension InvokeAPI {
             } catch {
                 throw .service("\(error)")
             }
-            headers[.contentType] = result.contentType
-            headers[.amzExecutedVersion] = result.executedVersion
-            if let functionError = result.functionError {
-                headers[.amzFunctionError] = functionError
-            }
-            if let tail = result.logTail {
-                headers[.amzLogResult] = Data(tail.utf8).base64EncodedString()
-            }
+            Self.addResultHeaders(of: result, to: &headers)
             return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: result.payload))
+        }
+    }
+
+    /// The headers of a synchronous invoke's `200` that describe its result.
+    static func addResultHeaders(of result: InvocationResult, to headers: inout HTTPFields) {
+        headers[.contentType] = result.contentType
+        headers[.amzExecutedVersion] = result.executedVersion
+        if let functionError = result.functionError {
+            headers[.amzFunctionError] = functionError
+        }
+        if let tail = result.logTail {
+            headers[.amzLogResult] = Data(tail.utf8).base64EncodedString()
         }
     }
 

@@ -34,13 +34,19 @@ public final class FunctionLogSink: Sendable {
 
     deinit { file.withLock { close($0.descriptor) } }
 
-    func write(_ line: String) {
-        let record = line + "\n"
+    /// Appends `lines` with one write to the file and one to the console.
+    func write(_ lines: [String]) {
+        var record = ""
+        var console = ""
+        for line in lines {
+            record += line + "\n"
+            if self.console >= 0 { console += prefix + line + "\n" }
+        }
         file.withLock { file in
             if file.size > 0, file.size + record.utf8.count > rotation.size { rotate(&file) }
             Self.writeAll(file.descriptor, record)
             file.size += record.utf8.count
-            if console >= 0 { Self.writeAll(console, prefix + record) }
+            Self.writeAll(self.console, console)
         }
     }
 

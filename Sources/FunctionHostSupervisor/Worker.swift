@@ -76,7 +76,7 @@ final class Worker: Sendable {
         do {
             let process = try WorkerProcess.start(
                 launcher: settings.launcher, arguments: launchArguments, environment: environment.variables,
-                lifeline: settings.lifeline, onLine: output.emit,
+                lifeline: settings.lifeline, onLine: { output.emit($0) },
                 onExit: { reason in
                     output.recordExit(options.resources?.wasOutOfMemory() == true ? .outOfMemory : reason)
                     mailbox.close()
@@ -242,13 +242,13 @@ final class Worker: Sendable {
     private func finish(
         _ request: InvocationRequest, _ ending: Ending, duration: Double, initDuration: Double?, maxMemory: Int?
     ) -> InvocationResult {
-        output.emit(LambdaLogFormat.end(requestID: request.requestID))
         report.withLock {
             $0 = InvocationReport(
                 duration: duration, initDuration: initDuration, maxMemory: maxMemory,
                 failed: { if case .success = ending { false } else { true } }())
         }
         output.emit(
+            LambdaLogFormat.end(requestID: request.requestID),
             LambdaLogFormat.report(
                 requestID: request.requestID, duration: duration, memorySize: function.memorySize,
                 maxMemoryUsed: maxMemory, initDuration: initDuration, status: ending.status))

@@ -20,16 +20,20 @@ final class WorkerOutput: Sendable {
         self.sink = sink
     }
 
-    func emit(_ line: String) {
-        sink.write(line)
+    /// Writes `lines` to the log in one write per destination (an invocation's END and REPORT
+    /// go together), and to the capture if there is one.
+    func emit(_ lines: String...) {
+        sink.write(lines)
         state.withLock { state in
-            state.capture?.append(contentsOf: line.utf8)
-            state.capture?.append(UInt8(ascii: "\n"))
+            for line in lines {
+                state.capture?.append(contentsOf: line.utf8)
+                state.capture?.append(UInt8(ascii: "\n"))
+                if line.hasPrefix("fnhost-launch: ") { state.launchFailure = String(line.dropFirst("fnhost-launch: ".count)) }
+            }
             // Trimmed in steps, so a chatty invocation costs neither memory nor a shift per line.
             if let count = state.capture?.count, count > 2 * Self.tailSize {
                 state.capture?.removeFirst(count - Self.tailSize)
             }
-            if line.hasPrefix("fnhost-launch: ") { state.launchFailure = String(line.dropFirst("fnhost-launch: ".count)) }
         }
     }
 

@@ -13,7 +13,7 @@ import Testing
     @Test func rotatesAtTheSizeAndKeepsTheNewestFiles() throws {
         try withLogDirectory { directory in
             let sink = try FunctionLogSink(logicalID: "Fn", logDirectory: directory, console: -1, rotation: (100, 3))
-            for index in 0..<50 { sink.write(String(format: "line %03d ........", index)) }
+            for index in 0..<50 { sink.write([String(format: "line %03d ........", index)]) }
             let names = try FileManager.default.contentsOfDirectory(atPath: directory).sorted()
             #expect(names == ["Fn.log", "Fn.log.1", "Fn.log.2"])
             for name in names {

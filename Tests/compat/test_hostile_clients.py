@@ -188,7 +188,7 @@ def test_pipelined_requests_are_answered_in_order_by_both_paths(hostile_host):
         b"GET /2015-03-31/functions/Instructed HTTP/1.1\r\nHost: x\r\n\r\n",
         invoke_request("Instructed", b'{"echo": 2}'),
         invoke_request("Instructed", b'{"echo": '),  # not JSON: the router's 400
-        invoke_request("Instructed", b'{"echo": 3}', b"X-Amz-Log-Type: Tail"),  # the router's path
+        invoke_request("Instructed", b'{"echo": 3}', b"X-Amz-Log-Type: Tail"),
         invoke_request("Instructed", b'{"echo": 4}'),
     ]
     with socket.create_connection(("127.0.0.1", hostile_host.port), timeout=10) as connection:
@@ -219,6 +219,12 @@ def test_a_connection_invoking_steadily_outlives_the_idle_timeout(hostile_host):
 def test_connections_past_the_cap_get_503(hostile_host):
     held = [socket.create_connection(("127.0.0.1", hostile_host.port), timeout=5) for _ in range(20)]
     try:
+        # Each held connection is counted once it got an answer (connections are accepted on
+        # several event loops: a new one may otherwise be counted before an older one).
+        for connection in held:
+            connection.sendall(b"GET /2015-03-31/functions HTTP/1.1\r\nHost: x\r\n\r\n")
+        for connection in held:
+            assert read_response(connection).startswith(b"HTTP/1.1 200")
         answer = exchange(hostile_host.port, b"GET /2015-03-31/functions HTTP/1.1\r\nHost: x\r\n\r\n")
         assert answer.startswith(b"HTTP/1.1 503"), answer[:200]
     finally:
