@@ -299,7 +299,8 @@ public struct FunctionHost: Sendable {
             service: .dynamoDBStreams)
         sources.leasing = ShardLeasing(
             store: DynamoDBLeaseStore(
-                client: client(.dynamoDB, target: "DynamoDB_20120810.", contentType: "application/x-amz-json-1.0")),
+                client: client(.dynamoDB, target: "DynamoDB_20120810.", contentType: "application/x-amz-json-1.0"),
+                timeout: .milliseconds(max(1000, configuration.leaseDuration / 3))),
             owner: ShardLeasing.ownerName(), leaseDuration: configuration.leaseDuration,
             tablePrefix: configuration.leaseTablePrefix, clock: WallClock())
         return sources

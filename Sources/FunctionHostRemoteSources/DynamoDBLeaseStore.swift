@@ -1,4 +1,5 @@
 import FunctionHostCore
+import NIOCore
 import Synchronization
 
 /// Shard lease tables in DynamoDB at the external endpoint (`AWS_ENDPOINT_URL_DYNAMODB`, else
@@ -13,20 +14,27 @@ import Synchronization
 /// throws ``RemoteSourceError``.
 public final class DynamoDBLeaseStore: ShardLeaseStore {
     let client: AWSJSONClient
+    /// How long one call may take: a renewal that arrives after the lease expired is no use.
+    let timeout: TimeAmount
     private let ready = Mutex<Set<String>>([])
 
     /// How long a new table may take to become `ACTIVE`, and how often it is asked.
     static let activeTimeout: Duration = .seconds(60)
     static let activePoll: Duration = .milliseconds(200)
 
-    public init(client: AWSJSONClient) {
+    public init(client: AWSJSONClient, timeout: TimeAmount) {
         self.client = client
+        self.timeout = timeout
+    }
+
+    private func call(_ operation: String, _ parameters: [String: Any]) async throws -> [String: Any] {
+        try await client.call(operation, parameters, timeout: timeout)
     }
 
     public func prepare(table: String) async throws {
         if ready.withLock({ $0.contains(table) }) { return }
         do {
-            _ = try await client.call(
+            _ = try await call(
                 "CreateTable",
                 [
                     "TableName": table, "BillingMode": "PAY_PER_REQUEST",
@@ -38,7 +46,7 @@ public final class DynamoDBLeaseStore: ShardLeaseStore {
         }
         let deadline = ContinuousClock.now + Self.activeTimeout
         while true {
-            let answer = try await client.call("DescribeTable", ["TableName": table])
+            let answer = try await call("DescribeTable", ["TableName": table])
             if (answer["Table"] as? [String: Any])?["TableStatus"] as? String == "ACTIVE" { break }
             guard ContinuousClock.now < deadline else {
                 throw RemoteSourceError(service: "dynamodb", code: "TableNotActive", message: "\(table) did not become ACTIVE")
@@ -52,7 +60,7 @@ public final class DynamoDBLeaseStore: ShardLeaseStore {
         var leases: [ShardLease] = []
         var parameters: [String: Any] = ["TableName": table, "ConsistentRead": true]
         while true {
-            let answer = try await client.call("Scan", parameters)
+            let answer = try await call("Scan", parameters)
             leases += (answer["Items"] as? [[String: Any]] ?? []).compactMap(Self.lease)
             guard let last = answer["LastEvaluatedKey"] as? [String: Any], !last.isEmpty else { return leases }
             parameters["ExclusiveStartKey"] = last
@@ -61,7 +69,7 @@ public final class DynamoDBLeaseStore: ShardLeaseStore {
 
     public func create(table: String, shardID: String) async throws -> Bool {
         try await conditional {
-            _ = try await client.call(
+            _ = try await call(
                 "PutItem",
                 [
                     "TableName": table, "Item": ["shardId": ["S": shardID], "leaseCounter": ["N": "0"]],
@@ -73,7 +81,7 @@ public final class DynamoDBLeaseStore: ShardLeaseStore {
 
     public func take(table: String, shardID: String, expectedCounter: Int, owner: String) async throws -> ShardLease? {
         try await conditional {
-            let answer = try await client.call(
+            let answer = try await call(
                 "UpdateItem",
                 [
                     "TableName": table, "Key": ["shardId": ["S": shardID]],
@@ -92,7 +100,7 @@ public final class DynamoDBLeaseStore: ShardLeaseStore {
 
     public func renew(table: String, shardID: String, counter: Int, owner: String) async throws -> Bool {
         try await conditional {
-            _ = try await client.call(
+            _ = try await call(
                 "UpdateItem",
                 [
                     "TableName": table, "Key": ["shardId": ["S": shardID]],
@@ -107,8 +115,8 @@ public final class DynamoDBLeaseStore: ShardLeaseStore {
     }
 
     public func checkpoint(table: String, shardID: String, sequenceNumber: String, owner: String) async throws -> Bool {
-        let written = try await conditional {
-            _ = try await client.call(
+        let written: Void? = try await conditional {
+            _ = try await call(
                 "UpdateItem",
                 [
                     "TableName": table, "Key": ["shardId": ["S": shardID]],
@@ -125,7 +133,7 @@ public final class DynamoDBLeaseStore: ShardLeaseStore {
         }
         if written != nil { return true }
         // Still this host's, and the stored checkpoint is ahead (lanes finish out of order): nothing to write.
-        let answer = try await client.call(
+        let answer = try await call(
             "GetItem", ["TableName": table, "Key": ["shardId": ["S": shardID]], "ConsistentRead": true])
         return (answer["Item"] as? [String: Any]).flatMap(Self.lease)?.owner == owner
     }
@@ -151,6 +159,8 @@ public final class DynamoDBLeaseStore: ShardLeaseStore {
         guard let shardID = string("shardId"),
             let counter = ((item["leaseCounter"] as? [String: Any])?["N"] as? String).flatMap({ Int($0) })
         else { return nil }
-        return ShardLease(shardID: shardID, owner: string("leaseOwner"), counter: counter, checkpoint: string("checkpoint"))
+        return ShardLease(
+            shardID: shardID, owner: string("leaseOwner"), counter: counter, checkpoint: string("checkpoint"),
+            windowState: string("windowState"))
     }
 }

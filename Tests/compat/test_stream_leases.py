@@ -206,3 +206,38 @@ def test_a_killed_hosts_shards_are_taken_over_from_its_last_checkpoint(moto, hos
     # Only what the killed host had in flight ran twice: at most a batch on each of its two shards.
     assert set(twice) <= set(before_kill) and len(twice) <= 2 * BATCH_SIZE, twice
     assert sorted(n for n in from_a if n >= 40) == list(range(40, 80))
+
+
+def test_a_host_without_dynamodb_processes_nothing_of_an_external_stream_and_says_why(moto, streams, tmp_path):
+    from conftest import free_port, lambda_client
+
+    template = tmp_path / "template.yaml"
+    template.write_text(f"""
+AWSTemplateFormatVersion: "2010-09-09"
+Transform: AWS::Serverless-2016-10-31
+Resources:
+  Blind:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: {RECORDER}/
+      Handler: app.handler
+      Runtime: python3.12
+      Events:
+        Clicks: {{Type: Kinesis, Properties: {{Stream: "{streams['kinesis']}", StartingPosition: TRIM_HORIZON}}}}
+""")
+    # Kinesis answers; DynamoDB (the lease tables) is a port nobody listens on.
+    host = start_host(template, tmp_path / "host", "--lease-table-prefix", PREFIX,
+                      env={"AWS_ENDPOINT_URL": moto, "AWS_ENDPOINT_URL_DYNAMODB": f"http://127.0.0.1:{free_port()}"})
+    try:
+        client = lambda_client(host.endpoint)
+        (mapping,) = client.list_event_source_mappings(FunctionName="Blind")["EventSourceMappings"]
+
+        def problem():
+            result = client.get_event_source_mapping(UUID=mapping["UUID"])["LastProcessingResult"]
+            return result.startswith("PROBLEM: lease table") and result
+
+        assert PREFIX + "-Blind-" in wait_for(problem, 30, interval=0.2, what="the mapping reporting its lease table")
+        assert "could not prepare its lease table" in host.stderr()
+        assert not events(host, "Blind"), "without a lease nothing is read"
+    finally:
+        assert host.terminate(timeout=15) == 0, host.stderr()[-2000:]

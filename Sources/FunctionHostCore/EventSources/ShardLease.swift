@@ -8,11 +8,15 @@ public struct ShardLease: Sendable, Hashable {
     public var counter: Int
     /// The last sequence number whose record is done; `nil` before the first checkpoint.
     public var checkpoint: String?
+    /// State carried with the checkpoint (a tumbling window's), opaque to the lease logic; `nil`
+    /// until the stream runner stores window state with its checkpoints.
+    public var windowState: String?
 
-    public init(shardID: String, owner: String?, counter: Int, checkpoint: String?) {
+    public init(shardID: String, owner: String?, counter: Int, checkpoint: String?, windowState: String? = nil) {
         self.shardID = shardID
         self.owner = owner
         self.counter = counter
         self.checkpoint = checkpoint
+        self.windowState = windowState
     }
 }
