@@ -300,7 +300,8 @@ public struct FunctionHost: Sendable {
         sources.leasing = ShardLeasing(
             store: DynamoDBLeaseStore(
                 client: client(.dynamoDB, target: "DynamoDB_20120810.", contentType: "application/x-amz-json-1.0"),
-                timeout: .milliseconds(max(1000, configuration.leaseDuration / 3))),
+                timeout: .milliseconds(
+                    max(1000, ShardLeasing.renewInterval(leaseDuration: configuration.leaseDuration)))),
             owner: ShardLeasing.ownerName(), leaseDuration: configuration.leaseDuration,
             tablePrefix: configuration.leaseTablePrefix, clock: WallClock())
         return sources

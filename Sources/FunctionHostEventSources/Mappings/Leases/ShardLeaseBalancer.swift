@@ -20,8 +20,8 @@ struct ShardLeaseBalancer: Sendable, Hashable {
     /// Milliseconds without renewal after which a lease is another host's to take.
     let leaseDuration: Int64
 
-    /// How often a held lease is renewed: three times per lease duration.
-    var renewInterval: Int64 { max(1, leaseDuration / 3) }
+    /// How often a held lease is renewed (``ShardLeasing/renewInterval(leaseDuration:)``).
+    var renewInterval: Int64 { ShardLeasing.renewInterval(leaseDuration: leaseDuration) }
 
     private struct Observation: Sendable, Hashable {
         var lease: ShardLease

@@ -32,6 +32,10 @@ public struct ShardLeasing: Sendable {
         self.clock = clock
     }
 
+    /// How often a held lease is renewed: three times per lease duration (KCL's default ratio), so
+    /// one late or lost renewal does not cost the lease.
+    public static func renewInterval(leaseDuration: Int64) -> Int64 { max(1, leaseDuration / 3) }
+
     /// A fresh owner name: the machine, the process and a random part.
     public static func ownerName() -> String {
         let random = UUID().uuidString.prefix(8).lowercased()
