@@ -302,7 +302,7 @@ public struct FunctionHost: Sendable {
                 client: client(.dynamoDB, target: "DynamoDB_20120810.", contentType: "application/x-amz-json-1.0"),
                 timeout: .milliseconds(
                     max(1000, ShardLeasing.renewInterval(leaseDuration: configuration.leaseDuration)))),
-            owner: ShardLeasing.ownerName(), leaseDuration: configuration.leaseDuration,
+            owner: ShardLeasing.ownerName, leaseDuration: configuration.leaseDuration,
             tablePrefix: configuration.leaseTablePrefix, clock: WallClock())
         return sources
     }

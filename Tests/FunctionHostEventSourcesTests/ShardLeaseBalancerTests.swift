@@ -131,6 +131,18 @@ import Testing
         #expect(takes(balancer.scanned(stolen, shards: ["s1", "s2"], now: 2_000 + duration)) == ["s1"])
     }
 
+    @Test func leasesInThisHostsNameThatItDoesNotRunAreTakenBackAtOnce() {
+        // After a template reload: the new balancer finds live leases in its own name.
+        var reloaded = ShardLeaseBalancer(owner: "a", leaseDuration: duration)
+        #expect(takes(reloaded.scanned([lease("s1", "a", 7), lease("s2", "b", 3)], shards: ["s1", "s2"], now: 0)) == ["s1"])
+        // Given up after failed renewals: taken back once its loop ended, unless another host took it.
+        var balancer = holding(["s1"], all: [lease("s1")])
+        #expect(balancer.tick(now: duration) == [.stop(shardID: "s1")])
+        #expect(takes(balancer.scanned([lease("s1", "a", 1)], shards: ["s1"], now: duration)) == [])
+        balancer.stopped("s1")
+        #expect(takes(balancer.scanned([lease("s1", "a", 1)], shards: ["s1"], now: duration + 1)) == ["s1"])
+    }
+
     @Test func aFailedCheckpointOrRenewalStopsTheShardOnce() {
         var balancer = holding(["s1"], all: [lease("s1")])
         #expect(balancer.lost("s1") == [.stop(shardID: "s1")])

@@ -10,7 +10,8 @@ import FunctionHostCore
 /// is the shard count over the hosts holding live leases (this one included), rounded up. A lease
 /// this host does not renew within ``leaseDuration`` (the table unreachable) is given up, since
 /// another host may take it by then; a shard that is stopping is not taken again until its loop has
-/// ended, so one host never runs a shard twice.
+/// ended, so one host never runs a shard twice. A lease in this host's name that it does not hold
+/// (given up, or held before a template reload) is taken back at once.
 ///
 /// Pure: events with the host's time in milliseconds in, actions out; the executor
 /// (``LeasedShardOwnership``) performs them against the table and reports back.
@@ -96,9 +97,10 @@ struct ShardLeaseBalancer: Sendable, Hashable {
         var counts: [String: Int] = [owner: held.count]
         var available: [ShardLease] = []
         for (shard, seen) in observed where held[shard] == nil {
-            if let holder = seen.lease.owner, now - seen.changedAt < leaseDuration {
-                if holder != owner { counts[holder, default: 0] += 1 }
+            if let holder = seen.lease.owner, holder != owner, now - seen.changedAt < leaseDuration {
+                counts[holder, default: 0] += 1
             } else if !stopping.contains(shard) {
+                // Free, expired, or this host's own that it no longer runs (given up, or held before a reload).
                 available.append(seen.lease)
             }
         }

@@ -7,8 +7,8 @@ import FunctionHostCore
 /// ``LeasedShardOwnership`` and keeps its checkpoints in the lease table.
 public struct ShardLeasing: Sendable {
     public var store: any ShardLeaseStore
-    /// This host's `leaseOwner`: unique per host process, so a restarted host takes its old leases
-    /// like any other host would.
+    /// This host's `leaseOwner`: unique per host process (``ownerName``), so a restarted host takes
+    /// its old leases like any other host would, and a template reload takes its own back at once.
     public var owner: String
     /// Milliseconds without renewal after which another host takes a lease.
     public var leaseDuration: Int64
@@ -36,11 +36,11 @@ public struct ShardLeasing: Sendable {
     /// one late or lost renewal does not cost the lease.
     public static func renewInterval(leaseDuration: Int64) -> Int64 { max(1, leaseDuration / 3) }
 
-    /// A fresh owner name: the machine, the process and a random part.
-    public static func ownerName() -> String {
+    /// This process's owner name: the machine, the process id and a random part (pids are reused).
+    public static let ownerName: String = {
         let random = UUID().uuidString.prefix(8).lowercased()
         return "\(ProcessInfo.processInfo.hostName):\(ProcessInfo.processInfo.processIdentifier):\(random)"
-    }
+    }()
 
     /// The lease table of a mapping: the prefix, the function's name and a digest of the source ARN,
     /// which every host serving the same template computes alike (a mapping's UUID would not do:
