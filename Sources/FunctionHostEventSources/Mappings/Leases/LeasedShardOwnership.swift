@@ -149,10 +149,15 @@ final class LeasedShardOwnership: ShardOwnership {
     func markStart(shardID: String, now: Int64) async throws {}
 
     func save(shardID: String, sequenceNumber: String, now: Int64) async throws -> Bool {
-        if try await leasing.store.checkpoint(
-            table: table, shardID: shardID, sequenceNumber: sequenceNumber, owner: leasing.owner)
-        {
-            return true
+        do {
+            if try await leasing.store.checkpoint(
+                table: table, shardID: shardID, sequenceNumber: sequenceNumber, owner: leasing.owner)
+            {
+                return true
+            }
+        } catch where Task.isCancelled {
+            // The shard is being stopped (its lease was lost, or the host stops): not a failure to report.
+            return false
         }
         if balancer.withLock({ $0.lost(shardID) }).isEmpty == false {
             logger.info("stream event source mapping lost a shard lease at a checkpoint", metadata: ["shard.id": "\(shardID)"])
