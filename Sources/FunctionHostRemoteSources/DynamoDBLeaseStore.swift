@@ -153,11 +153,13 @@ public final class DynamoDBLeaseStore: ShardLeaseStore {
         return String(repeating: "0", count: max(0, 4 - length.count)) + length + sequenceNumber
     }
 
-    /// A lease from an item in DynamoDB's JSON; `nil` for an item that is not one.
+    /// A lease from an item in DynamoDB's JSON; `nil` for an item that is not one (or whose counter
+    /// could not be counted on from).
     static func lease(_ item: [String: Any]) -> ShardLease? {
         func string(_ name: String) -> String? { (item[name] as? [String: Any])?["S"] as? String }
         guard let shardID = string("shardId"),
-            let counter = ((item["leaseCounter"] as? [String: Any])?["N"] as? String).flatMap({ Int($0) })
+            let counter = ((item["leaseCounter"] as? [String: Any])?["N"] as? String).flatMap({ Int($0) }),
+            (0..<Int.max / 2).contains(counter)
         else { return nil }
         return ShardLease(
             shardID: shardID, owner: string("leaseOwner"), counter: counter, checkpoint: string("checkpoint"),
