@@ -114,6 +114,20 @@ public final class DynamoDBLeaseStore: ShardLeaseStore {
         } != nil
     }
 
+    public func release(table: String, shardID: String, owner: String) async throws -> Bool {
+        try await conditional {
+            _ = try await call(
+                "UpdateItem",
+                [
+                    "TableName": table, "Key": ["shardId": ["S": shardID]],
+                    "UpdateExpression": "REMOVE #owner ADD #counter :one",
+                    "ConditionExpression": "#owner = :owner",
+                    "ExpressionAttributeNames": ["#owner": "leaseOwner", "#counter": "leaseCounter"],
+                    "ExpressionAttributeValues": [":owner": ["S": owner], ":one": ["N": "1"]],
+                ])
+        } != nil
+    }
+
     public func checkpoint(table: String, shardID: String, sequenceNumber: String, owner: String) async throws -> Bool {
         let written: Void? = try await conditional {
             _ = try await call(

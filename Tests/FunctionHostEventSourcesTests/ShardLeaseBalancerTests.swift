@@ -143,6 +143,17 @@ import Testing
         #expect(takes(balancer.scanned([lease("s1", "a", 1)], shards: ["s1"], now: duration + 1)) == ["s1"])
     }
 
+    @Test func atShutdownEveryHeldShardStopsAndItsLeaseIsHandedBackWithNothingRenewedOrTaken() {
+        var balancer = holding(["s1", "s2"], all: [lease("s1"), lease("s2"), lease("s3")])
+        #expect(
+            balancer.shutdown() == [
+                .stop(shardID: "s1"), .stop(shardID: "s2"), .release(shardID: "s1"), .release(shardID: "s2"),
+            ])
+        #expect(balancer.heldShards.isEmpty)
+        #expect(balancer.tick(now: duration) == [])
+        #expect(takes(balancer.scanned([lease("s1"), lease("s2"), lease("s3")], shards: ["s1", "s2", "s3"], now: 1)) == ["s3"])
+    }
+
     @Test func aFailedCheckpointOrRenewalStopsTheShardOnce() {
         var balancer = holding(["s1"], all: [lease("s1")])
         #expect(balancer.lost("s1") == [.stop(shardID: "s1")])

@@ -241,3 +241,16 @@ Resources:
         assert not events(host, "Blind"), "without a lease nothing is read"
     finally:
         assert host.terminate(timeout=15) == 0, host.stderr()[-2000:]
+
+
+def test_a_host_stopped_gracefully_hands_its_leases_back_with_their_checkpoints(moto, hosts):
+    a, b = hosts
+    assert b.process.poll() is not None, "runs after the kill test"
+    held = leases(moto, "FromStream")
+    assert {item.get("leaseOwner") for item in held.values()} == {next(iter(held.values()))["leaseOwner"]}
+    assert a.terminate(timeout=15) == 0, a.stderr()[-2000:]
+    # Handed back before the host exited: no owner, the counter moved, the checkpoints kept.
+    after = leases(moto, "FromStream")
+    assert all("leaseOwner" not in item for item in after.values()), after
+    assert all(int(after[shard]["leaseCounter"]) > int(item["leaseCounter"]) for shard, item in held.items())
+    assert all(after[shard].get("checkpoint") == item.get("checkpoint") for shard, item in held.items())

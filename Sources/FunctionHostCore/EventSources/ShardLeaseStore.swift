@@ -13,6 +13,9 @@ public protocol ShardLeaseStore: Sendable {
     func take(table: String, shardID: String, expectedCounter: Int, owner: String) async throws -> ShardLease?
     /// Adds one to the counter if `owner` still holds it at `counter`; `false` when it does not.
     func renew(table: String, shardID: String, counter: Int, owner: String) async throws -> Bool
+    /// Hands a lease back (no owner, counter plus one) if `owner` still holds it, so another host
+    /// takes it at once; `false` when it does not.
+    func release(table: String, shardID: String, owner: String) async throws -> Bool
     /// Writes a checkpoint if `owner` still holds the lease (a checkpoint behind the stored one is
     /// left alone and counts as written); `false` when another host holds it.
     func checkpoint(table: String, shardID: String, sequenceNumber: String, owner: String) async throws -> Bool

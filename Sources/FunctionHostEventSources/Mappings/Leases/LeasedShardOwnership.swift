@@ -7,8 +7,10 @@ import Synchronization
 /// table and takes leases every renewal interval; each held shard runs in a task of its own that is
 /// cancelled when the lease is lost, and a checkpoint write that finds another owner stops it too.
 ///
-/// The table is created on first use. When it cannot be reached nothing is processed (holding no
-/// lease, this host cannot know the shard is not another host's) and `report` says why.
+/// When the mapping stops (host shutdown, mapping deleted) its leases are handed back after the
+/// shard loops have ended. The table is created on first use. When it cannot be reached nothing
+/// is processed (holding no lease, this host cannot know a shard is not another host's) and
+/// `report` says why.
 /// Thread-safe.
 final class LeasedShardOwnership: ShardOwnership {
     let leasing: ShardLeasing
@@ -49,6 +51,7 @@ final class LeasedShardOwnership: ShardOwnership {
                 try? await clock.sleep(milliseconds: max(interval, 1000))
             }
         }
+        var closing: [ShardLeaseBalancer.Action] = []
         await withDiscardingTaskGroup { group in
             var shards: [String] = []
             var shardsReadAt: Int64?
@@ -77,7 +80,30 @@ final class LeasedShardOwnership: ShardOwnership {
                 }
                 try? await clock.sleep(milliseconds: interval)
             }
+            closing = balancer.withLock { $0.shutdown() }
             for continuation in stops.withLock({ $0.values }) { continuation.finish() }
+        }
+        await release(closing.compactMap { if case .release(let shardID) = $0 { shardID } else { nil } })
+    }
+
+    /// Hands leases back once their shards' loops have ended (their last checkpoints written), so
+    /// other hosts take them at once rather than after they expire. At shutdown this task is
+    /// cancelled, which would cancel the calls before they are sent, so they run in a task of their
+    /// own that this one awaits (each call bounded by the store's timeout).
+    private func release(_ shards: [String]) async {
+        guard !shards.isEmpty else { return }
+        await Task {
+            for shardID in shards { await self.handBack(shardID) }
+        }.value
+    }
+
+    private func handBack(_ shardID: String) async {
+        do {
+            _ = try await leasing.store.release(table: table, shardID: shardID, owner: leasing.owner)
+        } catch {
+            logger.warning(
+                "stream event source mapping could not hand back a shard lease",
+                metadata: ["error": "\(error)", "shard.id": "\(shardID)"])
         }
     }
 
@@ -112,6 +138,8 @@ final class LeasedShardOwnership: ShardOwnership {
                 case .stop(let shardID):
                     logger.info("stream event source mapping lost a shard lease", metadata: ["shard.id": "\(shardID)"])
                     stops.withLock { $0[shardID] }?.finish()
+                case .release(let shardID):
+                    await handBack(shardID)
                 }
             } catch {
                 // The next cycle reads the table again; a lease not renewed in time is given up by `tick`.

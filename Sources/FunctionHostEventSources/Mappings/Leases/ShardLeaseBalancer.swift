@@ -57,6 +57,8 @@ struct ShardLeaseBalancer: Sendable, Hashable {
         case start(shardID: String, checkpoint: String?)
         /// Stop the shard's loop before its next checkpoint.
         case stop(shardID: String)
+        /// Hand the lease back so another host takes it at once (after the shard's loop ended).
+        case release(shardID: String)
     }
 
     /// The shards this host holds.
@@ -156,6 +158,15 @@ struct ShardLeaseBalancer: Sendable, Hashable {
         guard held.removeValue(forKey: shardID) != nil else { return [] }
         stopping.insert(shardID)
         return [.stop(shardID: shardID)]
+    }
+
+    /// The mapping stops (the host shuts down, or the mapping was deleted): every held lease is to
+    /// be handed back once its shard's loop has ended, and none is renewed or taken any more.
+    mutating func shutdown() -> [Action] {
+        let shards = held.keys.sorted()
+        held = [:]
+        stopping.formUnion(shards)
+        return shards.map { .stop(shardID: $0) } + shards.map { .release(shardID: $0) }
     }
 
     /// The shard's loop ended: it may be taken again.
