@@ -49,7 +49,8 @@ public final class DynamoDBLeaseStore: ShardLeaseStore {
             let answer = try await call("DescribeTable", ["TableName": table])
             if (answer["Table"] as? [String: Any])?["TableStatus"] as? String == "ACTIVE" { break }
             guard ContinuousClock.now < deadline else {
-                throw RemoteSourceError(service: "dynamodb", code: "TableNotActive", message: "\(table) did not become ACTIVE")
+                throw RemoteSourceError(
+                    service: "dynamodb", code: "TableNotActive", message: "\(table) did not become ACTIVE")
             }
             try await Task.sleep(for: Self.activePoll)
         }
@@ -108,7 +109,8 @@ public final class DynamoDBLeaseStore: ShardLeaseStore {
                     "ConditionExpression": "#owner = :owner AND #counter = :expected",
                     "ExpressionAttributeNames": ["#owner": "leaseOwner", "#counter": "leaseCounter"],
                     "ExpressionAttributeValues": [
-                        ":owner": ["S": owner], ":next": ["N": String(counter + 1)], ":expected": ["N": String(counter)],
+                        ":owner": ["S": owner], ":next": ["N": String(counter + 1)],
+                        ":expected": ["N": String(counter)],
                     ],
                 ])
         } != nil

@@ -5,14 +5,16 @@ import FunctionHostEventSources
 /// `fnhost serve` flags for the shard leases that let several hosts share an external Kinesis or
 /// DynamoDB stream.
 struct LeaseOptions: ParsableArguments {
-    @Option(help: ArgumentHelp(
-        "Seconds without renewal after which another host takes a shard lease of an external stream (KCL: 10); renewed three times as often.",
-        valueName: "SECONDS"))
+    @Option(
+        help: ArgumentHelp(
+            "Seconds without renewal after which another host takes a shard lease of an external stream (KCL: 10); renewed three times as often.",
+            valueName: "SECONDS"))
     var leaseDuration: Double = Double(ShardLeasing.defaultLeaseDuration) / 1000
 
-    @Option(help: ArgumentHelp(
-        "Start of the DynamoDB lease tables' names (one per mapping: PREFIX-FUNCTION-DIGEST OF THE STREAM ARN); hosts that share a stream use the same.",
-        valueName: "PREFIX"))
+    @Option(
+        help: ArgumentHelp(
+            "Start of the DynamoDB lease tables' names (one per mapping: PREFIX-FUNCTION-DIGEST OF THE STREAM ARN); hosts that share a stream use the same.",
+            valueName: "PREFIX"))
     var leaseTablePrefix: String = ShardLeasing.defaultTablePrefix
 
     func validate() throws {

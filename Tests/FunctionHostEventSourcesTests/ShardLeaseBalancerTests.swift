@@ -27,12 +27,16 @@ import Testing
 
     @Test func aLoneHostCreatesMissingLeasesAndTakesAllFreeOnesFromTheirCheckpoints() {
         var balancer = ShardLeaseBalancer(owner: "a", leaseDuration: duration)
-        #expect(balancer.scanned([], shards: ["s1", "s2"], now: 0) == [.create(shardID: "s1"), .create(shardID: "s2")])
+        #expect(
+            balancer.scanned([], shards: ["s1", "s2"], now: 0) == [.create(shardID: "s1"), .create(shardID: "s2")])
         let leases = [lease("s1", checkpoint: "17"), lease("s2")]
         #expect(
             balancer.scanned(leases, shards: ["s1", "s2"], now: 100)
                 == [.take(shardID: "s1", expectedCounter: 0), .take(shardID: "s2", expectedCounter: 0)])
-        #expect(balancer.taken(lease("s1", "a", 1, checkpoint: "17"), sentAt: 100) == [.start(shardID: "s1", checkpoint: "17")])
+        #expect(
+            balancer.taken(lease("s1", "a", 1, checkpoint: "17"), sentAt: 100) == [
+                .start(shardID: "s1", checkpoint: "17")
+            ])
         #expect(balancer.taken(lease("s2", "a", 1), sentAt: 100) == [.start(shardID: "s2", checkpoint: nil)])
         #expect(balancer.heldShards == ["s1", "s2"])
         // Held and live: nothing more to do.
@@ -46,9 +50,10 @@ import Testing
         // The counter moved at 5000: live again from then.
         #expect(takes(balancer.scanned([lease("s1", "a", 6)], shards: ["s1"], now: 5_000)) == [])
         #expect(takes(balancer.scanned([lease("s1", "a", 6)], shards: ["s1"], now: 5_000 + duration - 1)) == [])
-        #expect(balancer.scanned([lease("s1", "a", 6)], shards: ["s1"], now: 5_000 + duration) == [
-            .take(shardID: "s1", expectedCounter: 6)
-        ])
+        #expect(
+            balancer.scanned([lease("s1", "a", 6)], shards: ["s1"], now: 5_000 + duration) == [
+                .take(shardID: "s1", expectedCounter: 6)
+            ])
     }
 
     @Test func aNewHostStealsOneLeaseAtATimeFromTheMostLoadedUntilBothHoldTheirShare() {
@@ -77,7 +82,8 @@ import Testing
         let all = [lease("s1", "a", 1), lease("s2", "a", 1), lease("s3", "a", 1)]
         var balancer = ShardLeaseBalancer(owner: "b", leaseDuration: duration)
         // b holds none, a holds 3 > share 2: b steals one.
-        #expect(balancer.scanned(all, shards: ["s1", "s2", "s3"], now: 0) == [.take(shardID: "s1", expectedCounter: 1)])
+        #expect(
+            balancer.scanned(all, shards: ["s1", "s2", "s3"], now: 0) == [.take(shardID: "s1", expectedCounter: 1)])
         _ = balancer.taken(lease("s1", "b", 2), sentAt: 0)
         // a holds 2, its share: b (short by one) steals nothing more.
         let after = [lease("s1", "b", 2), lease("s2", "a", 2), lease("s3", "a", 2)]
@@ -105,7 +111,10 @@ import Testing
 
     @Test func leasesOfShardsTheStreamNoLongerHasAreIgnored() {
         var balancer = ShardLeaseBalancer(owner: "a", leaseDuration: duration)
-        #expect(balancer.scanned([lease("gone"), lease("s1")], shards: ["s1"], now: 0) == [.take(shardID: "s1", expectedCounter: 0)])
+        #expect(
+            balancer.scanned([lease("gone"), lease("s1")], shards: ["s1"], now: 0) == [
+                .take(shardID: "s1", expectedCounter: 0)
+            ])
     }
 
     @Test func heldLeasesAreRenewedThreeTimesPerDurationAndGivenUpWhenRenewalsFail() {
@@ -134,7 +143,8 @@ import Testing
     @Test func leasesInThisHostsNameThatItDoesNotRunAreTakenBackAtOnce() {
         // After a template reload: the new balancer finds live leases in its own name.
         var reloaded = ShardLeaseBalancer(owner: "a", leaseDuration: duration)
-        #expect(takes(reloaded.scanned([lease("s1", "a", 7), lease("s2", "b", 3)], shards: ["s1", "s2"], now: 0)) == ["s1"])
+        #expect(
+            takes(reloaded.scanned([lease("s1", "a", 7), lease("s2", "b", 3)], shards: ["s1", "s2"], now: 0)) == ["s1"])
         // Given up after failed renewals: taken back once its loop ended, unless another host took it.
         var balancer = holding(["s1"], all: [lease("s1")])
         #expect(balancer.tick(now: duration) == [.stop(shardID: "s1")])
@@ -151,7 +161,10 @@ import Testing
             ])
         #expect(balancer.heldShards.isEmpty)
         #expect(balancer.tick(now: duration) == [])
-        #expect(takes(balancer.scanned([lease("s1"), lease("s2"), lease("s3")], shards: ["s1", "s2", "s3"], now: 1)) == ["s3"])
+        #expect(
+            takes(balancer.scanned([lease("s1"), lease("s2"), lease("s3")], shards: ["s1", "s2", "s3"], now: 1)) == [
+                "s3"
+            ])
     }
 
     @Test func aFailedCheckpointOrRenewalStopsTheShardOnce() {

@@ -46,7 +46,8 @@ final class LeasedShardOwnership: ShardOwnership {
                 try await leasing.store.prepare(table: table)
                 break
             } catch {
-                logger.error("stream event source mapping could not prepare its lease table", metadata: ["error": "\(error)"])
+                logger.error(
+                    "stream event source mapping could not prepare its lease table", metadata: ["error": "\(error)"])
                 report("PROBLEM: lease table \(table): \(error)")
                 try? await clock.sleep(milliseconds: max(interval, 1000))
             }
@@ -75,7 +76,8 @@ final class LeasedShardOwnership: ShardOwnership {
                     }
                     rescanned = false
                 } catch {
-                    logger.warning("stream event source mapping could not read its leases", metadata: ["error": "\(error)"])
+                    logger.warning(
+                        "stream event source mapping could not read its leases", metadata: ["error": "\(error)"])
                     report("PROBLEM: lease table \(table): \(error)")
                 }
                 try? await clock.sleep(milliseconds: interval)
@@ -124,11 +126,14 @@ final class LeasedShardOwnership: ShardOwnership {
                     if let lease = try await leasing.store.take(
                         table: table, shardID: shardID, expectedCounter: expectedCounter, owner: leasing.owner)
                     {
-                        logger.info("stream event source mapping took a shard lease", metadata: ["shard.id": "\(shardID)"])
+                        logger.info(
+                            "stream event source mapping took a shard lease", metadata: ["shard.id": "\(shardID)"])
                         actions += balancer.withLock { $0.taken(lease, sentAt: sentAt) }
                     }
                 case .renew(let shardID, let counter):
-                    if try await leasing.store.renew(table: table, shardID: shardID, counter: counter, owner: leasing.owner) {
+                    if try await leasing.store.renew(
+                        table: table, shardID: shardID, counter: counter, owner: leasing.owner)
+                    {
                         balancer.withLock { $0.renewed(shardID, counter: counter + 1, sentAt: sentAt) }
                     } else {
                         actions += balancer.withLock { $0.lost(shardID) }
@@ -144,7 +149,8 @@ final class LeasedShardOwnership: ShardOwnership {
             } catch {
                 // The next cycle reads the table again; a lease not renewed in time is given up by `tick`.
                 logger.warning(
-                    "stream event source mapping lease write failed", metadata: ["error": "\(error)", "action": "\(action)"])
+                    "stream event source mapping lease write failed",
+                    metadata: ["error": "\(error)", "action": "\(action)"])
             }
         }
     }
@@ -183,12 +189,13 @@ final class LeasedShardOwnership: ShardOwnership {
             {
                 return true
             }
-        } catch where Task.isCancelled {
+        } catch  where Task.isCancelled {
             // The shard is being stopped (its lease was lost, or the host stops): not a failure to report.
             return false
         }
         if balancer.withLock({ $0.lost(shardID) }).isEmpty == false {
-            logger.info("stream event source mapping lost a shard lease at a checkpoint", metadata: ["shard.id": "\(shardID)"])
+            logger.info(
+                "stream event source mapping lost a shard lease at a checkpoint", metadata: ["shard.id": "\(shardID)"])
             stops.withLock { $0[shardID] }?.finish()
         }
         return false

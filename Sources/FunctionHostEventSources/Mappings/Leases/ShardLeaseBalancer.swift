@@ -118,7 +118,8 @@ struct ShardLeaseBalancer: Sendable, Hashable {
         // Steal one from the most loaded host, if it holds more than its share (or exactly its share
         // while this host is more than one short: 3 shards, 2 hosts, 3–0 becomes 2–1, never 1–2).
         guard
-            let (victim, count) = counts.filter({ $0.key != owner }).max(by: { ($0.value, $1.key) < ($1.value, $0.key) }),
+            let (victim, count) = counts.filter({ $0.key != owner }).max(by: { ($0.value, $1.key) < ($1.value, $0.key) }
+            ),
             count > target || (count == target && needed > 1)
         else { return [] }
         let candidates = observed.values.filter { $0.lease.owner == victim && !stopping.contains($0.lease.shardID) }
