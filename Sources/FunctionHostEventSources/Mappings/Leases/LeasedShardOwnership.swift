@@ -77,7 +77,7 @@ final class LeasedShardOwnership: ShardOwnership {
                     rescanned = false
                 } catch {
                     logger.warning(
-                        "stream event source mapping could not read its leases", metadata: ["error": "\(error)"])
+                        "stream event source mapping could not read its shards or leases", metadata: ["error": "\(error)"])
                     report("PROBLEM: lease table \(table): \(error)")
                 }
                 try? await clock.sleep(milliseconds: interval)
