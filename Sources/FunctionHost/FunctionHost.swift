@@ -196,7 +196,7 @@ public struct FunctionHost: Sendable {
             metricsFactory: configuration.metricsFactory,
             streams: Self.streamSources(
                 embedded: streamEngine, checkpoints: StreamCheckpoints(writer: store.writer),
-                failureSender: configuration.queueSender ?? queueEngine, region: configuration.account.region),
+                failureSender: configuration.queueSender ?? queueEngine, configuration: configuration),
             logger: logger)
         let scheduler = ScheduleService(
             schedules: schedules, catalog: catalog, sink: queue, clock: configuration.clock,
@@ -274,10 +274,13 @@ public struct FunctionHost: Sendable {
     }
 
     /// The sources mappings read: the embedded stream, and clients of the real services (endpoints
-    /// and credentials from the standard settings) for queues and streams the template does not define.
+    /// and credentials from the standard settings) for queues and streams the template does not define,
+    /// with shard leases in DynamoDB for the external streams.
     static func streamSources(
-        embedded: StreamEngine, checkpoints: StreamCheckpoints, failureSender: any QueueSender, region: String
+        embedded: StreamEngine, checkpoints: StreamCheckpoints, failureSender: any QueueSender,
+        configuration: HostConfiguration
     ) -> StreamSources {
+        let region = configuration.account.region
         var sources = StreamSources(reader: embedded, checkpoints: checkpoints, failureSender: failureSender)
         let environment = ProcessInfo.processInfo.environment
         guard let credentials = AWSCredentials.resolve(environment: environment) else { return sources }
@@ -294,6 +297,13 @@ public struct FunctionHost: Sendable {
         sources.dynamoDBStreams = ExternalStreamReader(
             client: client(.dynamoDBStreams, target: "DynamoDBStreams_20120810.", contentType: "application/x-amz-json-1.0"),
             service: .dynamoDBStreams)
+        sources.leasing = ShardLeasing(
+            store: DynamoDBLeaseStore(
+                client: client(.dynamoDB, target: "DynamoDB_20120810.", contentType: "application/x-amz-json-1.0"),
+                timeout: .milliseconds(
+                    max(1000, ShardLeasing.renewInterval(leaseDuration: configuration.leaseDuration)))),
+            owner: ShardLeasing.ownerName, leaseDuration: configuration.leaseDuration,
+            tablePrefix: configuration.leaseTablePrefix, clock: WallClock())
         return sources
     }
 

@@ -1,4 +1,5 @@
 import FunctionHostCore
+import FunctionHostEventSources
 import FunctionHostInvokeAPI
 import FunctionHostSupervisor
 import Prometheus
@@ -37,6 +38,11 @@ public struct HostConfiguration: Sendable {
     public var memoryEnforcement: MemoryEnforcement.Kind?
     /// Seconds before the first retry of a failed `Event` invocation (`--async-retry-delay`); the second waits twice as long.
     public var asyncRetryDelay: Double = 60
+    /// Milliseconds without renewal after which another host takes a shard lease of an external
+    /// stream (`--lease-duration`); leases run on real time, whatever ``clock`` is.
+    public var leaseDuration: Int64 = ShardLeasing.defaultLeaseDuration
+    /// The start of the lease tables' names (`--lease-table-prefix`).
+    public var leaseTablePrefix = ShardLeasing.defaultTablePrefix
     /// The host's one clock (``HostClock``): real time, or a ``VirtualClock`` (`--virtual-clock`) that
     /// moves only through the clock control route. A running function's own timeout ignores it.
     public var clock: any HostClock = WallClock()

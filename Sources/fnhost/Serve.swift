@@ -37,6 +37,8 @@ struct Serve: AsyncParsableCommand {
 
     @OptionGroup var asyncOptions: AsyncOptions
 
+    @OptionGroup var leaseOptions: LeaseOptions
+
     @Flag(help: ArgumentHelp(
         "Start the host clock at the real time but move it only with `fnhost clock advance` (schedules, retries, visibility timeouts, windows, idle eviction; not a running function's timeout)."))
     var virtualClock = false
@@ -62,6 +64,7 @@ struct Serve: AsyncParsableCommand {
             if let debug, let debugPort { configuration.debug = .init(function: debug, port: debugPort) }
             limits.apply(to: &configuration)
             asyncOptions.apply(to: &configuration)
+            leaseOptions.apply(to: &configuration)
             if virtualClock { configuration.clock = VirtualClock(startingAt: WallClock().now()) }
             return try FunctionHost(configuration: configuration)
         } catch {

@@ -29,9 +29,11 @@ import os
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
+import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -267,3 +269,42 @@ def invoke_json(client, name: str, event=None, **kwargs):
 
 def decode_log_result(response) -> str:
     return base64.b64decode(response["LogResult"]).decode("utf-8", errors="replace")
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def moto(tmp_path_factory):
+    """moto_server on a free loopback port (SQS, Kinesis, DynamoDB and DynamoDB Streams on one port),
+    one per test module; yields its endpoint."""
+    port = free_port()
+    command = [shutil.which("moto_server")] if shutil.which("moto_server") else [sys.executable, "-m", "moto.server"]
+    log = tmp_path_factory.mktemp("moto") / "moto.log"
+    with open(log, "wb") as out:
+        server = subprocess.Popen(command + ["-H", "127.0.0.1", "-p", str(port)], stdout=out, stderr=out)
+    endpoint = f"http://127.0.0.1:{port}"
+
+    def up():
+        try:
+            with urllib.request.urlopen(endpoint + "/moto-api/", timeout=2):
+                return True
+        except OSError:
+            assert server.poll() is None, log.read_text()
+            return False
+
+    try:
+        wait_for(up, 30, interval=0.1, what="moto_server to answer")
+        yield endpoint
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def aws_client(service: str, endpoint: str, region: str = REGION):
+    """A boto3 client of ``service`` at ``endpoint`` (moto_server) with throwaway credentials."""
+    return boto3.client(service, endpoint_url=endpoint, region_name=region,
+                        aws_access_key_id="moto", aws_secret_access_key="moto")

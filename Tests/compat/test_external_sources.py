@@ -10,59 +10,16 @@ with powertools' models. The host runs with distinctive credentials that must ne
 from __future__ import annotations
 
 import json
-import shutil
-import socket
-import subprocess
-import sys
-import urllib.request
 import uuid
 
-import boto3
 import pytest
 from aws_lambda_powertools.utilities.parser.models import DynamoDBStreamModel, KinesisDataStreamModel, SqsModel
 
-from conftest import REPO, start_host, wait_for
+from conftest import REPO, aws_client as client, start_host, wait_for
 
 ACCOUNT = "123456789012"
 SECRET = "ext-secret-" + uuid.uuid4().hex
 RECORDER = REPO / "Tests" / "Fixtures" / "functions" / "recorder"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def moto(tmp_path_factory):
-    """moto_server on a free loopback port; yields its endpoint."""
-    port = free_port()
-    command = [shutil.which("moto_server")] if shutil.which("moto_server") else [sys.executable, "-m", "moto.server"]
-    log = tmp_path_factory.mktemp("moto") / "moto.log"
-    with open(log, "wb") as out:
-        server = subprocess.Popen(command + ["-H", "127.0.0.1", "-p", str(port)], stdout=out, stderr=out)
-    endpoint = f"http://127.0.0.1:{port}"
-
-    def up():
-        try:
-            with urllib.request.urlopen(endpoint + "/moto-api/", timeout=2):
-                return True
-        except OSError:
-            assert server.poll() is None, log.read_text()
-            return False
-
-    try:
-        wait_for(up, 30, interval=0.1, what="moto_server to answer")
-        yield endpoint
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
-
-
-def client(service: str, endpoint: str, region: str = "us-east-1"):
-    return boto3.client(service, endpoint_url=endpoint, region_name=region,
-                        aws_access_key_id="moto", aws_secret_access_key="moto")
 
 
 @pytest.fixture(scope="module")

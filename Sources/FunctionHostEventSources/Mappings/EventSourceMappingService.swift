@@ -64,8 +64,18 @@ public final class EventSourceMappingService: Service, Sendable {
             default: chosen = mapping.external ? streams.externalKinesis : streams.reader
             }
             guard let reader = chosen else { return nil }
+            let ownership: any ShardOwnership =
+                if mapping.external, let leasing = streams.leasing {
+                    LeasedShardOwnership(
+                        leasing: leasing, functionName: mapping.functionName, streamARN: mapping.source.arn,
+                        reader: reader, logger: logger)
+                } else {
+                    LocalShardOwnership(
+                        mappingUUID: mapping.uuid, streamARN: mapping.source.arn, reader: reader,
+                        checkpoints: streams.checkpoints, logger: logger)
+                }
             runner = StreamMappingRunner(
-                mapping: mapping, function: function, reader: reader, checkpoints: streams.checkpoints,
+                mapping: mapping, function: function, reader: reader, ownership: ownership,
                 invoker: invoker, queueSender: streams.failureSender, clock: clock, account: account,
                 metricsFactory: metricsFactory, logger: logger)
         }

@@ -9,7 +9,9 @@ import Synchronization
 /// per `ParallelizationFactor` lane; ``ParallelShardEngine`` (lanes of ``StreamShardEngine``)
 /// decides batches, retries, bisects, discards and the shard checkpoint, the runner invokes the function
 /// synchronously within the concurrency ledger, sends discarded batches' records to the OnFailure
-/// queue, and commits each checkpoint (``StreamCheckpoints``) before the shard moves on.
+/// queue, and commits each checkpoint before the shard moves on. Which shards run here and where
+/// checkpoints live is the ``ShardOwnership``'s: all of them in the state database, or those this
+/// host holds leases on in a table shared with other hosts.
 ///
 /// Every decision is in the engine; this class only executes. Thread-safe; ``run()`` returns when
 /// its task is cancelled.
@@ -22,7 +24,7 @@ final class StreamMappingRunner: MappingRunner {
 
     private let state: Mutex<State>
     private let reader: any StreamReader
-    private let checkpoints: StreamCheckpoints
+    private let ownership: any ShardOwnership
     private let invoker: any Invoker
     private let function: FunctionConfiguration
     private let queueSender: (any QueueSender)?
@@ -37,12 +39,12 @@ final class StreamMappingRunner: MappingRunner {
 
     init(
         mapping: EventSourceMapping, function: FunctionConfiguration, reader: any StreamReader,
-        checkpoints: StreamCheckpoints, invoker: any Invoker, queueSender: (any QueueSender)?, clock: any HostClock,
+        ownership: any ShardOwnership, invoker: any Invoker, queueSender: (any QueueSender)?, clock: any HostClock,
         account: AccountContext, metricsFactory: any MetricsFactory, logger: Logger
     ) {
         self.function = function
         self.reader = reader
-        self.checkpoints = checkpoints
+        self.ownership = ownership
         self.invoker = invoker
         self.queueSender = queueSender
         self.clock = clock
@@ -70,27 +72,8 @@ final class StreamMappingRunner: MappingRunner {
 
     func run() async {
         let arn = mapping.source.arn
-        var shards: [String] = []
-        var saved: [String: StreamCheckpoints.Saved] = [:]
-        while !Task.isCancelled && !isRemoved {
-            do {
-                shards = try await reader.shardIDs(streamARN: arn)
-                saved = try await checkpoints.load(mapping: mapping.uuid, streamARN: arn)
-                break
-            } catch {
-                logger.error("stream event source mapping could not read its stream", metadata: ["error": "\(error)"])
-                note("PROBLEM: \(error)")
-                try? await Task.sleep(for: .seconds(1))
-            }
-        }
-        var starts: [(shard: String, start: StreamStart)] = []
-        for shard in shards {
-            starts.append((shard, await start(shard, saved: saved[shard], streamARN: arn)))
-        }
-        await withDiscardingTaskGroup { group in
-            for (shard, start) in starts {
-                group.addTask { await self.runShard(shard, streamARN: arn, from: start) }
-            }
+        await ownership.run(while: { !self.isRemoved }, report: { self.note($0) }) { shard, saved in
+            await self.runShard(shard, streamARN: arn, from: await self.start(shard, saved: saved, streamARN: arn))
         }
     }
 
@@ -107,7 +90,7 @@ final class StreamMappingRunner: MappingRunner {
         }
         let now = clock.now()
         do {
-            try await checkpoints.markStart(mapping: mapping.uuid, streamARN: streamARN, shardID: shardID, now: now)
+            try await ownership.markStart(shardID: shardID, now: now)
         } catch {
             logger.error("stream event source mapping could not save its start", metadata: ["error": "\(error)"])
         }
@@ -200,7 +183,10 @@ final class StreamMappingRunner: MappingRunner {
             reader.signal()  // a batch left the buffer: room to read
             while !actions.isEmpty {
                 let action = actions.removeFirst()
-                actions += await execute(action, lane: lane, shard: shard, shardID: shardID, streamARN: streamARN)
+                // `nil`: the shard's lease is lost; stop before another batch.
+                guard let next = await execute(action, lane: lane, shard: shard, shardID: shardID, streamARN: streamARN)
+                else { return }
+                actions += next
             }
         }
     }
@@ -220,11 +206,12 @@ final class StreamMappingRunner: MappingRunner {
         }
     }
 
-    /// Carries out one action of a lane; returns the actions that follow from it (an invocation's outcome).
+    /// Carries out one action of a lane; returns the actions that follow from it (an invocation's
+    /// outcome), or `nil` when a checkpoint found the shard is no longer this host's.
     private func execute(
         _ action: StreamShardEngine.Action, lane: Int, shard: ShardLanes, shardID: String,
         streamARN: String
-    ) async -> [StreamShardEngine.Action] {
+    ) async -> [StreamShardEngine.Action]? {
         let mapping = self.mapping
         switch action {
         case .invoke(let records, let attempt):
@@ -239,9 +226,8 @@ final class StreamMappingRunner: MappingRunner {
             }
         case .checkpoint(let sequenceNumber):
             do {
-                try await checkpoints.save(
-                    mapping: mapping.uuid, streamARN: streamARN, shardID: shardID, sequenceNumber: sequenceNumber,
-                    now: clock.now())
+                guard try await ownership.save(shardID: shardID, sequenceNumber: sequenceNumber, now: clock.now())
+                else { return nil }
             } catch {
                 // The records run again after a restart: at least once, as on Lambda.
                 logger.error("stream event source mapping could not save its checkpoint", metadata: ["error": "\(error)"])

@@ -1,7 +1,8 @@
 import FunctionHostCore
 
 /// What event-source mappings read besides the embedded queue: the embedded stream, external
-/// queues and streams, the checkpoint store, and where OnFailure records go.
+/// queues and streams, the checkpoint store, the shard leases of external streams, and where
+/// OnFailure records go.
 public struct StreamSources: Sendable {
     /// The embedded Kinesis.
     public var reader: any StreamReader
@@ -12,11 +13,13 @@ public struct StreamSources: Sendable {
     public var externalQueues: (any QueueConsumer)?
     public var externalKinesis: (any StreamReader)?
     public var dynamoDBStreams: (any StreamReader)?
+    /// Shard leases shared with other hosts, for external streams; `nil`: each host reads them whole.
+    public var leasing: ShardLeasing?
 
     public init(
         reader: any StreamReader, checkpoints: StreamCheckpoints, failureSender: (any QueueSender)?,
         externalQueues: (any QueueConsumer)? = nil, externalKinesis: (any StreamReader)? = nil,
-        dynamoDBStreams: (any StreamReader)? = nil
+        dynamoDBStreams: (any StreamReader)? = nil, leasing: ShardLeasing? = nil
     ) {
         self.reader = reader
         self.checkpoints = checkpoints
@@ -24,5 +27,6 @@ public struct StreamSources: Sendable {
         self.externalQueues = externalQueues
         self.externalKinesis = externalKinesis
         self.dynamoDBStreams = dynamoDBStreams
+        self.leasing = leasing
     }
 }
