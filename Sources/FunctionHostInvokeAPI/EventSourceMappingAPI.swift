@@ -91,8 +91,8 @@ public struct EventSourceMappingAPI: Sendable {
     private func createStreamMapping(
         _ body: [String: Any], function: FunctionConfiguration, streamARN: String, requestID: String
     ) async throws(LambdaAPIError) -> Response {
-        for key in ["ScalingConfig", "FilterCriteria"] where body[key] != nil {
-            throw .invalidParameter("fnhost does not simulate \(key) for stream event sources yet.")
+        if body["ScalingConfig"] != nil {
+            throw .invalidParameter("Unsupported ScalingConfig parameter for given event source mapping type.")
         }
         guard let streams, (try? await streams.shardIDs(streamARN: streamARN)) != nil else {
             throw .invalidParameter("Stream not found: \(streamARN) (fnhost reads the streams of its embedded Kinesis).")
@@ -241,21 +241,7 @@ public struct EventSourceMappingAPI: Sendable {
                 mapping.maximumConcurrency = nil
             }
         }
-        if let raw = body["FilterCriteria"] {
-            guard let criteria = raw as? [String: Any] else { throw .invalidParameter("Invalid filter pattern definition.") }
-            var filters: [EventFilterPattern] = []
-            for entry in criteria["Filters"] as? [Any] ?? [] {
-                guard let text = (entry as? [String: Any])?["Pattern"] as? String else {
-                    throw .invalidParameter("Invalid filter pattern definition.")
-                }
-                do {
-                    filters.append(try EventFilterPattern(parsing: text))
-                } catch {
-                    throw .invalidParameter(error.description)
-                }
-            }
-            mapping.filters = filters
-        }
+        try Self.applyFilters(body, to: &mapping)
         if let (property, message) = mapping.violation(fifo: queue.fifo) {
             throw .invalidParameter("\(property): \(message)")
         }
@@ -289,12 +275,32 @@ public struct EventSourceMappingAPI: Sendable {
         return value
     }
 
+    /// `FilterCriteria` of a create or update (SQS and streams): its patterns replace the mapping's.
+    private static func applyFilters(_ body: [String: Any], to mapping: inout EventSourceMapping) throws(LambdaAPIError) {
+        guard let raw = body["FilterCriteria"] else { return }
+        guard let criteria = raw as? [String: Any] else { throw .invalidParameter("Invalid filter pattern definition.") }
+        var filters: [EventFilterPattern] = []
+        for entry in criteria["Filters"] as? [Any] ?? [] {
+            guard let text = (entry as? [String: Any])?["Pattern"] as? String else {
+                throw .invalidParameter("Invalid filter pattern definition.")
+            }
+            do {
+                filters.append(try EventFilterPattern(parsing: text))
+            } catch {
+                throw .invalidParameter(error.description)
+            }
+        }
+        mapping.filters = filters
+    }
+
     /// Applies an update of a stream mapping's settings (its stream and starting position stay).
     private func applyStream(_ body: [String: Any], to mapping: inout EventSourceMapping) throws(LambdaAPIError) {
         guard var settings = mapping.stream else { return }
-        for key in ["ScalingConfig", "FilterCriteria"] where body[key] != nil {
-            throw .invalidParameter("fnhost does not simulate \(key) for stream event sources yet.")
+        if body["ScalingConfig"] != nil {
+            throw .invalidParameter("Unsupported ScalingConfig parameter for given event source mapping type.")
         }
+        try Self.applyFilters(body, to: &mapping)
+        if let (property, message) = mapping.filtersViolation { throw .invalidParameter("\(property): \(message)") }
         func integer(_ key: String) throws(LambdaAPIError) -> Int? { try Self.integer(key, in: body) }
         try Self.applyCommon(body, to: &mapping)
         if let value = try integer("MaximumRetryAttempts") { settings.maximumRetryAttempts = value }

@@ -77,7 +77,12 @@ def sources(moto):
         TableName="ext-orders", KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
         AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}], BillingMode="PAY_PER_REQUEST",
         StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"})
+    filtered = dynamodb.create_table(
+        TableName="ext-filtered", KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}], BillingMode="PAY_PER_REQUEST",
+        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"})
     return {
+        "filtered_stream": filtered["TableDescription"]["LatestStreamArn"],
         "queue_url": queue_url, "queue": f"arn:aws:sqs:us-east-1:{ACCOUNT}:ext-jobs",
         "european_queue_url": european_url, "european_queue": f"arn:aws:sqs:eu-west-1:{ACCOUNT}:ext-jobs-eu",
         "stream": f"arn:aws:kinesis:us-east-1:{ACCOUNT}:stream/ext-clicks",
@@ -125,6 +130,21 @@ Resources:
       Runtime: python3.12
       Events:
         Orders: {{Type: DynamoDB, Properties: {{Stream: "{sources['table_stream']}", StartingPosition: TRIM_HORIZON}}}}
+  FromFilteredTable:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: {RECORDER}/
+      Handler: app.handler
+      Runtime: python3.12
+      Events:
+        Orders:
+          Type: DynamoDB
+          Properties:
+            Stream: "{sources['filtered_stream']}"
+            StartingPosition: TRIM_HORIZON
+            FilterCriteria:
+              Filters:
+                - Pattern: '{{"eventName": ["INSERT"], "dynamodb": {{"NewImage": {{"kind": {{"S": ["keep"]}}}}}}}}'
 """)
     host = start_host(template, directory, env={
         "AWS_ENDPOINT_URL": moto, "AWS_ACCESS_KEY_ID": "AKIDEXTERNALTEST", "AWS_SECRET_ACCESS_KEY": SECRET})
@@ -214,6 +234,27 @@ def test_a_dynamodb_stream_feeds_its_mapping_with_lambdas_record_shape(host, mot
     assert all(r["eventSource"] == "aws:dynamodb" and r["eventSourceARN"] == sources["table_stream"] for r in found)
     sequence_numbers = [int(r["dynamodb"]["SequenceNumber"]) for r in found]
     assert sequence_numbers == sorted(sequence_numbers)
+
+
+def test_a_dynamodb_streams_filter_criteria_deliver_only_matching_changes(host, moto, sources):
+    dynamodb = client("dynamodb", moto)
+    kept, dropped = uuid.uuid4().hex, uuid.uuid4().hex
+    dynamodb.put_item(TableName="ext-filtered", Item={"id": {"S": dropped}, "kind": {"S": "drop"}})
+    dynamodb.put_item(TableName="ext-filtered", Item={"id": {"S": kept}, "kind": {"S": "keep"}})
+    dynamodb.update_item(TableName="ext-filtered", Key={"id": {"S": kept}}, UpdateExpression="SET n = :n",
+                         ExpressionAttributeValues={":n": {"N": "1"}})  # MODIFY: not an INSERT
+    dynamodb.delete_item(TableName="ext-filtered", Key={"id": {"S": dropped}})
+    last = uuid.uuid4().hex
+    dynamodb.put_item(TableName="ext-filtered", Item={"id": {"S": last}, "kind": {"S": "keep"}})
+
+    def delivered():
+        return [(r["eventName"], r["dynamodb"]["Keys"]["id"]["S"]) for e in events(host, "FromFilteredTable")
+                for r in e["Records"]]
+
+    wait_for(lambda: (last in {k for _, k in delivered()}), 60, what="the last matching change")
+    assert delivered() == [("INSERT", kept), ("INSERT", last)]
+    for event in events(host, "FromFilteredTable"):
+        DynamoDBStreamModel.model_validate(event)
 
 
 def test_credentials_never_reach_the_hosts_output(host):
