@@ -235,8 +235,13 @@ def test_the_mapping_api_creates_updates_and_deletes_a_kinesis_mapping(host):
     tag = uuid.uuid4().hex
     put(kinesis, stream, [{"tag": tag, "n": n} for n in range(3)])
     wait_for(lambda: sum(map(len, tagged(host, "Latest", tag))) >= 3, 60, what="records through the API's mapping")
-    updated = lam.update_event_source_mapping(UUID=created["UUID"], Enabled=False, BisectBatchOnFunctionError=True)
+    with pytest.raises(lam.exceptions.InvalidParameterValueException):
+        lam.update_event_source_mapping(UUID=created["UUID"], FilterCriteria={"Filters": [{"Pattern": "not json"}]})
+    pattern = json.dumps({"data": {"tag": [tag]}})
+    updated = lam.update_event_source_mapping(UUID=created["UUID"], Enabled=False, BisectBatchOnFunctionError=True,
+                                              FilterCriteria={"Filters": [{"Pattern": pattern}]})
     assert updated["BisectBatchOnFunctionError"] is True
+    assert updated["FilterCriteria"] == {"Filters": [{"Pattern": pattern}]}
     assert lam.get_event_source_mapping(UUID=created["UUID"])["State"] == "Disabled"
     with pytest.raises(lam.exceptions.InvalidParameterValueException):
         lam.update_event_source_mapping(UUID=created["UUID"], ParallelizationFactor=11)
