@@ -21,7 +21,7 @@ import boto3
 import pytest
 from aws_lambda_powertools.utilities.parser.models import DynamoDBStreamModel, KinesisDataStreamModel, SqsModel
 
-from conftest import REPO, start_host, wait_for
+from conftest import REPO, lambda_client, start_host, wait_for
 
 ACCOUNT = "123456789012"
 SECRET = "ext-secret-" + uuid.uuid4().hex
@@ -130,6 +130,12 @@ Resources:
       Runtime: python3.12
       Events:
         Orders: {{Type: DynamoDB, Properties: {{Stream: "{sources['table_stream']}", StartingPosition: TRIM_HORIZON}}}}
+  FromAPI:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: {RECORDER}/
+      Handler: app.handler
+      Runtime: python3.12
   FromFilteredTable:
     Type: AWS::Serverless::Function
     Properties:
@@ -255,6 +261,51 @@ def test_a_dynamodb_streams_filter_criteria_deliver_only_matching_changes(host, 
     assert delivered() == [("INSERT", kept), ("INSERT", last)]
     for event in events(host, "FromFilteredTable"):
         DynamoDBStreamModel.model_validate(event)
+
+
+def test_the_mapping_api_maps_queues_and_streams_the_host_does_not_have(host, moto, sources):
+    lam = lambda_client(host.endpoint)
+    sqs, kinesis, dynamodb = client("sqs", moto), client("kinesis", moto), client("dynamodb", moto)
+    run = uuid.uuid4().hex
+    url = sqs.create_queue(QueueName="ext-api-" + run[:8])["QueueUrl"]
+    queue = f"arn:aws:sqs:us-east-1:{ACCOUNT}:ext-api-{run[:8]}"
+    kinesis.create_stream(StreamName="ext-api-" + run[:8], ShardCount=1)
+    stream = f"arn:aws:kinesis:us-east-1:{ACCOUNT}:stream/ext-api-{run[:8]}"
+    with pytest.raises(lam.exceptions.InvalidParameterValueException):
+        lam.create_event_source_mapping(FunctionName="FromAPI", EventSourceArn=queue + "-missing")
+    with pytest.raises(lam.exceptions.InvalidParameterValueException):
+        lam.create_event_source_mapping(FunctionName="FromAPI", EventSourceArn=stream + "-missing",
+                                        StartingPosition="TRIM_HORIZON")
+    with pytest.raises(lam.exceptions.InvalidParameterValueException):
+        lam.create_event_source_mapping(FunctionName="FromAPI", EventSourceArn=sources["table_stream"],
+                                        StartingPosition="AT_TIMESTAMP", StartingPositionTimestamp=1)
+    on_queue = lam.create_event_source_mapping(FunctionName="FromAPI", EventSourceArn=queue, BatchSize=5)
+    on_stream = lam.create_event_source_mapping(FunctionName="FromAPI", EventSourceArn=stream,
+                                                StartingPosition="TRIM_HORIZON")
+    on_table = lam.create_event_source_mapping(FunctionName="FromAPI", EventSourceArn=sources["table_stream"],
+                                               StartingPosition="TRIM_HORIZON")
+    assert (on_queue["EventSourceArn"], on_stream["EventSourceArn"]) == (queue, stream)
+    assert lam.update_event_source_mapping(UUID=on_queue["UUID"], BatchSize=3)["BatchSize"] == 3
+    sqs.send_message(QueueUrl=url, MessageBody=json.dumps({"run": run}))
+    kinesis.put_record(StreamName="ext-api-" + run[:8], Data=json.dumps({"run": run}).encode(), PartitionKey="k")
+    dynamodb.put_item(TableName="ext-orders", Item={"id": {"S": run}})
+
+    def sources_seen():
+        seen = set()
+        for event in events(host, "FromAPI"):
+            for record in event["Records"]:
+                if record.get("body") == json.dumps({"run": run}):
+                    seen.add("sqs")
+                elif "kinesis" in record and run in KinesisDataStreamModel.model_validate(
+                        {"Records": [record]}).Records[0].kinesis.data.decode():
+                    seen.add("kinesis")
+                elif record.get("dynamodb", {}).get("Keys") == {"id": {"S": run}}:
+                    seen.add("dynamodb")
+        return seen
+
+    wait_for(lambda: sources_seen() == {"sqs", "kinesis", "dynamodb"}, 60, what="a record from each external source")
+    for uuid_ in (on_queue["UUID"], on_stream["UUID"], on_table["UUID"]):
+        lam.delete_event_source_mapping(UUID=uuid_)
 
 
 def test_credentials_never_reach_the_hosts_output(host):
