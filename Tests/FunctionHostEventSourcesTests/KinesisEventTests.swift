@@ -37,6 +37,12 @@ import Testing
         #expect(DynamoDBEvent.passes(change, filters: [filter], streamARN: "arn"))
         let other = try EventFilterPattern(parsing: #"{"eventName": ["MODIFY"]}"#)
         #expect(!DynamoDBEvent.passes(change, filters: [other], streamARN: "arn"))
+        // userIdentity as Lambda writes it (keys lower-cased), even when the service repeats a key in both cases.
+        let ttl = StreamReadRecord(
+            sequenceNumber: "2", partitionKey: "",
+            data: Data(#"{"eventName":"REMOVE","userIdentity":{"Type":"Service","type":"Service"}}"#.utf8), arrivedAt: 0)
+        let byService = try EventFilterPattern(parsing: #"{"userIdentity": {"type": ["Service"]}}"#)
+        #expect(DynamoDBEvent.passes(ttl, filters: [byService], streamARN: "arn"))
     }
 
     @Test func aWindowOverTheStateLimitSaysItWasTerminatedEarly() {

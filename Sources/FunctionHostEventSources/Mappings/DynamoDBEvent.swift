@@ -31,6 +31,10 @@ enum DynamoDBEvent {
         guard !filters.isEmpty else { return true }
         guard case .object(var members)? = JSONValue(parsing: record.data) else { return false }
         members["eventSourceARN"] = .string(streamARN)
+        if case .object(let identity)? = members["userIdentity"] {
+            members["userIdentity"] = .object(
+                Dictionary(identity.map { ($0.key.prefix(1).lowercased() + $0.key.dropFirst(), $0.value) }) { _, last in last })
+        }
         return EventFilterPattern.passes(.object(members), filters: filters, payloadKey: "dynamodb", payloadIsJSON: true)
     }
 }
