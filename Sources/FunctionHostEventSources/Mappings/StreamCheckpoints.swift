@@ -65,14 +65,14 @@ public struct StreamCheckpoints: Sendable {
         }
     }
 
-    /// Commits a checkpoint (one behind the stored one, numerically, changes nothing) and the
-    /// shard's open tumbling windows, in one transaction.
+    /// Commits a checkpoint (one behind the stored one, numerically, changes nothing) and, for a
+    /// mapping with tumbling windows, the shard's open windows, in one transaction.
     func save(
         mapping uuid: String, streamARN: String, shardID: String, sequenceNumber: String,
-        windows: [Int: StreamShardEngine.TumblingWindow] = [:], now: Int64
+        windows: [Int: StreamShardEngine.TumblingWindow]? = nil, now: Int64
     ) async throws {
         try await writer.write { db in
-            try Self.replaceWindows(db, uuid, streamARN, shardID, windows)
+            if let windows { try Self.replaceWindows(db, uuid, streamARN, shardID, windows) }
             try db.execute(
                 sql: """
                     INSERT INTO streamCheckpoint (mappingUUID, streamARN, shardID, sequenceNumber, updatedAt) VALUES (?, ?, ?, ?, ?)

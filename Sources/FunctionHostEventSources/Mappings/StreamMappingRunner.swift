@@ -287,7 +287,7 @@ final class StreamMappingRunner: MappingRunner {
             do {
                 try await checkpoints.save(
                     mapping: mapping.uuid, streamARN: streamARN, shardID: shardID, sequenceNumber: sequenceNumber,
-                    windows: shard.withLock { $0.windows }, now: clock.now())
+                    windows: shard.withLock { $0.policy.tumblingWindowMilliseconds > 0 ? $0.windows : nil }, now: clock.now())
             } catch {
                 // The records run again after a restart: at least once, as on Lambda.
                 logger.error("stream event source mapping could not save its checkpoint", metadata: ["error": "\(error)"])
