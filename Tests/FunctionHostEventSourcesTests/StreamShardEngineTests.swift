@@ -166,7 +166,10 @@ import Testing
         // Before the window's next record: a final invocation with the over-limit state, marked terminated early.
         #expect(engine.next(now: 1_000) == [.invoke([], attempt: 1)])
         #expect(engine.window?.isFinal == true && engine.window?.isTerminatedEarly == true)
+        engine.windowStateReturned("{}")  // the final invocation's state is dropped: the window still ended early
         #expect(engine.completed(.succeeded, now: 1_000) == [.windowClosed])
+        // The same window stays open, with a fresh state (saved as such with the next checkpoint).
+        #expect(engine.window == .init(start: 0, end: 60_000))
         #expect(invoked(engine.next(now: 1_000)) == ["2"])
         #expect(engine.window == .init(start: 0, end: 60_000, state: "{}", isFinal: false))
     }

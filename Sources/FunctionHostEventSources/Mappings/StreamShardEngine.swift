@@ -237,8 +237,10 @@ public struct StreamShardEngine: Sendable, Hashable {
         }
     }
 
-    /// The state a tumbling window's invocation returned (JSON object text), for the window's next batch.
+    /// The state a tumbling window's invocation returned (JSON object text), for the window's next
+    /// batch. What the final invocation returns is dropped with the window.
     public mutating func windowStateReturned(_ state: String) {
+        guard window?.isFinal == false else { return }
         window?.state = state
     }
 
