@@ -86,9 +86,13 @@ public struct EventSourceMappingAPI: Sendable {
         }
         var mapping = EventSourceMapping(functionName: function.functionName, source: .sqs(queueARN: sourceARN))
         // A queue the host does not have is the real service's.
-        let embedded = (try? await queues.consumerInfo(queueARN: sourceARN)) != nil
-        mapping.external = !embedded && externalQueues != nil
-        let queue = try await queueInfo(sourceARN, external: mapping.external)
+        let queue: ConsumedQueueInfo
+        if let embedded = try? await queues.consumerInfo(queueARN: sourceARN) {
+            queue = embedded
+        } else {
+            mapping.external = externalQueues != nil
+            queue = try await queueInfo(sourceARN, external: mapping.external)
+        }
         try apply(body, to: &mapping, queue: queue, function: function)
         if queue.visibilityTimeout < function.timeout {
             throw .invalidParameter(
@@ -108,15 +112,6 @@ public struct EventSourceMappingAPI: Sendable {
             throw .invalidParameter("Unsupported ScalingConfig parameter for given event source mapping type.")
         }
         let dynamoDB = streamARN.hasPrefix("arn:aws:dynamodb:")
-        let external = dynamoDB ? dynamoDBStreams : externalKinesis
-        var isEmbedded = false
-        if !dynamoDB, let streams { isEmbedded = (try? await streams.shardIDs(streamARN: streamARN)) != nil }
-        if !isEmbedded {
-            guard let external, (try? await external.shardIDs(streamARN: streamARN)) != nil else {
-                throw .invalidParameter(
-                    "Stream not found: \(streamARN) (fnhost reads its embedded Kinesis, and the real service's streams when it has credentials).")
-            }
-        }
         let position: StreamMappingSettings.StartingPosition
         switch body["StartingPosition"] as? String {
         case "TRIM_HORIZON": position = .trimHorizon
@@ -148,10 +143,20 @@ public struct EventSourceMappingAPI: Sendable {
         var mapping = EventSourceMapping(
             functionName: function.functionName,
             source: dynamoDB ? .dynamoDBStream(streamARN: streamARN) : .kinesis(streamARN: streamARN))
-        mapping.external = !isEmbedded
         mapping.batchSize = StreamMappingSettings.defaultBatchSize
         mapping.stream = settings
         try applyStream(body, to: &mapping)
+        // The host's stream, else (credentials given) the real service's: looked up once the request is known valid.
+        let external = dynamoDB ? dynamoDBStreams : externalKinesis
+        var isEmbedded = false
+        if !dynamoDB, let streams { isEmbedded = (try? await streams.shardIDs(streamARN: streamARN)) != nil }
+        if !isEmbedded {
+            guard let external, (try? await external.shardIDs(streamARN: streamARN)) != nil else {
+                throw .invalidParameter(
+                    "Stream not found: \(streamARN) (fnhost reads its embedded Kinesis, and the real service's streams when it has credentials).")
+            }
+        }
+        mapping.external = !isEmbedded
         guard var status = control.create(mapping) else { throw .functionNotFound(api.account.functionARN(function.functionName)) }
         status.state = mapping.enabled ? "Creating" : "Disabled"
         return InvokeAPI.json(document(status), status: .accepted, requestID: requestID)
