@@ -156,6 +156,18 @@ import Testing
         #expect(engine.next(now: 120_000) == [.invoke([], attempt: 1)])
     }
 
+    @Test func aTumblingWindowsEndClosesItsBatchBeforeALongerBatchingWindow() {
+        var engine = StreamShardEngine(
+            policy: .init(batchSize: 10, windowMilliseconds: 300_000, tumblingWindowMilliseconds: 60_000))
+        engine.received(records(1...2, arrivedAt: 10_000), now: 10_000)
+        #expect(engine.next(now: 59_999).isEmpty)
+        #expect(engine.windowDeadline() == 60_000)
+        #expect(invoked(engine.next(now: 60_000)) == ["1", "2"])
+        engine.windowStateReturned(#"{"n":2}"#)
+        #expect(engine.completed(.succeeded, now: 60_000) == [.checkpoint("2")])
+        #expect(engine.next(now: 60_000) == [.invoke([], attempt: 1)])
+    }
+
     @Test func aStateOverTheLimitTerminatesTheWindowEarlyAndItGoesOnWithAFreshState() {
         var engine = StreamShardEngine(policy: .init(batchSize: 1, tumblingWindowMilliseconds: 60_000))
         engine.received(records(1...2, arrivedAt: 1_000), now: 1_000)

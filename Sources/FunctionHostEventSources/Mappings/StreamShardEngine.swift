@@ -176,7 +176,9 @@ public struct StreamShardEngine: Sendable, Hashable {
         if !buffer.isEmpty, buffer.count < policy.batchSize, let opened = windowOpenedAt {
             batching = opened + policy.windowMilliseconds
         }
-        return [batching, window?.end].compactMap { $0 }.min()
+        // The tumbling window of the first waiting record ends: its records go out without waiting for the batching window.
+        let ending = buffer.first.flatMap { policy.tumblingWindowMilliseconds > 0 ? tumblingEnd($0) : nil }
+        return [batching, window?.end, ending].compactMap { $0 }.min()
     }
 
     /// The next batch to invoke, with whatever must happen first (discarding records too old);
@@ -193,8 +195,9 @@ public struct StreamShardEngine: Sendable, Hashable {
                     // The window is over and none of its records wait (arrival order), or its state outgrew the limit: close it.
                     window?.isFinal = true
                     current = Batch(records: [], closesWindow: true)
-                } else if !buffer.isEmpty,
+                } else if let first = buffer.first,
                     buffer.count >= policy.batchSize || now >= (windowOpenedAt ?? now) + policy.windowMilliseconds
+                        || (policy.tumblingWindowMilliseconds > 0 && now >= tumblingEnd(first))
                 {
                     var count = min(policy.batchSize, buffer.count)
                     if policy.tumblingWindowMilliseconds > 0 {
@@ -249,6 +252,11 @@ public struct StreamShardEngine: Sendable, Hashable {
     public mutating func restoreWindow(_ saved: TumblingWindow) {
         guard window == nil, policy.tumblingWindowMilliseconds > 0 else { return }
         window = TumblingWindow(start: saved.start, end: saved.end, state: saved.state)
+    }
+
+    /// The end (exclusive) of the tumbling window a record's arrival time falls in.
+    private func tumblingEnd(_ record: StreamReadRecord) -> Int64 {
+        tumblingStart(record) + policy.tumblingWindowMilliseconds
     }
 
     /// The window start of a record's arrival time.
