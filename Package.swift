@@ -311,6 +311,7 @@ let package = Package(
                 "FunctionHostTesting",
                 "FunctionHost",
                 "FunctionHostCore",
+                "FunctionHostRemoteSources",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -190,14 +190,13 @@ public struct FunctionHost: Sendable {
             account: configuration.account, concurrency: supervisor, queueSender: configuration.queueSender ?? queueEngine,
             clock: configuration.clock, firstRetryDelay: configuration.asyncRetryDelay,
             metricsFactory: configuration.metricsFactory, logger: logger)
+        let sources = Self.streamSources(
+            embedded: streamEngine, checkpoints: StreamCheckpoints(writer: store.writer),
+            failureSender: configuration.queueSender ?? queueEngine, configuration: configuration)
         let mappings = EventSourceMappingService(
             mappings: eventSourceMappings, catalog: catalog, consumer: queueEngine, invoker: supervisor,
             concurrency: supervisor, clock: configuration.clock, account: configuration.account,
-            metricsFactory: configuration.metricsFactory,
-            streams: Self.streamSources(
-                embedded: streamEngine, checkpoints: StreamCheckpoints(writer: store.writer),
-                failureSender: configuration.queueSender ?? queueEngine, configuration: configuration),
-            logger: logger)
+            metricsFactory: configuration.metricsFactory, streams: sources, logger: logger)
         let scheduler = ScheduleService(
             schedules: schedules, catalog: catalog, sink: queue, clock: configuration.clock,
             account: configuration.account, metricsFactory: configuration.metricsFactory, logger: logger)
@@ -227,7 +226,10 @@ public struct FunctionHost: Sendable {
             KinesisEndpoint.accepts(request) ? await kinesis.handle(request) : await sqs.handle(request)
         }
         HostClockEndpoint(clock: configuration.clock).addRoutes(to: router)
-        EventSourceMappingAPI(api: api, control: mappings, queues: queueEngine, streams: streamEngine).addRoutes(to: router)
+        EventSourceMappingAPI(
+            api: api, control: mappings, queues: queueEngine, streams: streamEngine, externalQueues: sources.externalQueues,
+            externalKinesis: sources.externalKinesis, dynamoDBStreams: sources.dynamoDBStreams
+        ).addRoutes(to: router)
         let app = Application(
             router: router, server: .servePort(limits: configuration.servePort, api: api),
             configuration: ApplicationConfiguration(address: .hostname(configuration.host, port: configuration.port)),

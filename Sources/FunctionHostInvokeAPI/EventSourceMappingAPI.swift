@@ -10,21 +10,31 @@ import NIOCore
 /// execution through ``EventSourceMappingControl``.
 ///
 /// Mappings created or changed here last until the host stops (the template is the source of truth).
+/// A queue or stream the host does not have is read from the real service, as in a template
+/// (``EventSourceMapping/external``), when the host has clients for it (credentials were found).
 public struct EventSourceMappingAPI: Sendable {
     let api: InvokeAPI
     let control: any EventSourceMappingControl
     let queues: any QueueConsumer
     /// The streams Kinesis mappings may read; `nil` when the host has none.
     let streams: (any StreamReader)?
+    /// Clients of the real SQS, Kinesis and DynamoDB Streams; `nil` without credentials.
+    let externalQueues: (any QueueConsumer)?
+    let externalKinesis: (any StreamReader)?
+    let dynamoDBStreams: (any StreamReader)?
 
     public init(
         api: InvokeAPI, control: any EventSourceMappingControl, queues: any QueueConsumer,
-        streams: (any StreamReader)? = nil
+        streams: (any StreamReader)? = nil, externalQueues: (any QueueConsumer)? = nil,
+        externalKinesis: (any StreamReader)? = nil, dynamoDBStreams: (any StreamReader)? = nil
     ) {
         self.api = api
         self.control = control
         self.queues = queues
         self.streams = streams
+        self.externalQueues = externalQueues
+        self.externalKinesis = externalKinesis
+        self.dynamoDBStreams = dynamoDBStreams
     }
 
     static let path = "/2015-03-31/event-source-mappings"
@@ -68,15 +78,21 @@ public struct EventSourceMappingAPI: Sendable {
         guard let sourceARN = body["EventSourceArn"] as? String, !sourceARN.isEmpty else {
             throw .invalidParameter("EventSourceArn is required for an SQS event source.")
         }
-        if sourceARN.hasPrefix("arn:aws:kinesis:") {
+        if sourceARN.hasPrefix("arn:aws:kinesis:") || sourceARN.hasPrefix("arn:aws:dynamodb:") {
             return try await createStreamMapping(body, function: function, streamARN: sourceARN, requestID: requestID)
         }
         guard sourceARN.hasPrefix("arn:aws:sqs:") else {
-            throw .invalidParameter(
-                "Unsupported event source type: fnhost serves SQS queues and Kinesis streams (DynamoDB streams come later).")
+            throw .invalidParameter("Unsupported event source type: fnhost serves SQS queues, Kinesis and DynamoDB streams.")
         }
         var mapping = EventSourceMapping(functionName: function.functionName, source: .sqs(queueARN: sourceARN))
-        let queue = try await queueInfo(sourceARN)
+        // A queue the host does not have is the real service's.
+        let queue: ConsumedQueueInfo
+        if let embedded = try? await queues.consumerInfo(queueARN: sourceARN) {
+            queue = embedded
+        } else {
+            mapping.external = externalQueues != nil
+            queue = try await queueInfo(sourceARN, external: mapping.external)
+        }
         try apply(body, to: &mapping, queue: queue, function: function)
         if queue.visibilityTimeout < function.timeout {
             throw .invalidParameter(
@@ -87,16 +103,15 @@ public struct EventSourceMappingAPI: Sendable {
         return InvokeAPI.json(document(status), status: .accepted, requestID: requestID)
     }
 
-    /// `CreateEventSourceMapping` on a Kinesis stream of the host.
+    /// `CreateEventSourceMapping` on a Kinesis stream of the host, or on a Kinesis or DynamoDB
+    /// stream of the real service.
     private func createStreamMapping(
         _ body: [String: Any], function: FunctionConfiguration, streamARN: String, requestID: String
     ) async throws(LambdaAPIError) -> Response {
-        for key in ["ScalingConfig", "FilterCriteria"] where body[key] != nil {
-            throw .invalidParameter("fnhost does not simulate \(key) for stream event sources yet.")
+        if body["ScalingConfig"] != nil {
+            throw .invalidParameter("Unsupported ScalingConfig parameter for given event source mapping type.")
         }
-        guard let streams, (try? await streams.shardIDs(streamARN: streamARN)) != nil else {
-            throw .invalidParameter("Stream not found: \(streamARN) (fnhost reads the streams of its embedded Kinesis).")
-        }
+        let dynamoDB = streamARN.hasPrefix("arn:aws:dynamodb:")
         let position: StreamMappingSettings.StartingPosition
         switch body["StartingPosition"] as? String {
         case "TRIM_HORIZON": position = .trimHorizon
@@ -105,7 +120,7 @@ public struct EventSourceMappingAPI: Sendable {
             guard let seconds = body["StartingPositionTimestamp"] as? Double, seconds.isFinite, (0..<1e11).contains(seconds)
             else { throw .invalidParameter("StartingPositionTimestamp is required for AT_TIMESTAMP, in epoch seconds.") }
             position = .atTimestamp(Int64(seconds * 1000))
-        case nil: throw .invalidParameter("StartingPosition is required for a Kinesis event source.")
+        case nil: throw .invalidParameter("StartingPosition is required for a stream event source.")
         case let other?:
             throw .validation(
                 value: other, field: "startingPosition",
@@ -122,10 +137,26 @@ public struct EventSourceMappingAPI: Sendable {
                 settings.onFailureDestination = destination
             }
         }
-        var mapping = EventSourceMapping(functionName: function.functionName, source: .kinesis(streamARN: streamARN))
+        if dynamoDB, case .atTimestamp = position {
+            throw .invalidParameter("Unsupported starting position for arn type.")
+        }
+        var mapping = EventSourceMapping(
+            functionName: function.functionName,
+            source: dynamoDB ? .dynamoDBStream(streamARN: streamARN) : .kinesis(streamARN: streamARN))
         mapping.batchSize = StreamMappingSettings.defaultBatchSize
         mapping.stream = settings
         try applyStream(body, to: &mapping)
+        // The host's stream, else (credentials given) the real service's: looked up once the request is known valid.
+        let external = dynamoDB ? dynamoDBStreams : externalKinesis
+        var isEmbedded = false
+        if !dynamoDB, let streams { isEmbedded = (try? await streams.shardIDs(streamARN: streamARN)) != nil }
+        if !isEmbedded {
+            guard let external, (try? await external.shardIDs(streamARN: streamARN)) != nil else {
+                throw .invalidParameter(
+                    "Stream not found: \(streamARN) (fnhost reads its embedded Kinesis, and the real service's streams when it has credentials).")
+            }
+        }
+        mapping.external = !isEmbedded
         guard var status = control.create(mapping) else { throw .functionNotFound(api.account.functionARN(function.functionName)) }
         status.state = mapping.enabled ? "Creating" : "Disabled"
         return InvokeAPI.json(document(status), status: .accepted, requestID: requestID)
@@ -149,7 +180,7 @@ public struct EventSourceMappingAPI: Sendable {
         if mapping.stream != nil {
             try applyStream(body, to: &mapping)
         } else {
-            let queue = try await queueInfo(mapping.source.arn)
+            let queue = try await queueInfo(mapping.source.arn, external: mapping.external)
             try apply(body, to: &mapping, queue: queue, function: function)
         }
         mapping.lastModified = Date().timeIntervalSince1970
@@ -212,13 +243,14 @@ public struct EventSourceMappingAPI: Sendable {
         return entry.configuration
     }
 
-    private func queueInfo(_ arn: String) async throws(LambdaAPIError) -> ConsumedQueueInfo {
-        do {
-            return try await queues.consumerInfo(queueARN: arn)
-        } catch {
+    /// A queue's settings: the host's, or (`external`) the real service's.
+    private func queueInfo(_ arn: String, external: Bool = false) async throws(LambdaAPIError) -> ConsumedQueueInfo {
+        let consumer = external ? externalQueues : queues
+        guard let consumer, let info = try? await consumer.consumerInfo(queueARN: arn) else {
             throw .invalidParameter(
-                "Error occurred while ReceiveMessage. SQS Error Code: AWS.SimpleQueueService.NonExistentQueue. The queue \(arn) does not exist (fnhost reads its embedded queues now).")
+                "Error occurred while ReceiveMessage. SQS Error Code: AWS.SimpleQueueService.NonExistentQueue. The queue \(arn) does not exist.")
         }
+        return info
     }
 
     /// Applies the request's settings, then checks the whole mapping against Lambda's rules.
@@ -241,21 +273,7 @@ public struct EventSourceMappingAPI: Sendable {
                 mapping.maximumConcurrency = nil
             }
         }
-        if let raw = body["FilterCriteria"] {
-            guard let criteria = raw as? [String: Any] else { throw .invalidParameter("Invalid filter pattern definition.") }
-            var filters: [EventFilterPattern] = []
-            for entry in criteria["Filters"] as? [Any] ?? [] {
-                guard let text = (entry as? [String: Any])?["Pattern"] as? String else {
-                    throw .invalidParameter("Invalid filter pattern definition.")
-                }
-                do {
-                    filters.append(try EventFilterPattern(parsing: text))
-                } catch {
-                    throw .invalidParameter(error.description)
-                }
-            }
-            mapping.filters = filters
-        }
+        try Self.applyFilters(body, to: &mapping)
         if let (property, message) = mapping.violation(fifo: queue.fifo) {
             throw .invalidParameter("\(property): \(message)")
         }
@@ -289,12 +307,32 @@ public struct EventSourceMappingAPI: Sendable {
         return value
     }
 
+    /// `FilterCriteria` of a create or update (SQS and streams): its patterns replace the mapping's.
+    private static func applyFilters(_ body: [String: Any], to mapping: inout EventSourceMapping) throws(LambdaAPIError) {
+        guard let raw = body["FilterCriteria"] else { return }
+        guard let criteria = raw as? [String: Any] else { throw .invalidParameter("Invalid filter pattern definition.") }
+        var filters: [EventFilterPattern] = []
+        for entry in criteria["Filters"] as? [Any] ?? [] {
+            guard let text = (entry as? [String: Any])?["Pattern"] as? String else {
+                throw .invalidParameter("Invalid filter pattern definition.")
+            }
+            do {
+                filters.append(try EventFilterPattern(parsing: text))
+            } catch {
+                throw .invalidParameter(error.description)
+            }
+        }
+        mapping.filters = filters
+    }
+
     /// Applies an update of a stream mapping's settings (its stream and starting position stay).
     private func applyStream(_ body: [String: Any], to mapping: inout EventSourceMapping) throws(LambdaAPIError) {
         guard var settings = mapping.stream else { return }
-        for key in ["ScalingConfig", "FilterCriteria"] where body[key] != nil {
-            throw .invalidParameter("fnhost does not simulate \(key) for stream event sources yet.")
+        if body["ScalingConfig"] != nil {
+            throw .invalidParameter("Unsupported ScalingConfig parameter for given event source mapping type.")
         }
+        try Self.applyFilters(body, to: &mapping)
+        if let (property, message) = mapping.filtersViolation { throw .invalidParameter("\(property): \(message)") }
         func integer(_ key: String) throws(LambdaAPIError) -> Int? { try Self.integer(key, in: body) }
         try Self.applyCommon(body, to: &mapping)
         if let value = try integer("MaximumRetryAttempts") { settings.maximumRetryAttempts = value }

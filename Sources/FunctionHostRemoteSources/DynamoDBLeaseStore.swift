@@ -8,8 +8,8 @@ import Synchronization
 /// A table is created on first use (`PAY_PER_REQUEST`, key `shardId`) and used once `ACTIVE`. An
 /// item holds `leaseOwner` (S, absent while free), `leaseCounter` (N), `checkpoint` (S, the last
 /// sequence number done) and `checkpointOrder` (S: the checkpoint's length in four digits, then its
-/// digits, so text order is numeric order for DynamoDB's conditions). `windowState` (S) is reserved
-/// for state a stream mapping carries with its checkpoint (a tumbling window's). Every write is
+/// digits, so text order is numeric order for DynamoDB's conditions). `windowState` (S) is the open
+/// tumbling windows a stream mapping carries with its checkpoint (opaque here). Every write is
 /// conditional; `ConditionalCheckFailedException` is the answer `false`/`nil`. Thread-safe;
 /// throws ``RemoteSourceError``.
 public final class DynamoDBLeaseStore: ShardLeaseStore {
@@ -130,21 +130,26 @@ public final class DynamoDBLeaseStore: ShardLeaseStore {
         } != nil
     }
 
-    public func checkpoint(table: String, shardID: String, sequenceNumber: String, owner: String) async throws -> Bool {
+    public func checkpoint(table: String, shardID: String, sequenceNumber: String, windowState: String?, owner: String)
+        async throws -> Bool
+    {
+        var names = ["#owner": "leaseOwner", "#checkpoint": "checkpoint", "#order": "checkpointOrder"]
+        var values: [String: Any] = [
+            ":owner": ["S": owner], ":sequence": ["S": sequenceNumber], ":order": ["S": Self.order(sequenceNumber)],
+        ]
+        var update = "SET #checkpoint = :sequence, #order = :order"
+        if let windowState {
+            update += ", #window = :window"
+            names["#window"] = "windowState"
+            values[":window"] = ["S": windowState]
+        }
         let written: Void? = try await conditional {
             _ = try await call(
                 "UpdateItem",
                 [
-                    "TableName": table, "Key": ["shardId": ["S": shardID]],
-                    "UpdateExpression": "SET #checkpoint = :sequence, #order = :order",
+                    "TableName": table, "Key": ["shardId": ["S": shardID]], "UpdateExpression": update,
                     "ConditionExpression": "#owner = :owner AND (attribute_not_exists(#order) OR #order < :order)",
-                    "ExpressionAttributeNames": [
-                        "#owner": "leaseOwner", "#checkpoint": "checkpoint", "#order": "checkpointOrder",
-                    ],
-                    "ExpressionAttributeValues": [
-                        ":owner": ["S": owner], ":sequence": ["S": sequenceNumber],
-                        ":order": ["S": Self.order(sequenceNumber)],
-                    ],
+                    "ExpressionAttributeNames": names, "ExpressionAttributeValues": values,
                 ])
         }
         if written != nil { return true }
@@ -152,6 +157,19 @@ public final class DynamoDBLeaseStore: ShardLeaseStore {
         let answer = try await call(
             "GetItem", ["TableName": table, "Key": ["shardId": ["S": shardID]], "ConsistentRead": true])
         return (answer["Item"] as? [String: Any]).flatMap(Self.lease)?.owner == owner
+    }
+
+    public func saveWindowState(table: String, shardID: String, windowState: String, owner: String) async throws -> Bool {
+        try await conditional {
+            _ = try await call(
+                "UpdateItem",
+                [
+                    "TableName": table, "Key": ["shardId": ["S": shardID]], "UpdateExpression": "SET #window = :window",
+                    "ConditionExpression": "#owner = :owner",
+                    "ExpressionAttributeNames": ["#owner": "leaseOwner", "#window": "windowState"],
+                    "ExpressionAttributeValues": [":owner": ["S": owner], ":window": ["S": windowState]],
+                ])
+        } != nil
     }
 
     /// Runs a conditional write; `nil` when its condition did not hold.

@@ -82,6 +82,13 @@ public final class ExternalStreamReader: StreamReader {
         return iterator
     }
 
+    /// Epoch seconds from the service as milliseconds, held within the years 1970–9999 (an odd
+    /// value, NaN or 1e300, never traps the conversion; the engines do arithmetic on it).
+    static func milliseconds(_ seconds: Double?) -> Int64 {
+        guard let seconds, seconds.isFinite else { return 0 }
+        return Int64(min(max(seconds, 0), 253_402_300_799) * 1000)
+    }
+
     public func read(streamARN: String, iterator: String, limit: Int) async throws -> StreamReadPage {
         let cap = service == .kinesis ? 10_000 : 1000
         let answer = try await client.call("GetRecords", ["ShardIterator": iterator, "Limit": max(1, min(cap, limit))], region: AWSARN.region(of: streamARN))
@@ -93,7 +100,7 @@ public final class ExternalStreamReader: StreamReader {
                 guard let sequence = record["SequenceNumber"] as? String, let key = record["PartitionKey"] as? String,
                     let data = (record["Data"] as? String).flatMap({ Data(base64Encoded: $0) })
                 else { return nil }
-                let arrived = (record["ApproximateArrivalTimestamp"] as? Double).map { Int64($0 * 1000) } ?? 0
+                let arrived = Self.milliseconds(record["ApproximateArrivalTimestamp"] as? Double)
                 return StreamReadRecord(sequenceNumber: sequence, partitionKey: key, data: data, arrivedAt: arrived)
             }
         case .dynamoDBStreams:
@@ -102,7 +109,7 @@ public final class ExternalStreamReader: StreamReader {
                     let data = try? JSONSerialization.data(withJSONObject: record, options: [.sortedKeys])
                 else { return nil }
                 let keys = (change["Keys"]).flatMap { try? JSONSerialization.data(withJSONObject: $0, options: [.sortedKeys]) }
-                let created = (change["ApproximateCreationDateTime"] as? Double).map { Int64($0 * 1000) } ?? 0
+                let created = Self.milliseconds(change["ApproximateCreationDateTime"] as? Double)
                 return StreamReadRecord(
                     sequenceNumber: sequence, partitionKey: keys.map { String(decoding: $0, as: UTF8.self) } ?? sequence,
                     data: data, arrivedAt: created)

@@ -47,6 +47,19 @@ import Testing
         #expect(result.warnings.isEmpty, "\(result.warnings)")
     }
 
+    @Test func filterCriteriaOnAStreamAreRead() throws {
+        let result = try mapping(
+            #"StartingPosition: LATEST, FilterCriteria: {Filters: [{Pattern: '{"data": {"kind": ["keep"]}}'}]}"#)
+        let mapping = try #require(result.eventSourceMappings.first)
+        #expect(mapping.filters.map(\.text) == [#"{"data": {"kind": ["keep"]}}"#])
+        #expect(result.warnings.isEmpty, "\(result.warnings)")
+        #expect(throws: TemplateError.self) {
+            try self.mapping(#"StartingPosition: LATEST, FilterCriteria: {Filters: [{Pattern: 'nope'}]}"#)
+        }
+        let six = Array(repeating: #"{Pattern: '{"data": {"n": [1]}}'}"#, count: 6).joined(separator: ", ")
+        #expect(throws: TemplateError.self) { try self.mapping("StartingPosition: LATEST, FilterCriteria: {Filters: [\(six)]}") }
+    }
+
     @Test func sourcesTheTemplateDoesNotDefineAreExternal() throws {
         let kinesis = try mapping("StartingPosition: LATEST").eventSourceMappings[0]
         #expect(!kinesis.external)

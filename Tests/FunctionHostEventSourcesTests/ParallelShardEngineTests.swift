@@ -39,6 +39,23 @@ import Testing
         #expect(shard.completed(lane: 0, .failedFrom("3"), now: 0) == [.retry(count: 1)])
     }
 
+    @Test func filteredRecordsGoToNoLaneAndTheCheckpointPassesThem() {
+        var shard = ParallelShardEngine(policy: .init(batchSize: 10), factor: 1)
+        // Filtered records behind one in flight: passed once it is done.
+        #expect(shard.received([record(1, "x"), record(2, "x")], filteredOut: ["2"], now: 0) == [])
+        #expect(shard.next(lane: 0, now: 0) == [.invoke([record(1, "x")], attempt: 1)])
+        #expect(shard.completed(lane: 0, .succeeded, now: 0) == [.checkpoint("2")])
+        // A page no filter passes: checkpointed at once, nothing to invoke.
+        #expect(shard.received([record(3, "x"), record(4, "y")], filteredOut: ["3", "4"], now: 0) == [.checkpoint("4")])
+        #expect(shard.next(lane: 0, now: 0).isEmpty)
+    }
+
+    @Test func windowsAreSavedAndRestoredPerLane() {
+        var shard = ParallelShardEngine(policy: .init(batchSize: 10, tumblingWindowMilliseconds: 60_000), factor: 2)
+        shard.restore(windows: [1: .init(start: 0, end: 60_000, state: #"{"n":4}"#), 7: .init(start: 0, end: 60_000)])
+        #expect(shard.windows == [1: .init(start: 0, end: 60_000, state: #"{"n":4}"#)])
+    }
+
     @Test func keysSpreadOverLanes() {
         let lanes = Set((0..<100).map { ParallelShardEngine.lane(of: "user-\($0)", lanes: 10) })
         #expect(lanes.count == 10)

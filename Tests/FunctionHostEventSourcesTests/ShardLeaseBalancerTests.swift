@@ -192,4 +192,17 @@ import Testing
         // Four hosts, share 2, each other host at its share and a short by two: it steals from b first.
         #expect(takes(tie.scanned(even, shards: shards, now: 0)) == ["s1"])
     }
+
+    @Test func aTakenLeaseStartsItsShardWithTheWindowsItCarries() {
+        var balancer = ShardLeaseBalancer(owner: "a", leaseDuration: duration)
+        _ = balancer.scanned([lease("s1", checkpoint: "17")], shards: ["s1"], now: 0)
+        let windows = [0: StreamShardEngine.TumblingWindow(start: 60_000, end: 120_000, state: #"{"sum":3}"#)]
+        let state = StreamShardEngine.TumblingWindow.encode(windows)
+        let taken = ShardLease(shardID: "s1", owner: "a", counter: 1, checkpoint: "17", windowState: state)
+        #expect(balancer.taken(taken, sentAt: 100) == [.start(shardID: "s1", checkpoint: "17", windowState: state)])
+        #expect(StreamShardEngine.TumblingWindow.decode(state) == windows)
+        // Another host's item is input: what is not our encoding restores no windows.
+        #expect(StreamShardEngine.TumblingWindow.decode(#"{"x":{"start":1}}"#).isEmpty)
+        #expect(StreamShardEngine.TumblingWindow.decode("not json").isEmpty)
+    }
 }

@@ -32,9 +32,12 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from dataclasses import dataclass, field
+from functools import cache
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Callable
 
@@ -72,6 +75,35 @@ def wait_for(predicate: Callable[[], object], timeout: float, interval: float = 
         if time.monotonic() >= deadline:
             raise AssertionError(f"timed out after {timeout} s waiting for {what}")
         time.sleep(interval)
+
+
+class _NothingThere(BaseHTTPRequestHandler):
+    """Answers every AWS JSON-protocol call as a service that has no such queue or stream."""
+
+    def do_POST(self):
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        body = json.dumps({"__type": "ResourceNotFoundException", "message": "fnhost tests: no such resource"}).encode()
+        self.send_response(400)
+        self.send_header("Content-Type", "application/x-amz-json-1.0")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+@cache
+def empty_aws_endpoint() -> str:
+    """A loopback stand-in for the real AWS that has no queues or streams (started once per session).
+
+    Test hosts read a queue or stream they lack (named by a template or the mapping API) from the
+    real service at ``AWS_ENDPOINT_URL``; pointing it here keeps every test on loopback and makes
+    "no such source" answers immediate. test_external_sources points hosts at moto_server instead.
+    """
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _NothingThere)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return f"http://127.0.0.1:{server.server_address[1]}"
 
 
 def pid_alive(pid: int) -> bool:
@@ -133,7 +165,7 @@ class Host:
         self._stderr_path = self.state_dir / "host.stderr"
         env = dict(os.environ)
         env.update(AWS_ACCESS_KEY_ID="test", AWS_SECRET_ACCESS_KEY="test", AWS_REGION=REGION,
-                   FNHOST_TEST_LEAK="must-not-reach-functions")
+                   AWS_ENDPOINT_URL=empty_aws_endpoint(), FNHOST_TEST_LEAK="must-not-reach-functions")
         env.update(self.extra_env)
         with open(self._stdout_path, "wb") as out, open(self._stderr_path, "wb") as err:
             self.process = subprocess.Popen(

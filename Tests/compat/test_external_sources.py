@@ -15,7 +15,7 @@ import uuid
 import pytest
 from aws_lambda_powertools.utilities.parser.models import DynamoDBStreamModel, KinesisDataStreamModel, SqsModel
 
-from conftest import REPO, aws_client as client, start_host, wait_for
+from conftest import REPO, aws_client as client, lambda_client, start_host, wait_for
 
 ACCOUNT = "123456789012"
 SECRET = "ext-secret-" + uuid.uuid4().hex
@@ -34,7 +34,12 @@ def sources(moto):
         TableName="ext-orders", KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
         AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}], BillingMode="PAY_PER_REQUEST",
         StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"})
+    filtered = dynamodb.create_table(
+        TableName="ext-filtered", KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}], BillingMode="PAY_PER_REQUEST",
+        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"})
     return {
+        "filtered_stream": filtered["TableDescription"]["LatestStreamArn"],
         "queue_url": queue_url, "queue": f"arn:aws:sqs:us-east-1:{ACCOUNT}:ext-jobs",
         "european_queue_url": european_url, "european_queue": f"arn:aws:sqs:eu-west-1:{ACCOUNT}:ext-jobs-eu",
         "stream": f"arn:aws:kinesis:us-east-1:{ACCOUNT}:stream/ext-clicks",
@@ -82,6 +87,27 @@ Resources:
       Runtime: python3.12
       Events:
         Orders: {{Type: DynamoDB, Properties: {{Stream: "{sources['table_stream']}", StartingPosition: TRIM_HORIZON}}}}
+  FromAPI:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: {RECORDER}/
+      Handler: app.handler
+      Runtime: python3.12
+  FromFilteredTable:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: {RECORDER}/
+      Handler: app.handler
+      Runtime: python3.12
+      Events:
+        Orders:
+          Type: DynamoDB
+          Properties:
+            Stream: "{sources['filtered_stream']}"
+            StartingPosition: TRIM_HORIZON
+            FilterCriteria:
+              Filters:
+                - Pattern: '{{"eventName": ["INSERT"], "dynamodb": {{"NewImage": {{"kind": {{"S": ["keep"]}}}}}}}}'
 """)
     host = start_host(template, directory, env={
         "AWS_ENDPOINT_URL": moto, "AWS_ACCESS_KEY_ID": "AKIDEXTERNALTEST", "AWS_SECRET_ACCESS_KEY": SECRET})
@@ -171,6 +197,72 @@ def test_a_dynamodb_stream_feeds_its_mapping_with_lambdas_record_shape(host, mot
     assert all(r["eventSource"] == "aws:dynamodb" and r["eventSourceARN"] == sources["table_stream"] for r in found)
     sequence_numbers = [int(r["dynamodb"]["SequenceNumber"]) for r in found]
     assert sequence_numbers == sorted(sequence_numbers)
+
+
+def test_a_dynamodb_streams_filter_criteria_deliver_only_matching_changes(host, moto, sources):
+    dynamodb = client("dynamodb", moto)
+    kept, dropped = uuid.uuid4().hex, uuid.uuid4().hex
+    dynamodb.put_item(TableName="ext-filtered", Item={"id": {"S": dropped}, "kind": {"S": "drop"}})
+    dynamodb.put_item(TableName="ext-filtered", Item={"id": {"S": kept}, "kind": {"S": "keep"}})
+    dynamodb.update_item(TableName="ext-filtered", Key={"id": {"S": kept}}, UpdateExpression="SET n = :n",
+                         ExpressionAttributeValues={":n": {"N": "1"}})  # MODIFY: not an INSERT
+    dynamodb.delete_item(TableName="ext-filtered", Key={"id": {"S": dropped}})
+    last = uuid.uuid4().hex
+    dynamodb.put_item(TableName="ext-filtered", Item={"id": {"S": last}, "kind": {"S": "keep"}})
+
+    def delivered():
+        return [(r["eventName"], r["dynamodb"]["Keys"]["id"]["S"]) for e in events(host, "FromFilteredTable")
+                for r in e["Records"]]
+
+    wait_for(lambda: (last in {k for _, k in delivered()}), 60, what="the last matching change")
+    assert delivered() == [("INSERT", kept), ("INSERT", last)]
+    for event in events(host, "FromFilteredTable"):
+        DynamoDBStreamModel.model_validate(event)
+
+
+def test_the_mapping_api_maps_queues_and_streams_the_host_does_not_have(host, moto, sources):
+    lam = lambda_client(host.endpoint)
+    sqs, kinesis, dynamodb = client("sqs", moto), client("kinesis", moto), client("dynamodb", moto)
+    run = uuid.uuid4().hex
+    url = sqs.create_queue(QueueName="ext-api-" + run[:8])["QueueUrl"]
+    queue = f"arn:aws:sqs:us-east-1:{ACCOUNT}:ext-api-{run[:8]}"
+    kinesis.create_stream(StreamName="ext-api-" + run[:8], ShardCount=1)
+    stream = f"arn:aws:kinesis:us-east-1:{ACCOUNT}:stream/ext-api-{run[:8]}"
+    with pytest.raises(lam.exceptions.InvalidParameterValueException):
+        lam.create_event_source_mapping(FunctionName="FromAPI", EventSourceArn=queue + "-missing")
+    with pytest.raises(lam.exceptions.InvalidParameterValueException):
+        lam.create_event_source_mapping(FunctionName="FromAPI", EventSourceArn=stream + "-missing",
+                                        StartingPosition="TRIM_HORIZON")
+    with pytest.raises(lam.exceptions.InvalidParameterValueException):
+        lam.create_event_source_mapping(FunctionName="FromAPI", EventSourceArn=sources["table_stream"],
+                                        StartingPosition="AT_TIMESTAMP", StartingPositionTimestamp=1)
+    on_queue = lam.create_event_source_mapping(FunctionName="FromAPI", EventSourceArn=queue, BatchSize=5)
+    on_stream = lam.create_event_source_mapping(FunctionName="FromAPI", EventSourceArn=stream,
+                                                StartingPosition="TRIM_HORIZON")
+    on_table = lam.create_event_source_mapping(FunctionName="FromAPI", EventSourceArn=sources["table_stream"],
+                                               StartingPosition="TRIM_HORIZON")
+    assert (on_queue["EventSourceArn"], on_stream["EventSourceArn"]) == (queue, stream)
+    assert lam.update_event_source_mapping(UUID=on_queue["UUID"], BatchSize=3)["BatchSize"] == 3
+    sqs.send_message(QueueUrl=url, MessageBody=json.dumps({"run": run}))
+    kinesis.put_record(StreamName="ext-api-" + run[:8], Data=json.dumps({"run": run}).encode(), PartitionKey="k")
+    dynamodb.put_item(TableName="ext-orders", Item={"id": {"S": run}})
+
+    def sources_seen():
+        seen = set()
+        for event in events(host, "FromAPI"):
+            for record in event["Records"]:
+                if record.get("body") == json.dumps({"run": run}):
+                    seen.add("sqs")
+                elif "kinesis" in record and run in KinesisDataStreamModel.model_validate(
+                        {"Records": [record]}).Records[0].kinesis.data.decode():
+                    seen.add("kinesis")
+                elif record.get("dynamodb", {}).get("Keys") == {"id": {"S": run}}:
+                    seen.add("dynamodb")
+        return seen
+
+    wait_for(lambda: sources_seen() == {"sqs", "kinesis", "dynamodb"}, 60, what="a record from each external source")
+    for uuid_ in (on_queue["UUID"], on_stream["UUID"], on_table["UUID"]):
+        lam.delete_event_source_mapping(UUID=uuid_)
 
 
 def test_credentials_never_reach_the_hosts_output(host):

@@ -1,7 +1,10 @@
 """Kinesis event-source mappings on the embedded stream, fed through the real boto3 Kinesis client.
 
 A host serves Tests/Fixtures/stream-mappings/template.yaml on the virtual clock, so a batching
-window closes only when the batch is full (every test puts whole batches in one PutRecords). The
+window closes only when the batch is full (every test puts whole batches in one PutRecords), and a
+failed batch is retried only when the clock is advanced past its backoff. ``fnhost clock advance``
+returns once what fell due was invoked and checkpointed, so the metrics read right after it are
+exact (function logs are captured asynchronously and are still read with a deadline). The
 ``stream-consumer`` fixture logs every event as ``RECORDED <json>`` and follows instructions in
 record data (``fail``, ``raise``). Every delivered event is parsed with powertools'
 ``KinesisDataStreamModel``. The checkpoint test kills a host of its own with SIGKILL.
@@ -86,6 +89,13 @@ def failure_records(sqs, queue: str, count: int) -> list[dict]:
     return found
 
 
+def advance(host, duration: str):
+    """Advances the host's virtual clock; returns once what fell due was invoked and checkpointed."""
+    result = subprocess.run([str(FNHOST_BIN), "clock", "advance", duration, "--endpoint", host.endpoint],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+
+
 def metric(host, name: str, function: str) -> float:
     with urllib.request.urlopen(host.endpoint + "/metrics") as answer:
         text = answer.read().decode()
@@ -127,6 +137,10 @@ def test_bisect_isolates_the_failing_record_and_reports_it(host):
     kinesis, sqs = clients(host)
     tag = uuid.uuid4().hex
     sequences = put(kinesis, "BisectStream", [{"tag": tag, "n": n, "raise": n == 5} for n in range(8)])
+    # Halves run at once; the isolated poison record waits 1 s, then 2 s, on the host clock for its two retries.
+    wait_for(lambda: metric(host, "fnhost_esm_stream_batches_retried_total", "Bisecting") >= 1, 60,
+             what="the poison record's first failure")
+    advance(host, "3s")
     (failure,) = failure_records(sqs, "StreamFailures", 1)
     info = failure["KinesisBatchInfo"]
     assert (info["startSequenceNumber"], info["endSequenceNumber"], info["batchSize"]) == (sequences[5], sequences[5], 1)
@@ -151,6 +165,9 @@ def test_a_partial_batch_response_checkpoints_before_the_lowest_failure(host):
     kinesis, sqs = clients(host)
     tag = uuid.uuid4().hex
     sequences = put(kinesis, "PartialStream", [{"tag": tag, "n": n, "fail": n == 2} for n in range(5)])
+    wait_for(lambda: metric(host, "fnhost_esm_stream_batches_retried_total", "Partial") >= 1, 60,
+             what="the partial failure")
+    advance(host, "1s")  # the retry's backoff
     (failure,) = failure_records(sqs, "PartialFailures", 1)
     info = failure["KinesisBatchInfo"]
     assert (info["startSequenceNumber"], info["endSequenceNumber"], info["batchSize"]) == (sequences[2], sequences[4], 3)
@@ -218,8 +235,13 @@ def test_the_mapping_api_creates_updates_and_deletes_a_kinesis_mapping(host):
     tag = uuid.uuid4().hex
     put(kinesis, stream, [{"tag": tag, "n": n} for n in range(3)])
     wait_for(lambda: sum(map(len, tagged(host, "Latest", tag))) >= 3, 60, what="records through the API's mapping")
-    updated = lam.update_event_source_mapping(UUID=created["UUID"], Enabled=False, BisectBatchOnFunctionError=True)
+    with pytest.raises(lam.exceptions.InvalidParameterValueException):
+        lam.update_event_source_mapping(UUID=created["UUID"], FilterCriteria={"Filters": [{"Pattern": "not json"}]})
+    pattern = json.dumps({"data": {"tag": [tag]}})
+    updated = lam.update_event_source_mapping(UUID=created["UUID"], Enabled=False, BisectBatchOnFunctionError=True,
+                                              FilterCriteria={"Filters": [{"Pattern": pattern}]})
     assert updated["BisectBatchOnFunctionError"] is True
+    assert updated["FilterCriteria"] == {"Filters": [{"Pattern": pattern}]}
     assert lam.get_event_source_mapping(UUID=created["UUID"])["State"] == "Disabled"
     with pytest.raises(lam.exceptions.InvalidParameterValueException):
         lam.update_event_source_mapping(UUID=created["UUID"], ParallelizationFactor=11)
@@ -242,12 +264,13 @@ def test_tumbling_windows_carry_state_and_end_with_a_final_invoke(host):
     assert first["state"] == {} and second["state"]["count"] == 2
     assert first["window"] == second["window"] and first["isFinalInvokeForWindow"] is False
     assert first["shardId"] == "shardId-000000000000" and first["eventSourceARN"].endswith(":stream/WindowStream")
-    result = subprocess.run([str(FNHOST_BIN), "clock", "advance", "61s", "--endpoint", host.endpoint],
-                            capture_output=True, text=True, timeout=60)
-    assert result.returncode == 0, result.stderr
+    invoked = metric(host, "fnhost_esm_stream_batches_invoked_total", "Windowed")
+    advance(host, "61s")
+    # The advance returned after the window's final invocation: no polling for it.
+    assert metric(host, "fnhost_esm_stream_batches_invoked_total", "Windowed") == invoked + 1
     final = wait_for(lambda: [e for e in events(host, "Windowed") if e["isFinalInvokeForWindow"]
-                              and e["window"] == first["window"]], 60, what="the window's final invoke")[0]
-    assert final["Records"] == [] and final["state"]["count"] == 3
+                              and e["window"] == first["window"]], 10, what="the final invoke's log line")[0]
+    assert final["Records"] == [] and final["state"]["count"] == 3 and final["isWindowTerminatedEarly"] is False
 
 
 def lane(key: str, lanes: int) -> int:
@@ -313,10 +336,11 @@ def test_records_older_than_the_maximum_age_are_given_up(host):
     kinesis, sqs = clients(host)
     tag = uuid.uuid4().hex
     sequences = put(kinesis, "AgingStream", [{"tag": tag, "n": 0, "raise": True}])
-    wait_for(lambda: len(tagged(host, "Aging", tag)) >= 2, 60, what="the failing record retried")
-    result = subprocess.run([str(FNHOST_BIN), "clock", "advance", "61s", "--endpoint", host.endpoint],
-                            capture_output=True, text=True, timeout=60)
-    assert result.returncode == 0, result.stderr
+    wait_for(lambda: metric(host, "fnhost_esm_stream_batches_retried_total", "Aging") >= 1, 60,
+             what="the failing record's first attempt")
+    advance(host, "61s")
+    # Retries 1, 2, 4, 8 and 16 s apart (at 1, 3, 7, 15, 31 s); given up at 60.001 s, before the next one (63 s).
+    assert metric(host, "fnhost_esm_stream_batches_invoked_total", "Aging") == 6
     (failure,) = failure_records(sqs, "AgingFailures", 1)
     assert failure["requestContext"]["condition"] == "RecordAgeExceeded"
     assert "responseContext" not in failure
@@ -326,3 +350,166 @@ def test_records_older_than_the_maximum_age_are_given_up(host):
     kinesis.put_record(StreamName="AgingStream", Data=json.dumps({"tag": tag, "n": 1}).encode(), PartitionKey="k")
     wait_for(lambda: any(r["n"] == 1 for b in tagged(host, "Aging", tag) for r in b), 60, what="the next record")
     assert sum(1 for b in tagged(host, "Aging", tag) if any(r["n"] == 0 for r in b)) <= attempts + 1
+
+
+def test_retries_wait_an_exponential_backoff_on_the_host_clock(host):
+    kinesis, _ = clients(host)
+    tag = uuid.uuid4().hex
+    kinesis.put_record(StreamName="PacedStream", Data=json.dumps({"tag": tag, "raise": True}).encode(), PartitionKey="k")
+    wait_for(lambda: metric(host, "fnhost_esm_stream_batches_retried_total", "Paced") >= 1, 60, what="the first attempt")
+
+    def attempts():
+        return metric(host, "fnhost_esm_stream_batches_invoked_total", "Paced")
+
+    assert attempts() == 1
+    # Each advance returns once what fell due ran: the counts are exact, stepped through without polling.
+    for wait in (1_000, 2_000, 4_000, 8_000):
+        advance(host, f"{wait - 1}ms")
+        before = attempts()
+        advance(host, "1ms")
+        assert attempts() == before + 1, f"the retry due {wait} ms after the last attempt"
+    # The fifth attempt used the last of MaximumRetryAttempts 4: the record is given up.
+    assert attempts() == 5
+    assert metric(host, "fnhost_esm_records_discarded_total", "Paced") == 1
+
+
+def test_a_tumbling_windows_state_survives_kill_9(tmp_path):
+    import sqlite3
+
+    def saved():
+        database = tmp_path / "state" / "fnhost.sqlite"
+        with sqlite3.connect(f"file:{database}?mode=ro", uri=True) as db:
+            return db.execute("SELECT c.sequenceNumber, w.state FROM streamCheckpoint c JOIN streamWindow w"
+                              " USING (mappingUUID, streamARN, shardID) WHERE c.streamARN LIKE '%/WindowKeptStream'"
+                              ).fetchone()
+
+    first = start_host(TEMPLATE, tmp_path, "--virtual-clock")
+    try:
+        kinesis, _ = clients(first)
+        tag = uuid.uuid4().hex
+        sequences = put(kinesis, "WindowKeptStream", [{"tag": tag, "n": n} for n in range(2)])
+        # The batch's state (count 2) is committed with its checkpoint, in one transaction.
+        row = wait_for(lambda: (r := saved()) and r[0] == sequences[-1] and r, 60, what="the first batch's checkpoint")
+        assert json.loads(row[1])["count"] == 2
+        wait_for(lambda: tagged(first, "WindowKept", tag), 10, what="the first batch's log line")
+        (window,) = {json.dumps(e["window"]) for e in events(first, "WindowKept")}
+        first.process.send_signal(signal.SIGKILL)
+        first.process.wait(timeout=10)
+    finally:
+        first.kill_hard()
+    log = first.log_file("WindowKept")
+    log.rename(log.with_suffix(".before"))
+    second = start_host(TEMPLATE, tmp_path, "--virtual-clock")
+    try:
+        kinesis, _ = clients(second)
+        put(kinesis, "WindowKeptStream", [{"tag": tag, "n": 2}])
+        # The restored window goes on with its state: the next record's batch if it falls in the same
+        # window, else the window's final invocation first.
+        later = wait_for(lambda: [e for e in events(second, "WindowKept") if json.dumps(e["window"]) == window], 60,
+                         what="the restored window's next invocation")
+        assert later[0]["state"]["count"] == 2
+        assert all(data(r)["n"] == 2 for e in events(second, "WindowKept") for r in e["Records"]), "a record ran again"
+    finally:
+        assert second.terminate(timeout=15) == 0
+
+
+def test_a_state_over_1_mb_terminates_the_window_early(host):
+    kinesis, _ = clients(host)
+    tag = uuid.uuid4().hex
+    put(kinesis, "WindowEdgeStream", [{"tag": tag, "n": 0, "grow": 1_100_000}, {"tag": tag, "n": 1}])
+
+    def window_events():
+        return [e for e in events(host, "WindowEdges")
+                if e["Records"] == [] or any(data(r).get("tag") == tag for r in e["Records"])]
+
+    found = wait_for(lambda: (w := window_events()) and len(w) >= 3 and w, 60, what="three invocations")
+    grown, early, after = found[:3]
+    assert [data(r)["n"] for r in grown["Records"]] == [0] and grown["isWindowTerminatedEarly"] is False
+    # The over-limit state ends the window at once, before its next record.
+    assert early["Records"] == [] and early["isFinalInvokeForWindow"] is True
+    assert early["isWindowTerminatedEarly"] is True and early["state"]["padding"] == "<1100000 chars>"
+    # The same window goes on with a fresh state.
+    assert [data(r)["n"] for r in after["Records"]] == [1] and after["state"] == {}
+    assert after["window"] == grown["window"] and after["isFinalInvokeForWindow"] is False
+
+
+def test_a_failing_batch_in_a_window_leaves_its_state_and_is_retried_then_reported(host):
+    kinesis, sqs = clients(host)
+    tag = uuid.uuid4().hex
+    advance(host, "61s")  # whatever window an earlier test left open closes: this one starts with {}
+    sequences = put(kinesis, "WindowEdgeStream", [{"tag": tag, "n": 0}, {"tag": tag, "n": 1, "raise": True},
+                                                  {"tag": tag, "n": 2}])
+    wait_for(lambda: metric(host, "fnhost_esm_stream_batches_retried_total", "WindowEdges") >= 1, 60,
+             what="the failing batch's first attempt")
+    advance(host, "1s")  # its one retry
+    (failure,) = failure_records(sqs, "WindowEdgeFailures", 1)
+    assert failure["KinesisBatchInfo"]["startSequenceNumber"] == sequences[1]
+    assert failure["requestContext"]["approximateInvokeCount"] == 2
+
+    def batches():
+        return [e for e in events(host, "WindowEdges") if any(data(r).get("tag") == tag for r in e["Records"])]
+
+    found = wait_for(lambda: (b := batches()) and any(data(r)["n"] == 2 for e in b for r in e["Records"]) and b, 60,
+                     what="the record after the failing one")
+    states = [(data(e["Records"][0])["n"], e["state"].get("count", 0)) for e in found]
+    # The failed attempts did not change the state: the next batch sees the count of the first only.
+    assert states == [(0, 0), (1, 1), (1, 1), (2, 1)]
+    invoked = metric(host, "fnhost_esm_stream_batches_invoked_total", "WindowEdges")
+    advance(host, "61s")
+    assert metric(host, "fnhost_esm_stream_batches_invoked_total", "WindowEdges") == invoked + 1
+    final = wait_for(lambda: [e for e in events(host, "WindowEdges") if e["isFinalInvokeForWindow"]
+                              and e["window"] == found[0]["window"] and not e["isWindowTerminatedEarly"]], 10,
+                     what="the window's final invoke")[-1]
+    assert final["state"]["count"] == 2
+
+
+def test_filter_criteria_pass_matching_records_and_checkpoint_past_the_rest(host):
+    import sqlite3
+
+    kinesis, _ = clients(host)
+    tag = uuid.uuid4().hex
+    records = [
+        ({"tag": tag, "n": 0, "kind": "keep"}, "k"),
+        ({"tag": tag, "n": 1, "kind": "drop"}, "k"),
+        ("plain text, not JSON", "k"),  # a data pattern never matches non-JSON data
+        ("plain text with the meta key", "meta"),  # the metadata pattern does
+        ({"tag": tag, "n": 4, "kind": "drop"}, "meta"),
+    ]
+    answer = kinesis.put_records(StreamName="FilteredStream", Records=[
+        {"Data": (json.dumps(d) if isinstance(d, dict) else d).encode(), "PartitionKey": key} for d, key in records])
+    assert answer["FailedRecordCount"] == 0
+
+    def delivered():
+        found = []
+        for event in events(host, "Filtered"):
+            for record in KinesisDataStreamModel.model_validate(event).Records:
+                found.append(record.kinesis.data.decode() if isinstance(record.kinesis.data, bytes) else record.kinesis.data)
+        return found
+
+    got = wait_for(lambda: (d := delivered()) and len(d) >= 3 and d, 60, what="the matching records")
+    assert len(got) == 3
+    assert json.loads(got[0])["n"] == 0 and got[1] == "plain text with the meta key" and json.loads(got[2])["n"] == 4
+    assert metric(host, "fnhost_esm_records_filtered_total", "Filtered") == 2
+    # A page no pattern matches: not invoked, and the checkpoint moves past it.
+    invoked = metric(host, "fnhost_esm_stream_batches_invoked_total", "Filtered")
+    skipped = put(kinesis, "FilteredStream", [{"tag": tag, "n": n, "kind": "drop"} for n in range(5, 8)])
+    database = host.state_dir / "state" / "fnhost.sqlite"
+
+    def checkpoint():
+        with sqlite3.connect(f"file:{database}?mode=ro", uri=True) as db:
+            return db.execute("SELECT sequenceNumber FROM streamCheckpoint WHERE streamARN LIKE '%/FilteredStream'"
+                              ).fetchone()[0]
+
+    wait_for(lambda: checkpoint() == skipped[-1], 60, what="the checkpoint past the filtered records")
+    assert metric(host, "fnhost_esm_stream_batches_invoked_total", "Filtered") == invoked
+    assert metric(host, "fnhost_esm_records_filtered_total", "Filtered") == 5
+
+
+def test_iterator_age_is_the_age_of_the_last_record_when_its_batch_is_invoked(host):
+    kinesis, _ = clients(host)
+    kinesis.put_record(StreamName="AgedStream", Data=json.dumps({"n": 0}).encode(), PartitionKey="k")
+    wait_for(lambda: metric(host, "fnhost_esm_records_received_total", "Aged") >= 1, 60, what="the record read")
+    # Its batching window of 90 s closes on the virtual clock; the batch goes out with a 90 s old record.
+    advance(host, "90s")
+    assert metric(host, "fnhost_esm_records_delivered_total", "Aged") == 1
+    assert metric(host, "fnhost_esm_iterator_age_milliseconds", "Aged") == 90_000

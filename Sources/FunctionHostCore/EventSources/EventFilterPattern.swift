@@ -73,6 +73,19 @@ public struct EventFilterPattern: Sendable, Hashable {
     /// Whether `record` (a JSON object) matches.
     public func matches(_ record: JSONValue) -> Bool { Self.match(root, record) }
 
+    /// Whether `record` passes `filters` (any of them; none means all pass), by Lambda's rule for a
+    /// payload that is not JSON (an SQS `body`, Kinesis `data`): a pattern that looks into
+    /// `payloadKey` does not match it; patterns on the metadata still can.
+    public static func passes(
+        _ record: JSONValue, filters: [EventFilterPattern], payloadKey: String, payloadIsJSON: Bool
+    ) -> Bool {
+        guard !filters.isEmpty else { return true }
+        return filters.contains { filter in
+            if filter.constrains(payloadKey) && !payloadIsJSON { return false }
+            return filter.matches(record)
+        }
+    }
+
     // MARK: Parsing
 
     private static func parseObject(_ members: [String: JSONValue], depth: Int) throws(Invalid) -> [String: Node] {

@@ -105,10 +105,13 @@ public struct EventSourceMapping: Sendable, Hashable {
         if let maximumConcurrency, !Self.maximumConcurrencyRange.contains(maximumConcurrency) {
             return ("ScalingConfig.MaximumConcurrency", "must be from 2 to 1000, got \(maximumConcurrency)")
         }
-        if filters.count > Self.maximumFilters {
-            return ("FilterCriteria.Filters", "holds at most \(Self.maximumFilters) filters, got \(filters.count)")
-        }
-        return nil
+        return filtersViolation
+    }
+
+    /// Too many `FilterCriteria` patterns (any source kind).
+    public var filtersViolation: (property: String, message: String)? {
+        guard filters.count > Self.maximumFilters else { return nil }
+        return ("FilterCriteria.Filters", "holds at most \(Self.maximumFilters) filters, got \(filters.count)")
     }
 
     /// The mapping's ARN: `arn:aws:lambda:REGION:ACCOUNT:event-source-mapping:UUID`.

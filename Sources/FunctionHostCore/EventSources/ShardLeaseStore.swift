@@ -16,7 +16,12 @@ public protocol ShardLeaseStore: Sendable {
     /// Hands a lease back (no owner, counter plus one) if `owner` still holds it, so another host
     /// takes it at once; `false` when it does not.
     func release(table: String, shardID: String, owner: String) async throws -> Bool
-    /// Writes a checkpoint if `owner` still holds the lease (a checkpoint behind the stored one is
-    /// left alone and counts as written); `false` when another host holds it.
-    func checkpoint(table: String, shardID: String, sequenceNumber: String, owner: String) async throws -> Bool
+    /// Writes a checkpoint, and `windowState` (the shard's open tumbling windows, opaque) unless
+    /// `nil`, if `owner` still holds the lease (a checkpoint behind the stored one is left alone
+    /// and counts as written); `false` when another host holds it.
+    func checkpoint(table: String, shardID: String, sequenceNumber: String, windowState: String?, owner: String)
+        async throws -> Bool
+    /// Writes `windowState` alone (a window closed without a checkpoint) if `owner` still holds
+    /// the lease; `false` when another host holds it.
+    func saveWindowState(table: String, shardID: String, windowState: String, owner: String) async throws -> Bool
 }

@@ -157,21 +157,7 @@ extension TemplateLoader {
                 mapping.maximumConcurrency = number
             }
         }
-        if let raw = properties["FilterCriteria"] {
-            guard case .list(let filters)? = raw["Filters"] else {
-                throw failure("FilterCriteria.Filters", "must be a list of {Pattern: JSON text}")
-            }
-            for (index, filter) in filters.enumerated() {
-                guard let text = filter["Pattern"]?.string else {
-                    throw failure("FilterCriteria.Filters[\(index)].Pattern", "is missing or not a JSON string")
-                }
-                do {
-                    mapping.filters.append(try EventFilterPattern(parsing: text))
-                } catch {
-                    throw failure("FilterCriteria.Filters[\(index)].Pattern", error.description)
-                }
-            }
-        }
+        mapping.filters = try mappingFilters(properties, failure: failure)
         if let (property, message) = mapping.violation(fifo: queue?.fifo ?? sourceText.hasSuffix(".fifo")) {
             throw failure(property, message)
         }
@@ -185,6 +171,28 @@ extension TemplateLoader {
     }
 
     /// A mapping's integer property, `value` when it is absent.
+    /// A mapping's `FilterCriteria.Filters` patterns (SQS and streams); none when it has no `FilterCriteria`.
+    func mappingFilters(
+        _ properties: [String: TemplateValue], failure: (String, String) -> TemplateError
+    ) throws(TemplateError) -> [EventFilterPattern] {
+        guard let raw = properties["FilterCriteria"] else { return [] }
+        guard case .list(let filters)? = raw["Filters"] else {
+            throw failure("FilterCriteria.Filters", "must be a list of {Pattern: JSON text}")
+        }
+        var patterns: [EventFilterPattern] = []
+        for (index, filter) in filters.enumerated() {
+            guard let text = filter["Pattern"]?.string else {
+                throw failure("FilterCriteria.Filters[\(index)].Pattern", "is missing or not a JSON string")
+            }
+            do {
+                patterns.append(try EventFilterPattern(parsing: text))
+            } catch {
+                throw failure("FilterCriteria.Filters[\(index)].Pattern", error.description)
+            }
+        }
+        return patterns
+    }
+
     func mappingInteger(
         _ properties: [String: TemplateValue], _ property: String, default value: Int,
         failure: (String, String) -> TemplateError

@@ -4,7 +4,7 @@ extension TemplateLoader {
         "Stream", "EventSourceArn", "FunctionName", "StartingPosition", "StartingPositionTimestamp", "BatchSize",
         "Enabled", "MaximumBatchingWindowInSeconds", "MaximumRetryAttempts", "MaximumRecordAgeInSeconds",
         "BisectBatchOnFunctionError", "ParallelizationFactor", "TumblingWindowInSeconds", "FunctionResponseTypes",
-        "DestinationConfig",
+        "DestinationConfig", "FilterCriteria",
     ]
     /// Accepted without local effect.
     static let acceptedStreamMappingProperties: Set<String> = ["KmsKeyArn", "MetricsConfig", "Tags"]
@@ -24,9 +24,6 @@ extension TemplateLoader {
         for (name, value) in entries {
             if Self.streamMappingProperties.contains(name) {
                 do { properties[name] = try resolver.resolve(value) } catch { throw failure(name, error.message) }
-            } else if name == "FilterCriteria" {
-                warnings.append(
-                    "\(file): resource \(logicalID): \(prefix)FilterCriteria is not simulated for streams yet; every record is delivered")
             } else if !Self.acceptedStreamMappingProperties.contains(name) {
                 warnings.append("\(file): resource \(logicalID): ignoring unknown property \(prefix)\(name)")
             }
@@ -123,12 +120,14 @@ extension TemplateLoader {
                 mapping.reportBatchItemFailures = true
             }
         }
+        mapping.filters = try mappingFilters(properties, failure: failure)
         mapping.stream = settings
         if let (property, message) = settings.violation(
             batchSize: mapping.batchSize, batchingWindow: mapping.maximumBatchingWindowInSeconds)
         {
             throw failure(property, message)
         }
+        if let (property, message) = mapping.filtersViolation { throw failure(property, message) }
         return mapping
     }
 }

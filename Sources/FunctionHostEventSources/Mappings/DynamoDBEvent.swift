@@ -23,4 +23,18 @@ enum DynamoDBEvent {
         return "{\"Records\":[" + items.joined(separator: ",") + "]"
             + (window.map { KinesisEvent.windowJSON($0, shardID: shardID, streamARN: streamARN) } ?? "") + "}"
     }
+
+    /// Whether a stream record passes `filters`: a pattern sees the record as in the event
+    /// (`eventName`, `dynamodb.Keys` / `NewImage` / `OldImage` with their type descriptors, …,
+    /// `eventSourceARN`). A record that is not a JSON object passes no pattern.
+    static func passes(_ record: StreamReadRecord, filters: [EventFilterPattern], streamARN: String) -> Bool {
+        guard !filters.isEmpty else { return true }
+        guard case .object(var members)? = JSONValue(parsing: record.data) else { return false }
+        members["eventSourceARN"] = .string(streamARN)
+        if case .object(let identity)? = members["userIdentity"] {
+            members["userIdentity"] = .object(
+                Dictionary(identity.map { ($0.key.prefix(1).lowercased() + $0.key.dropFirst(), $0.value) }) { _, last in last })
+        }
+        return EventFilterPattern.passes(.object(members), filters: filters, payloadKey: "dynamodb", payloadIsJSON: true)
+    }
 }

@@ -25,11 +25,39 @@ enum KinesisEvent {
             + "}"
     }
 
+    /// Whether a record passes `filters`: a pattern sees the record as in the event, its metadata
+    /// under `kinesis` and the top-level members, with `data` decoded and parsed at the top level
+    /// when it is a JSON object or array (Lambda's filter view); non-JSON data only passes patterns
+    /// that do not look into `data`.
+    static func passes(
+        _ record: StreamReadRecord, filters: [EventFilterPattern], shardID: String, streamARN: String, region: String,
+        roleARN: String
+    ) -> Bool {
+        guard !filters.isEmpty else { return true }
+        let data = JSONValue(parsing: record.data).flatMap { value -> JSONValue? in
+            if case .object = value { return value }
+            if case .array = value { return value }
+            return nil
+        }
+        var members: [String: JSONValue] = [
+            "kinesis": .object([
+                "kinesisSchemaVersion": .string("1.0"), "partitionKey": .string(record.partitionKey),
+                "sequenceNumber": .string(record.sequenceNumber),
+                "approximateArrivalTimestamp": .number(Double(record.arrivedAt) / 1000),
+            ]),
+            "eventSource": .string("aws:kinesis"), "eventVersion": .string("1.0"),
+            "eventID": .string(shardID + ":" + record.sequenceNumber), "eventName": .string("aws:kinesis:record"),
+            "invokeIdentityArn": .string(roleARN), "awsRegion": .string(region), "eventSourceARN": .string(streamARN),
+        ]
+        if let data { members["data"] = data }
+        return EventFilterPattern.passes(.object(members), filters: filters, payloadKey: "data", payloadIsJSON: data != nil)
+    }
+
     /// The tumbling-window members after `Records` (spec 3.6).
     static func windowJSON(_ window: StreamShardEngine.TumblingWindow, shardID: String, streamARN: String) -> String {
         ",\"window\":{\"start\":\(JSONText.quote(secondsTimestamp(window.start))),\"end\":\(JSONText.quote(secondsTimestamp(window.end)))}"
             + ",\"state\":\(window.state),\"shardId\":\(JSONText.quote(shardID)),\"eventSourceARN\":\(JSONText.quote(streamARN))"
-            + ",\"isFinalInvokeForWindow\":\(window.isFinal),\"isWindowTerminatedEarly\":false"
+            + ",\"isFinalInvokeForWindow\":\(window.isFinal),\"isWindowTerminatedEarly\":\(window.isTerminatedEarly)"
     }
 
     /// The `state` object of a tumbling-window response, as JSON text; `nil` when it has none

@@ -41,15 +41,22 @@ public struct ParallelShardEngine: Sendable, Hashable {
         lanes.reduce(0) { $0 + $1.buffer.count } < lanes[0].policy.batchSize * lanes.count
     }
 
-    /// Records read from the shard, in order.
-    public mutating func received(_ records: [StreamReadRecord], now: Int64) {
+    /// Records read from the shard, in order. Those whose sequence number is in `filteredOut` (no
+    /// `FilterCriteria` pattern matched) go to no lane and count as done: the checkpoint passes them
+    /// once everything before them is done; returns that checkpoint when it can move at once.
+    @discardableResult
+    public mutating func received(
+        _ records: [StreamReadRecord], filteredOut: Set<String> = [], now: Int64
+    ) -> [StreamShardEngine.Action] {
         var split = Array(repeating: [StreamReadRecord](), count: lanes.count)
         for record in records {
             let lane = Self.lane(of: record.partitionKey, lanes: lanes.count)
-            split[lane].append(record)
-            pending.append(Entry(sequenceNumber: record.sequenceNumber, lane: lane))
+            let skipped = filteredOut.contains(record.sequenceNumber)
+            if !skipped { split[lane].append(record) }
+            pending.append(Entry(sequenceNumber: record.sequenceNumber, lane: lane, done: skipped))
         }
         for lane in lanes.indices where !split[lane].isEmpty { lanes[lane].received(split[lane], now: now) }
+        return advanceCheckpoint().map { [.checkpoint($0)] } ?? []
     }
 
     public func windowDeadline(lane: Int) -> Int64? { lanes[lane].windowDeadline() }
@@ -68,6 +75,18 @@ public struct ParallelShardEngine: Sendable, Hashable {
         lanes[lane].windowStateReturned(state)
     }
 
+    /// Each lane's open tumbling window (what is saved with the shard checkpoint).
+    public var windows: [Int: StreamShardEngine.TumblingWindow] {
+        var open: [Int: StreamShardEngine.TumblingWindow] = [:]
+        for lane in lanes.indices { open[lane] = lanes[lane].window }
+        return open
+    }
+
+    /// Windows saved with the checkpoint, by lane (lanes the factor no longer has are dropped).
+    public mutating func restore(windows: [Int: StreamShardEngine.TumblingWindow]) {
+        for (lane, window) in windows where lanes.indices.contains(lane) { lanes[lane].restoreWindow(window) }
+    }
+
     /// A lane's checkpoint marks its records up to it done; the shard checkpoint is the last of the
     /// done records at the front. Other actions pass unchanged.
     private mutating func shardActions(_ lane: Int, _ actions: [StreamShardEngine.Action]) -> [StreamShardEngine.Action] {
@@ -77,10 +96,15 @@ public struct ParallelShardEngine: Sendable, Hashable {
             where pending[index].lane == lane && !StreamReadRecord.precedes(sequenceNumber, pending[index].sequenceNumber) {
                 pending[index].done = true
             }
-            let finished = pending.prefix { $0.done }
-            guard let last = finished.last else { return nil }
-            pending.removeFirst(finished.count)
-            return .checkpoint(last.sequenceNumber)
+            return advanceCheckpoint().map { .checkpoint($0) }
         }
+    }
+
+    /// Drops the done records at the front; returns the last of them (the new shard checkpoint).
+    private mutating func advanceCheckpoint() -> String? {
+        let finished = pending.prefix { $0.done }
+        guard let last = finished.last else { return nil }
+        pending.removeFirst(finished.count)
+        return last.sequenceNumber
     }
 }

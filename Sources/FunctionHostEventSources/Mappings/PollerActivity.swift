@@ -1,10 +1,10 @@
-/// What an SQS mapping's pollers are doing, so a virtual clock's advance can wait until the
-/// mapping has handed over everything that fell due (``ClockSettling``).
+/// What a mapping's pollers (SQS) or shard lanes (streams) are doing, so a virtual clock's
+/// advance can wait until the mapping has handed over everything that fell due (``ClockSettling``).
 ///
 /// A poller is busy from the moment it wakes until it parks again: receiving, gathering,
-/// invoking, deleting. It parks with the host-clock time it must wake at: its batching window's
-/// end or the next hidden message's return, whichever is first (`Int64.max` when nothing is
-/// pending, or the mapping is disabled). The mapping is settled at `now` when no poller is busy
+/// invoking, deleting or checkpointing. It parks with the host-clock time it must wake at: its
+/// batching window's end, the next hidden message's return, a tumbling window's end or a retry's
+/// due time, whichever is first (`Int64.max` when nothing is pending, or the mapping is disabled). The mapping is settled at `now` when no poller is busy
 /// and none is parked with a wake-up at or before `now` (woken but not yet running counts as due).
 ///
 /// Pure; the runner reports each poller's transitions under its lock.

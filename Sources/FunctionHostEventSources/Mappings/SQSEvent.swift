@@ -72,10 +72,6 @@ enum SQSEvent {
             return false
         }()
         if let md5 = message.md5OfMessageAttributes { members["md5OfMessageAttributes"] = .string(md5) }
-        let record = JSONValue.object(members)
-        return filters.contains { filter in
-            if filter.constrains("body") && !bodyIsJSON { return false }
-            return filter.matches(record)
-        }
+        return EventFilterPattern.passes(.object(members), filters: filters, payloadKey: "body", payloadIsJSON: bodyIsJSON)
     }
 }

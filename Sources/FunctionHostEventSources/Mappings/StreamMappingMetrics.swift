@@ -10,7 +10,9 @@ struct StreamMappingMetrics: Sendable {
     let retried: Counter
     let bisected: Counter
     let discarded: Counter
-    /// `IteratorAge`: how far behind the newest record of its shard the last read was, in ms.
+    /// Records no `FilterCriteria` pattern matched (checkpointed past, never delivered).
+    let filtered: Counter
+    /// `IteratorAge`: the age (host clock, ms) of the last record of the latest invoked batch when it was invoked.
     let iteratorAge: Gauge
 
     init(functionName: String, uuid: String, factory: any MetricsFactory) {
@@ -23,6 +25,7 @@ struct StreamMappingMetrics: Sendable {
         retried = counter("fnhost_esm_stream_batches_retried_total")
         bisected = counter("fnhost_esm_stream_batches_bisected_total")
         discarded = counter("fnhost_esm_records_discarded_total")
+        filtered = counter("fnhost_esm_records_filtered_total")
         iteratorAge = Gauge(label: "fnhost_esm_iterator_age_milliseconds", dimensions: dimensions, factory: factory)
     }
 }

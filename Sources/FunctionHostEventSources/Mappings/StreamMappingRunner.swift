@@ -9,9 +9,12 @@ import Synchronization
 /// per `ParallelizationFactor` lane; ``ParallelShardEngine`` (lanes of ``StreamShardEngine``)
 /// decides batches, retries, bisects, discards and the shard checkpoint, the runner invokes the function
 /// synchronously within the concurrency ledger, sends discarded batches' records to the OnFailure
-/// queue, and commits each checkpoint before the shard moves on. Which shards run here and where
-/// checkpoints live is the ``ShardOwnership``'s: all of them in the state database, or those this
-/// host holds leases on in a table shared with other hosts.
+/// queue, and commits each checkpoint, with the shard's tumbling windows, before the shard moves
+/// on. Which shards run here and where checkpoints live is the ``ShardOwnership``'s: all of them in
+/// the state database (``StreamCheckpoints``), or those this host holds leases on in a table shared
+/// with other hosts. Each lane loop reports when it works and when it parks on the host clock
+/// (``PollerActivity``), so a virtual clock's advance waits until what fell due (a batching or
+/// tumbling window closing, a retry) was invoked and checkpointed.
 ///
 /// Every decision is in the engine; this class only executes. Thread-safe; ``run()`` returns when
 /// its task is cancelled.
@@ -20,6 +23,8 @@ final class StreamMappingRunner: MappingRunner {
         var mapping: EventSourceMapping
         var lastProcessingResult = "No records processed"
         var removed = false
+        /// Which lane loops are busy and when parked ones wake (what a virtual clock's advance waits for).
+        var activity = PollerActivity()
     }
 
     private let state: Mutex<State>
@@ -64,16 +69,18 @@ final class StreamMappingRunner: MappingRunner {
     func update(_ mapping: EventSourceMapping) { state.withLock { $0.mapping = mapping } }
     func remove() { state.withLock { $0.removed = true } }
 
-    /// Always: an advance of the virtual clock does not wait for stream batches yet (their
-    /// windows and retries still run on the clock, just not within the advance that made them due).
-    func isSettled(at now: Int64) -> Bool { true }
+    /// Whether every lane has invoked and checkpointed what fell due at `now` on the host clock (``PollerActivity``).
+    func isSettled(at now: Int64) -> Bool {
+        state.withLock { state in state.removed || !state.mapping.enabled || state.activity.isSettled(at: now) }
+    }
 
     private func note(_ result: String) { state.withLock { $0.lastProcessingResult = result } }
 
     func run() async {
         let arn = mapping.source.arn
         await ownership.run(while: { !self.isRemoved }, report: { self.note($0) }) { shard, saved in
-            await self.runShard(shard, streamARN: arn, from: await self.start(shard, saved: saved, streamARN: arn))
+            await self.runShard(
+                shard, streamARN: arn, from: await self.start(shard, saved: saved, streamARN: arn), windows: saved?.windows ?? [:])
         }
     }
 
@@ -99,29 +106,38 @@ final class StreamMappingRunner: MappingRunner {
 
     /// One shard until cancelled or removed: a reader that keeps the lanes supplied, and one loop
     /// per lane (`ParallelizationFactor`) that invokes its batches in order.
-    private func runShard(_ shardID: String, streamARN: String, from start: StreamStart) async {
+    private func runShard(
+        _ shardID: String, streamARN: String, from start: StreamStart, windows: [Int: StreamShardEngine.TumblingWindow]
+    ) async {
         let mapping = self.mapping
         let lanes = max(1, mapping.stream?.parallelizationFactor ?? 1)
-        let shard = ShardLanes(ParallelShardEngine(policy: .init(mapping), factor: lanes))
+        var engine = ParallelShardEngine(policy: .init(mapping), factor: lanes)
+        engine.restore(windows: windows)
+        let shard = ShardLanes(engine)
         let reader = AsyncDispatchLane(functionName: mapping.functionName)
         let bells = (0..<lanes).map { _ in AsyncDispatchLane(functionName: mapping.functionName) }
+        let ids = state.withLock { state in (0..<lanes).map { _ in state.activity.join() } }
         await withDiscardingTaskGroup { group in
             group.addTask {
-                await self.read(shardID, streamARN: streamARN, from: start, into: shard, bell: reader, lanes: bells)
+                await self.read(
+                    shardID, streamARN: streamARN, from: start, into: shard, bell: reader, lanes: bells, activities: ids)
             }
             for lane in 0..<lanes {
                 group.addTask {
+                    defer { self.state.withLock { $0.activity.leave(ids[lane]) } }
                     await self.runLane(
-                        lane, shardID: shardID, streamARN: streamARN, shard: shard, bell: bells[lane], reader: reader)
+                        lane, activity: ids[lane], shardID: shardID, streamARN: streamARN, shard: shard, bell: bells[lane],
+                        reader: reader)
                 }
             }
         }
     }
 
-    /// Reads the shard while its lanes want records; rings the lanes after each page.
+    /// Reads the shard while its lanes want records; wakes the lanes after each page (marking them
+    /// busy before the records are theirs, so an advance sees them as due).
     private func read(
         _ shardID: String, streamARN: String, from start: StreamStart, into shard: ShardLanes,
-        bell: AsyncDispatchLane, lanes: [AsyncDispatchLane]
+        bell: AsyncDispatchLane, lanes: [AsyncDispatchLane], activities: [Int]
     ) async {
         var iterator: String?
         /// The last sequence number read: where a new iterator resumes.
@@ -140,18 +156,25 @@ final class StreamMappingRunner: MappingRunner {
                 guard let current = iterator else { return }  // the shard is closed and read to its end
                 let page = try await reader.read(streamARN: streamARN, iterator: current, limit: min(mapping.batchSize, 10_000))
                 iterator = page.nextIterator
-                metrics.iteratorAge.record(page.millisBehindLatest)
                 guard let last = page.records.last else {
                     await bell.wait(until: nil, on: clock, recheckAfter: Self.idlePoll)
                     continue
                 }
                 lastRead = last.sequenceNumber
                 metrics.received.increment(by: page.records.count)
+                let filteredOut = Set(
+                    page.records.filter { !passes($0, mapping: mapping, shardID: shardID, streamARN: streamARN) }
+                        .map(\.sequenceNumber))
+                metrics.filtered.increment(by: filteredOut.count)
                 let now = clock.now()
-                shard.withLock { shard in
+                let done = shard.withLock { shard in
                     shard.policy = .init(mapping)
-                    shard.received(page.records, now: now)
+                    let done = shard.received(page.records, filteredOut: filteredOut, now: now)
+                    state.withLock { state in for id in activities { state.activity.wake(id) } }
+                    return done
                 }
+                // Filtered-out records at the front: the checkpoint moves past them without an invocation.
+                for action in done { _ = await execute(action, lane: 0, shard: shard, shardID: shardID, streamARN: streamARN) }
                 for lane in lanes { lane.signal() }
             } catch {
                 // An expired or stale iterator, or a stream that went away: start again from what was read.
@@ -163,20 +186,29 @@ final class StreamMappingRunner: MappingRunner {
         }
     }
 
-    /// One lane of a shard: its batches strictly in order.
+    /// One lane of a shard: its batches strictly in order. It parks (``PollerActivity``) under the
+    /// shard's lock in the same step that found nothing due, with the host-clock time it wakes at.
     private func runLane(
-        _ lane: Int, shardID: String, streamARN: String, shard: ShardLanes, bell: AsyncDispatchLane,
+        _ lane: Int, activity id: Int, shardID: String, streamARN: String, shard: ShardLanes, bell: AsyncDispatchLane,
         reader: AsyncDispatchLane
     ) async {
         while !Task.isCancelled && !isRemoved {
+            state.withLock { $0.activity.wake(id) }
             guard mapping.enabled else {
+                state.withLock { $0.activity.park(id, wakeAt: .max) }
                 await bell.wait(until: nil, on: clock, recheckAfter: Self.idlePoll)
                 continue
             }
             let now = clock.now()
-            var actions = shard.withLock { $0.next(lane: lane, now: now) }
+            let (next, deadline) = shard.withLock { shard -> ([StreamShardEngine.Action], Int64?) in
+                let actions = shard.next(lane: lane, now: now)
+                guard actions.isEmpty else { return (actions, nil) }
+                let deadline = shard.windowDeadline(lane: lane)
+                state.withLock { $0.activity.park(id, wakeAt: deadline ?? .max) }
+                return (actions, deadline)
+            }
+            var actions = next
             if actions.isEmpty {
-                let deadline = shard.withLock { $0.windowDeadline(lane: lane) }
                 await bell.wait(until: deadline, on: clock, recheckAfter: Self.idlePoll)
                 continue
             }
@@ -189,6 +221,20 @@ final class StreamMappingRunner: MappingRunner {
                 actions += next
             }
         }
+    }
+
+    /// Whether a record passes the mapping's `FilterCriteria` (``KinesisEvent``'s or ``DynamoDBEvent``'s view of it).
+    private func passes(_ record: StreamReadRecord, mapping: EventSourceMapping, shardID: String, streamARN: String) -> Bool {
+        guard !mapping.filters.isEmpty else { return true }
+        if Self.isDynamoDB(mapping) { return DynamoDBEvent.passes(record, filters: mapping.filters, streamARN: streamARN) }
+        return KinesisEvent.passes(
+            record, filters: mapping.filters, shardID: shardID, streamARN: streamARN,
+            region: AWSARN.region(of: streamARN) ?? account.region, roleARN: roleARN(mapping))
+    }
+
+    /// The execution role Lambda names in a Kinesis record's `invokeIdentityArn`.
+    private func roleARN(_ mapping: EventSourceMapping) -> String {
+        "arn:aws:iam::\(account.accountID):role/\(mapping.functionName)-role"
     }
 
     static func isDynamoDB(_ mapping: EventSourceMapping) -> Bool {
@@ -226,7 +272,10 @@ final class StreamMappingRunner: MappingRunner {
             }
         case .checkpoint(let sequenceNumber):
             do {
-                guard try await ownership.save(shardID: shardID, sequenceNumber: sequenceNumber, now: clock.now())
+                guard
+                    try await ownership.save(
+                        shardID: shardID, sequenceNumber: sequenceNumber,
+                        windows: shard.withLock { $0.policy.tumblingWindowMilliseconds > 0 ? $0.windows : nil }, now: clock.now())
                 else { return nil }
             } catch {
                 // The records run again after a restart: at least once, as on Lambda.
@@ -253,6 +302,14 @@ final class StreamMappingRunner: MappingRunner {
                 logger.error("stream event source mapping could not send to its OnFailure destination", metadata: metadata)
             }
             return []
+        case .windowClosed:
+            do {
+                try await ownership.saveWindows(shardID: shardID, windows: shard.withLock { $0.windows })
+            } catch {
+                // The closed window is closed again after a restart: at least once.
+                logger.error("stream event source mapping could not save its windows", metadata: ["error": "\(error)"])
+            }
+            return []
         case .bisected:
             metrics.bisected.increment()
             return []
@@ -272,7 +329,7 @@ final class StreamMappingRunner: MappingRunner {
             ? DynamoDBEvent.json(records, shardID: shardID, streamARN: streamARN, window: window)
             : KinesisEvent.json(
                 records, shardID: shardID, streamARN: streamARN, region: AWSARN.region(of: streamARN) ?? account.region,
-                roleARN: "arn:aws:iam::\(account.accountID):role/\(mapping.functionName)-role", window: window)
+                roleARN: roleARN(mapping), window: window)
         let request = InvocationRequest(
             requestID: InvocationIdentifiers.requestID(), payload: ByteBuffer(string: event),
             invokedFunctionARN: account.functionARN(mapping.functionName), traceID: InvocationIdentifiers.traceHeader())
@@ -280,6 +337,8 @@ final class StreamMappingRunner: MappingRunner {
             "invocation.id": "\(request.requestID)", "batch.size": "\(records.count)", "shard.id": "\(shardID)",
             "attempt": "\(attempt)",
         ]
+        // Lambda's IteratorAge: how old the batch's last record is as the batch goes to the function.
+        if let last = records.last { metrics.iteratorAge.record(max(0, clock.now() - last.arrivedAt)) }
         let result: InvocationResult
         do {
             result = try await invoker.invoke(function, request, admission: .rejectWhenFull)

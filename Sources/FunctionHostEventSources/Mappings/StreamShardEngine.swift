@@ -5,8 +5,10 @@ import FunctionHostCore
 ///
 /// A pure value: events in, actions out, time passed in. Records of the shard are handled
 /// strictly in order; the next batch starts only when the current one succeeded or was discarded.
-/// A function error retries the same batch until `MaximumRetryAttempts` retries were made or its
-/// oldest record passed `MaximumRecordAgeInSeconds`; with `BisectBatchOnFunctionError` a failed
+/// A function error retries the same batch, after ``retryDelay(afterAttempt:)`` on the host clock,
+/// until `MaximumRetryAttempts` retries were made or its oldest record passed
+/// `MaximumRecordAgeInSeconds` (a batch waiting for its retry is given up as soon as it is too
+/// old); with `BisectBatchOnFunctionError` a failed
 /// batch of more than one record is split in two halves instead (a split does not use a retry).
 /// A partial batch response checkpoints before the lowest failed sequence number and retries
 /// from it. Records already past the maximum age are discarded before an invocation.
@@ -14,7 +16,11 @@ import FunctionHostCore
 /// With tumbling windows, records are grouped by the window their arrival time falls in
 /// (windows aligned to multiples of their length); a batch never spans two windows, the state
 /// the function returns is handed to the next batch of the window, and once the window has ended
-/// and none of its records wait, one final invocation without records closes it.
+/// and none of its records wait, one final invocation without records closes it. A function error
+/// in a window follows the retry policy like any batch (the state stays what it was); a failed
+/// final invocation is retried until it succeeds (Lambda suspends the shard until it does). A
+/// state over ``TumblingWindow/maximumStateBytes`` terminates the window early: a final invocation
+/// with that state and `isWindowTerminatedEarly` comes next, then the window goes on with `{}`.
 public struct StreamShardEngine: Sendable, Hashable {
     /// The mapping's settings that decide batches.
     public struct Policy: Sendable, Hashable {
@@ -53,6 +59,10 @@ public struct StreamShardEngine: Sendable, Hashable {
 
     /// The tumbling window the current batch belongs to, with the state the function returned last.
     public struct TumblingWindow: Sendable, Hashable {
+        /// Lambda's limit on a window's state (1 MB per shard; here 1 MiB of JSON text): a larger
+        /// state terminates the window early.
+        public static let maximumStateBytes = 1 << 20
+
         /// Epoch ms; `end` is exclusive.
         public var start: Int64
         public var end: Int64
@@ -60,6 +70,16 @@ public struct StreamShardEngine: Sendable, Hashable {
         public var state = "{}"
         /// The window's closing invocation (no records).
         public var isFinal = false
+
+        public init(start: Int64, end: Int64, state: String = "{}", isFinal: Bool = false) {
+            self.start = start
+            self.end = end
+            self.state = state
+            self.isFinal = isFinal
+        }
+
+        /// The state outgrew ``maximumStateBytes``: the window closes now and goes on with a fresh state.
+        public var isTerminatedEarly: Bool { state.utf8.count > Self.maximumStateBytes }
     }
 
     /// A batch being tried: its records and the invocations it has had.
@@ -68,6 +88,19 @@ public struct StreamShardEngine: Sendable, Hashable {
         public var attempts = 0
         /// A tumbling window's final invocation: no records.
         public var closesWindow = false
+        /// Host-clock ms before which its next attempt does not start (a retry's backoff).
+        public var dueAt: Int64 = 0
+    }
+
+    /// The first retry of a failed batch waits this long on the host clock; each further retry
+    /// waits twice as long as the one before, up to ``maximumRetryDelayMilliseconds``.
+    public static let firstRetryDelayMilliseconds: Int64 = 1_000
+    public static let maximumRetryDelayMilliseconds: Int64 = 60_000
+
+    /// How long the batch waits before its next attempt after its `attempts`-th failed one.
+    public static func retryDelay(afterAttempt attempts: Int) -> Int64 {
+        let doublings = min(max(0, attempts - 1), 16)
+        return min(firstRetryDelayMilliseconds << doublings, maximumRetryDelayMilliseconds)
     }
 
     /// Why records were given up.
@@ -88,6 +121,8 @@ public struct StreamShardEngine: Sendable, Hashable {
         case bisected
         /// The failed records are tried again.
         case retry(count: Int)
+        /// A tumbling window closed (its final invocation succeeded) without a checkpoint: store the windows.
+        case windowClosed
     }
 
     /// How an invocation ended.
@@ -127,14 +162,23 @@ public struct StreamShardEngine: Sendable, Hashable {
     }
 
     /// The next time something falls due without new records: a batching window that is open
-    /// and not yet full closes, or the open tumbling window ends.
+    /// and not yet full closes, the open tumbling window ends, a failed batch's retry is due, or a
+    /// batch waiting for its retry becomes too old.
     public func windowDeadline() -> Int64? {
-        guard current == nil, halves.isEmpty else { return nil }
+        if let current {
+            guard let age = policy.maximumRecordAgeMilliseconds, let first = current.records.first else {
+                return current.dueAt
+            }
+            return min(current.dueAt, first.arrivedAt + age + 1)
+        }
+        guard halves.isEmpty else { return nil }
         var batching: Int64?
         if !buffer.isEmpty, buffer.count < policy.batchSize, let opened = windowOpenedAt {
             batching = opened + policy.windowMilliseconds
         }
-        return [batching, window?.end].compactMap { $0 }.min()
+        // The tumbling window of the first waiting record ends: its records go out without waiting for the batching window.
+        let ending = buffer.first.flatMap { policy.tumblingWindowMilliseconds > 0 ? tumblingEnd($0) : nil }
+        return [batching, window?.end, ending].compactMap { $0 }.min()
     }
 
     /// The next batch to invoke, with whatever must happen first (discarding records too old);
@@ -145,14 +189,15 @@ public struct StreamShardEngine: Sendable, Hashable {
             if current == nil {
                 if !halves.isEmpty {
                     current = Batch(records: halves.removeFirst())
-                } else if let open = window, now >= open.end,
-                    buffer.first.map({ tumblingStart($0) != open.start }) ?? true
+                } else if let open = window,
+                    open.isTerminatedEarly || (now >= open.end && buffer.first.map({ tumblingStart($0) != open.start }) ?? true)
                 {
-                    // The window is over and none of its records wait (arrival order): close it.
+                    // The window is over and none of its records wait (arrival order), or its state outgrew the limit: close it.
                     window?.isFinal = true
                     current = Batch(records: [], closesWindow: true)
-                } else if !buffer.isEmpty,
+                } else if let first = buffer.first,
                     buffer.count >= policy.batchSize || now >= (windowOpenedAt ?? now) + policy.windowMilliseconds
+                        || (policy.tumblingWindowMilliseconds > 0 && now >= tumblingEnd(first))
                 {
                     var count = min(policy.batchSize, buffer.count)
                     if policy.tumblingWindowMilliseconds > 0 {
@@ -184,6 +229,10 @@ public struct StreamShardEngine: Sendable, Hashable {
                 current = nil
                 continue
             }
+            if batch.dueAt > now {
+                current = batch
+                return actions
+            }
             batch.attempts += 1
             current = batch
             actions.append(.invoke(batch.records, attempt: batch.attempts))
@@ -191,9 +240,23 @@ public struct StreamShardEngine: Sendable, Hashable {
         }
     }
 
-    /// The state a tumbling window's invocation returned (JSON object text), for the window's next batch.
+    /// The state a tumbling window's invocation returned (JSON object text), for the window's next
+    /// batch. What the final invocation returns is dropped with the window.
     public mutating func windowStateReturned(_ state: String) {
+        guard window?.isFinal == false else { return }
         window?.state = state
+    }
+
+    /// A window saved with the checkpoint, restored after a restart (only when none is open yet):
+    /// the window goes on with its last state when the next records fall in it.
+    public mutating func restoreWindow(_ saved: TumblingWindow) {
+        guard window == nil, policy.tumblingWindowMilliseconds > 0 else { return }
+        window = TumblingWindow(start: saved.start, end: saved.end, state: saved.state)
+    }
+
+    /// The end (exclusive) of the tumbling window a record's arrival time falls in.
+    private func tumblingEnd(_ record: StreamReadRecord) -> Int64 {
+        tumblingStart(record) + policy.tumblingWindowMilliseconds
     }
 
     /// The window start of a record's arrival time.
@@ -209,16 +272,18 @@ public struct StreamShardEngine: Sendable, Hashable {
             return []
         }
         if let batch = current, batch.closesWindow {
-            // The closing invocation has no records to checkpoint; a failure is retried within the retry limit.
-            if case .succeeded = outcome {
-                window = nil
-                current = nil
-                return []
+            // The closing invocation has no records to checkpoint; Lambda suspends the shard until it succeeds.
+            guard case .succeeded = outcome else {
+                current?.dueAt = now + Self.retryDelay(afterAttempt: batch.attempts)
+                return [.retry(count: 0)]
             }
-            if policy.maximumRetryAttempts < 0 || batch.attempts <= policy.maximumRetryAttempts { return [.retry(count: 0)] }
-            window = nil
             current = nil
-            return []
+            if let open = window, open.isTerminatedEarly {
+                window = TumblingWindow(start: open.start, end: open.end)
+            } else {
+                window = nil
+            }
+            return [.windowClosed]
         }
         guard let batch = current, let last = batch.records.last else { return [] }
         switch outcome {
@@ -253,7 +318,10 @@ public struct StreamShardEngine: Sendable, Hashable {
         guard let batch = current, let last = batch.records.last, let first = batch.records.first else { return [] }
         let retriesLeft = policy.maximumRetryAttempts < 0 || batch.attempts <= policy.maximumRetryAttempts
         let young = policy.maximumRecordAgeMilliseconds.map { now - first.arrivedAt <= $0 } ?? true
-        if retriesLeft && young { return [.retry(count: batch.records.count)] }
+        if retriesLeft && young {
+            current?.dueAt = now + Self.retryDelay(afterAttempt: batch.attempts)
+            return [.retry(count: batch.records.count)]
+        }
         current = nil
         return [
             .discard(

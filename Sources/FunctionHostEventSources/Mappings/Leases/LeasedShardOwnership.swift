@@ -138,8 +138,8 @@ final class LeasedShardOwnership: ShardOwnership {
                     } else {
                         actions += balancer.withLock { $0.lost(shardID) }
                     }
-                case .start(let shardID, let checkpoint):
-                    start(shardID, checkpoint: checkpoint, in: &group, process: process)
+                case .start(let shardID, let checkpoint, let windowState):
+                    start(shardID, checkpoint: checkpoint, windowState: windowState, in: &group, process: process)
                 case .stop(let shardID):
                     logger.info("stream event source mapping lost a shard lease", metadata: ["shard.id": "\(shardID)"])
                     stops.withLock { $0[shardID] }?.finish()
@@ -157,12 +157,13 @@ final class LeasedShardOwnership: ShardOwnership {
 
     /// Runs a shard until its lease is lost (or the mapping ends), then lets it be taken again.
     private func start(
-        _ shardID: String, checkpoint: String?, in group: inout DiscardingTaskGroup,
+        _ shardID: String, checkpoint: String?, windowState: String?, in group: inout DiscardingTaskGroup,
         process: @escaping @Sendable (String, StreamCheckpoints.Saved?) async -> Void
     ) {
         let (stopped, stop) = AsyncStream<Never>.makeStream()
         stops.withLock { $0[shardID] = stop }
-        let saved = checkpoint.map { StreamCheckpoints.Saved(sequenceNumber: $0, updatedAt: 0) }
+        let windows = windowState.map(StreamShardEngine.TumblingWindow.decode) ?? [:]
+        let saved = checkpoint.map { StreamCheckpoints.Saved(sequenceNumber: $0, updatedAt: 0, windows: windows) }
         group.addTask {
             await withTaskGroup(of: Void.self) { race in
                 race.addTask { await process(shardID, saved) }
@@ -178,14 +179,22 @@ final class LeasedShardOwnership: ShardOwnership {
         }
     }
 
+    func saveWindows(shardID: String, windows: [Int: StreamShardEngine.TumblingWindow]) async throws {
+        _ = try await leasing.store.saveWindowState(
+            table: table, shardID: shardID, windowState: StreamShardEngine.TumblingWindow.encode(windows), owner: leasing.owner)
+    }
+
     /// External streams start at the mapping's position when they have no checkpoint, as KCL's
     /// consumers do; nothing is marked.
     func markStart(shardID: String, now: Int64) async throws {}
 
-    func save(shardID: String, sequenceNumber: String, now: Int64) async throws -> Bool {
+    func save(shardID: String, sequenceNumber: String, windows: [Int: StreamShardEngine.TumblingWindow]?, now: Int64)
+        async throws -> Bool
+    {
         do {
             if try await leasing.store.checkpoint(
-                table: table, shardID: shardID, sequenceNumber: sequenceNumber, owner: leasing.owner)
+                table: table, shardID: shardID, sequenceNumber: sequenceNumber,
+                windowState: windows.map(StreamShardEngine.TumblingWindow.encode), owner: leasing.owner)
             {
                 return true
             }

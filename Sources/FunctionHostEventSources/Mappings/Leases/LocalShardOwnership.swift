@@ -38,9 +38,16 @@ struct LocalShardOwnership: ShardOwnership {
         try await checkpoints.markStart(mapping: mappingUUID, streamARN: streamARN, shardID: shardID, now: now)
     }
 
-    func save(shardID: String, sequenceNumber: String, now: Int64) async throws -> Bool {
+    func save(shardID: String, sequenceNumber: String, windows: [Int: StreamShardEngine.TumblingWindow]?, now: Int64)
+        async throws -> Bool
+    {
         try await checkpoints.save(
-            mapping: mappingUUID, streamARN: streamARN, shardID: shardID, sequenceNumber: sequenceNumber, now: now)
+            mapping: mappingUUID, streamARN: streamARN, shardID: shardID, sequenceNumber: sequenceNumber, windows: windows,
+            now: now)
         return true
+    }
+
+    func saveWindows(shardID: String, windows: [Int: StreamShardEngine.TumblingWindow]) async throws {
+        try await checkpoints.saveWindows(mapping: mappingUUID, streamARN: streamARN, shardID: shardID, windows: windows)
     }
 }

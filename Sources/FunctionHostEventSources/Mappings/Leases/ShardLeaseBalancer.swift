@@ -53,8 +53,8 @@ struct ShardLeaseBalancer: Sendable, Hashable {
         case take(shardID: String, expectedCounter: Int)
         /// Add one to the counter, if this host still owns it at `counter`.
         case renew(shardID: String, counter: Int)
-        /// Run the shard, resuming after `checkpoint`.
-        case start(shardID: String, checkpoint: String?)
+        /// Run the shard, resuming after `checkpoint` with the tumbling windows in `windowState`.
+        case start(shardID: String, checkpoint: String?, windowState: String? = nil)
         /// Stop the shard's loop before its next checkpoint.
         case stop(shardID: String)
         /// Hand the lease back so another host takes it at once (after the shard's loop ended).
@@ -132,7 +132,7 @@ struct ShardLeaseBalancer: Sendable, Hashable {
         guard !stopping.contains(lease.shardID) else { return [] }
         held[lease.shardID] = Held(counter: lease.counter, renewedAt: now)
         observed[lease.shardID] = Observation(lease: lease, changedAt: now)
-        return [.start(shardID: lease.shardID, checkpoint: lease.checkpoint)]
+        return [.start(shardID: lease.shardID, checkpoint: lease.checkpoint, windowState: lease.windowState)]
     }
 
     /// Time passed: renew what is due, give up what could not be renewed in time.

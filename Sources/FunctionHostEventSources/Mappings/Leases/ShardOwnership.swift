@@ -11,7 +11,11 @@ protocol ShardOwnership: Sendable {
     ) async
     /// Records that a `LATEST` shard without a checkpoint started at `now`.
     func markStart(shardID: String, now: Int64) async throws
-    /// Commits a checkpoint; `false` when the shard is no longer this host's (its loop is being
-    /// stopped and must not start another batch). Throws when the store cannot be reached.
-    func save(shardID: String, sequenceNumber: String, now: Int64) async throws -> Bool
+    /// Commits a checkpoint, with the shard's open tumbling windows unless `nil`; `false` when the
+    /// shard is no longer this host's (its loop is being stopped and must not start another
+    /// batch). Throws when the store cannot be reached.
+    func save(shardID: String, sequenceNumber: String, windows: [Int: StreamShardEngine.TumblingWindow]?, now: Int64)
+        async throws -> Bool
+    /// Stores the shard's open tumbling windows alone (a window closed without a checkpoint).
+    func saveWindows(shardID: String, windows: [Int: StreamShardEngine.TumblingWindow]) async throws
 }

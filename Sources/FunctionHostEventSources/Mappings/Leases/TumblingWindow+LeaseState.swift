@@ -1,0 +1,28 @@
+import Foundation
+
+extension StreamShardEngine.TumblingWindow {
+    /// A shard's open windows as a lease item carries them: JSON, lane number to window.
+    private struct Stored: Codable {
+        var start: Int64
+        var end: Int64
+        var state: String
+    }
+
+    static func encode(_ windows: [Int: Self]) -> String {
+        let stored = Dictionary(
+            uniqueKeysWithValues: windows.map { lane, window in
+                (String(lane), Stored(start: window.start, end: window.end, state: window.state))
+            })
+        return (try? JSONEncoder().encode(stored)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+    }
+
+    /// The windows `encode` wrote; none from text that is not (another host's item is input).
+    static func decode(_ text: String) -> [Int: Self] {
+        guard let stored = try? JSONDecoder().decode([String: Stored].self, from: Data(text.utf8)) else { return [:] }
+        return Dictionary(
+            stored.compactMap { lane, window in
+                Int(lane).map { ($0, Self(start: window.start, end: window.end, state: window.state)) }
+            },
+            uniquingKeysWith: { first, _ in first })
+    }
+}
