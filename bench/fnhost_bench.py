@@ -212,6 +212,8 @@ def main():
     fnhost = os.path.join(options.bin_dir, "fnhost")
     floor_binary = os.path.join(HERE, "floor", "build", "floor")
     spawn_binary = os.path.join(HERE, "floor", "build", "spawn")
+    relay_binary = os.path.join(HERE, "floor", "build", "relay")
+    noop_bootstrap = os.path.join(ROOT, "functions", "c-noop", "build", "bootstrap")
     bench = os.path.join(options.bin_dir, "fnhost-bench")
     template = os.path.join(HERE, "template.yaml")
     invoke_path = "/2015-03-31/functions/CNoop/invocations"
@@ -243,10 +245,13 @@ def main():
     def start_floor(label):
         return Server(f"floor-{label}", [floor_binary, "0"], "floor listening on", workdir)
 
+    def start_relay(label):
+        return Server(f"relay-{label}", [relay_binary, noop_bootstrap], "relay listening on", workdir)
+
     def start_side(side, run):
-        if side == "fnhost":
-            return start_fnhost(f"warm{run}")
-        return start_echo(f"{run}") if side == "echo" else start_floor(f"{run}")
+        starts = {"fnhost": lambda: start_fnhost(f"warm{run}"), "echo": lambda: start_echo(f"{run}"),
+                  "floor": lambda: start_floor(f"{run}"), "relay": lambda: start_relay(f"{run}")}
+        return starts[side]()
 
     def load_run(label, server, warmup):
         """`fnhost load` as a closed-loop client against `server`; its --json summary."""
@@ -270,15 +275,15 @@ def main():
             "warnings": summary["warnings"],
         }
 
-    warm_samples, echo_samples, floor_samples = [], [], []
+    warm_samples, echo_samples, floor_samples, relay_samples = [], [], [], []
     extra = {}
     throughput = None
     fork_exec = None
     try:
         for run in range(0 if options.only_cold else options.runs):
             # Rotate the order so slow drift of the machine does not favour one side.
-            sides = ["fnhost", "floor", "echo"]
-            order = sides[run % 3:] + sides[:run % 3]
+            sides = ["fnhost", "floor", "echo", "relay"]
+            order = sides[run % len(sides):] + sides[:run % len(sides)]
             for side in order:
                 log(f"run {run + 1}/{options.runs}: {side}, {options.warmup} warm-up + {options.count} timed invokes")
                 server = start_side(side, run)
@@ -293,7 +298,8 @@ def main():
                 if side == "fnhost":
                     log_path = os.path.join(workdir, f"warm{run}", "logs", "CNoop.log")
                     sample["report_durations_ms"] = report_durations(log_path)[-options.count:]
-                {"fnhost": warm_samples, "echo": echo_samples, "floor": floor_samples}[side].append(sample)
+                {"fnhost": warm_samples, "echo": echo_samples, "floor": floor_samples,
+                 "relay": relay_samples}[side].append(sample)
 
         if options.throughput_duration > 0 and not options.only_cold:
             server = start_floor("throughput")
@@ -389,6 +395,16 @@ def main():
             "median": floor_median,
             "runs": floor_runs,
         }
+        relay_runs = [warm_run_figures(s) for s in relay_samples]
+        relay_median = median_of_runs(relay_runs)
+        report["relay"] = {
+            "target": "bench/floor/relay.c: one-thread epoll C host relaying each request to the same C no-op process "
+                      "through the Runtime API (parked /next, /response) and back; no sandbox, logs or limits: the floor "
+                      "of an invoke of this function",
+            "response_bytes": relay_samples[0]["response_bytes"],
+            "median": relay_median,
+            "runs": relay_runs,
+        }
         report["ratio"] = {
             "definition": "fnhost / floor (the C server), from the medians across runs; per_run pairs runs of the same round",
             "p50": round(warm_median["p50"] / floor_median["p50"], 2),
@@ -397,6 +413,9 @@ def main():
             "per_run_p99": [round(w["p99"] / f["p99"], 2) for w, f in zip(warm_runs, floor_runs)],
             "echo_over_floor_p50": round(echo_median["p50"] / floor_median["p50"], 2),
             "fnhost_over_echo_p50": round(warm_median["p50"] / echo_median["p50"], 2),
+            "fnhost_over_relay_p50": round(warm_median["p50"] / relay_median["p50"], 2),
+            "fnhost_over_relay_p99": round(warm_median["p99"] / relay_median["p99"], 2),
+            "relay_over_floor_p50": round(relay_median["p50"] / floor_median["p50"], 2),
         }
     if throughput:
         fnhost_throughput, floor_throughput = throughput
