@@ -93,19 +93,19 @@ public final class Supervisor: Invoker, ConcurrencyControl, Service {
         guard let pool = pools[function.functionName], let functionMetrics = metrics[function.functionName],
             function.publishedLayers.isEmpty, gate.tryAcquire(function.functionName)
         else { return false }
-        let started = pool.invokeIfWarm(request) { [gate, metrics] result in
+        functionMetrics.concurrency.increment()
+        metrics.accountConcurrency.increment()
+        let countOut: @Sendable () -> Void = { [gate, metrics] in
             gate.release(function.functionName)
             functionMetrics.concurrency.decrement()
             metrics.accountConcurrency.decrement()
+        }
+        let started = pool.invokeIfWarm(request) { result in
+            countOut()
             completion(result)
         }
-        guard started else {
-            gate.release(function.functionName)
-            return false
-        }
-        functionMetrics.concurrency.increment()
-        metrics.accountConcurrency.increment()
-        return true
+        if !started { countOut() }
+        return started
     }
 
     /// Starts and initialises every function's provisioned workers; returns when they are ready.
