@@ -29,21 +29,23 @@ enum RuntimeAPIRequest: Equatable {
     case initError
 
     /// `nil` for a path the Runtime API does not serve; `.some(nil)` is not used.
+    /// Compares bytes, not characters: two of these run on every invoke.
     init?(method: String, path: String) {
-        let path = path.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
-        guard path.hasPrefix(RuntimeAPIPath.prefix) else { return nil }
-        let rest = path.dropFirst(RuntimeAPIPath.prefix.count)
-        switch (method, rest) {
-        case ("GET", RuntimeAPIPath.next[...]):
+        var path = Substring(path)
+        if let query = path.utf8.firstIndex(of: UInt8(ascii: "?")) { path = path[..<query] }
+        guard path.utf8.starts(with: RuntimeAPIPath.prefix.utf8) else { return nil }
+        let rest = Substring(path.utf8.dropFirst(RuntimeAPIPath.prefix.utf8.count))
+        switch method {
+        case "GET" where rest.utf8.elementsEqual(RuntimeAPIPath.next.utf8):
             self = .next
-        case ("POST", RuntimeAPIPath.initError[...]):
+        case "POST" where rest.utf8.elementsEqual(RuntimeAPIPath.initError.utf8):
             self = .initError
-        case ("POST", _) where rest.hasPrefix(RuntimeAPIPath.invocation):
-            let tail = rest.dropFirst(RuntimeAPIPath.invocation.count)
-            if tail.hasSuffix(RuntimeAPIPath.response) {
-                self = .response(requestID: String(tail.dropLast(RuntimeAPIPath.response.count)))
-            } else if tail.hasSuffix(RuntimeAPIPath.error) {
-                self = .error(requestID: String(tail.dropLast(RuntimeAPIPath.error.count)))
+        case "POST" where rest.utf8.starts(with: RuntimeAPIPath.invocation.utf8):
+            let tail = Substring(rest.utf8.dropFirst(RuntimeAPIPath.invocation.utf8.count))
+            if let requestID = Self.dropping(RuntimeAPIPath.response, from: tail) {
+                self = .response(requestID: requestID)
+            } else if let requestID = Self.dropping(RuntimeAPIPath.error, from: tail) {
+                self = .error(requestID: requestID)
             } else {
                 return nil
             }
@@ -51,9 +53,15 @@ enum RuntimeAPIRequest: Equatable {
             return nil
         }
     }
+
+    /// `text` without its `suffix`, or `nil` when it does not end with it.
+    private static func dropping(_ suffix: String, from text: Substring) -> String? {
+        let count = suffix.utf8.count
+        guard text.utf8.count >= count, text.utf8.suffix(count).elementsEqual(suffix.utf8) else { return nil }
+        return String(Substring(text.utf8.dropLast(count)))
+    }
 }
 
-/// The error bodies RAPID answers a misbehaving runtime with.
 public struct RuntimeAPIError: Error, Sendable, Hashable {
     public var status: Int
     public var errorType: String

@@ -219,5 +219,12 @@ private func nextEvent(_ mailbox: RuntimeMailbox) async throws -> RuntimeMailbox
         #expect(RuntimeAPIRequest(method: "POST", path: "/2018-06-01/runtime/init/error") == .initError)
         #expect(RuntimeAPIRequest(method: "POST", path: "/2018-06-01/runtime/invocation/next") == nil)
         #expect(RuntimeAPIRequest(method: "GET", path: "/2020-01-01/extension/register") == nil)
+        #expect(RuntimeAPIRequest(method: "GET", path: "/2018-06-01/runtime/invocation/next?wait=1") == .next)
+        #expect(RuntimeAPIRequest(method: "GET", path: "/2018-06-01/runtime/invocation/abc/response") == nil)
+        #expect(RuntimeAPIRequest(method: "POST", path: "/2018-06-01/runtime/invocation/abc/reply") == nil)
+        #expect(RuntimeAPIRequest(method: "POST", path: "/2018-06-01/runtime/invocation/") == nil)
+        #expect(RuntimeAPIRequest(method: "PUT", path: "/2018-06-01/runtime/init/error") == nil)
+        #expect(
+            RuntimeAPIRequest(method: "POST", path: "/2018-06-01/runtime/invocation/é-🙂/error") == .error(requestID: "é-🙂"))
     }
 }
