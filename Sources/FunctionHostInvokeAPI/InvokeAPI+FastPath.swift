@@ -32,15 +32,16 @@ extension InvokeAPI {
     /// NAME in `/2015-03-31/functions/NAME/invocations` (or with a trailing slash) when it is a
     /// plain function name: no query, percent-escape, ARN or qualifier.
     private static func invokedName(_ path: String) -> Substring? {
-        let prefix = "/2015-03-31/functions/"
-        var rest = Substring(path)
-        guard rest.hasPrefix(prefix) else { return nil }
-        rest = rest.dropFirst(prefix.utf8.count)
-        if rest.hasSuffix("/") { rest = rest.dropLast() }
-        guard rest.hasSuffix("/invocations") else { return nil }
-        let name = rest.dropLast("/invocations".utf8.count)
-        guard !name.isEmpty, name.utf8.allSatisfy(Self.isNameByte) else { return nil }
-        return name
+        let prefix = "/2015-03-31/functions/".utf8
+        let suffix = "/invocations".utf8
+        var rest = Substring(path).utf8
+        guard rest.starts(with: prefix) else { return nil }
+        rest = rest.dropFirst(prefix.count)
+        if rest.last == UInt8(ascii: "/") { rest = rest.dropLast() }
+        guard rest.count > suffix.count, rest.suffix(suffix.count).elementsEqual(suffix) else { return nil }
+        let name = rest.dropLast(suffix.count)
+        guard name.allSatisfy(Self.isNameByte) else { return nil }
+        return Substring(name)
     }
 
     private static func isNameByte(_ byte: UInt8) -> Bool {
