@@ -131,14 +131,18 @@ public final class AsyncInvocationQueue: AsyncInvocationSink, Service {
         let name = lane.functionName
         guard let function = catalog.entry(named: name)?.configuration else { return }
         await withDiscardingTaskGroup { group in
+            // The backlog gauges cost a scan of the function's events: refreshed at most this often
+            // (real time), not on every wake-up of a busy queue.
+            var gaugesDue = ContinuousClock.now
             while !Task.isCancelled {
                 // Once the host is stopping nothing new starts; unfinished events stay for the next start.
                 let limit = stopping.load(ordering: .relaxed) ? 0 : parallelism(of: name)
                 let running = lane.running
                 let now = clock.seconds()
                 var nextDue: Double?
+                let refreshGauges = ContinuousClock.now >= gaugesDue
                 do {
-                    let (due, next, depth, oldest) = try await writer.read { db in
+                    let (due, next, backlog) = try await writer.read { db in
                         var due: [AsyncInvocationRecord] = []
                         if running.count < limit {
                             // Ids first: payloads (up to 1 MB each) are read only for the events about to start.
@@ -157,14 +161,18 @@ public final class AsyncInvocationQueue: AsyncInvocationSink, Service {
                             db,
                             sql: "SELECT MIN(notBefore) FROM asyncInvocation WHERE functionName = ? AND notBefore > ?",
                             arguments: [name, now])
+                        guard refreshGauges else { return (due, next, nil as (depth: Int, oldest: Double?)?) }
                         let row = try Row.fetchOne(
                             db, sql: "SELECT COUNT(*), MIN(enqueuedAt) FROM asyncInvocation WHERE functionName = ?",
                             arguments: [name])
-                        return (due, next, row?[0] as Int? ?? 0, row?[1] as Double?)
+                        return (due, next, (row?[0] as Int? ?? 0, row?[1] as Double?))
                     }
                     nextDue = next
-                    metrics[name]?.depth.set(depth)
-                    metrics[name]?.oldestAge.set(oldest.map { max(0, now - $0) } ?? 0)
+                    if let backlog {
+                        gaugesDue = .now + Self.gaugeInterval
+                        metrics[name]?.depth.set(backlog.depth)
+                        metrics[name]?.oldestAge.set(backlog.oldest.map { max(0, now - $0) } ?? 0)
+                    }
                     var started = running.count
                     for record in due where started < limit {
                         guard let id = record.id, !running.contains(id) else { continue }
@@ -183,6 +191,9 @@ public final class AsyncInvocationQueue: AsyncInvocationSink, Service {
             }
         }
     }
+
+    /// How often a busy function's backlog gauges are refreshed.
+    static let gaugeInterval: Duration = .seconds(1)
 
     private func policy(for functionName: String) -> (AsyncRetryPolicy, EventInvokeConfig) {
         let config = configs.config(of: functionName) ?? EventInvokeConfig()
