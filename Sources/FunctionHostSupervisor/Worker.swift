@@ -55,7 +55,7 @@ final class Worker: Sendable {
         do {
             server = try await RuntimeAPIServer.start(mailbox: mailbox, on: eventLoop, logger: logger)
         } catch {
-            options.resources?.release()
+            options.abandonLauncher()
             if let scratch { scratch.owner.release(scratch.volume) }
             throw error
         }
@@ -66,25 +66,33 @@ final class Worker: Sendable {
             interpreterDirectories: settings.interpreters.binDirectories, credentials: settings.credentials)
         environment.initializationType = options.initializationType
         let command = settings.sandbox.command(for: function, interpreters: settings.interpreters)
-        let launchArguments =
-            (options.resources?.launchArguments ?? [])
-            + settings.sandbox.launchArguments(for: function, tmpDirectory: options.scratch?.directory) + ["--"] + command
+        let workerArguments =
+            settings.sandbox.launchArguments(for: function, tmpDirectory: options.scratch?.directory) + ["--"] + command
+        let onExit: @Sendable (ExitReason) -> Void = { reason in
+            output.recordExit(options.resources?.wasOutOfMemory() == true ? .outOfMemory : reason)
+            mailbox.close()
+        }
+        // Init Duration counts from here: the spawn, or the order to a launcher waiting in its cgroups.
         let spawnedAt = ContinuousClock.now
         do {
-            let process = try WorkerProcess.start(
-                launcher: settings.launcher, arguments: launchArguments, environment: environment.variables,
-                lifeline: settings.lifeline, onLine: output.emit,
-                onExit: { reason in
-                    output.recordExit(options.resources?.wasOutOfMemory() == true ? .outOfMemory : reason)
-                    mailbox.close()
-                })
+            let process: WorkerProcess
+            if let standby = options.standby {
+                process = WorkerProcess.adopt(
+                    standby, arguments: workerArguments, environment: environment.variables, onLine: output.emit,
+                    onExit: onExit)
+            } else {
+                process = try WorkerProcess.start(
+                    launcher: settings.launcher, arguments: (options.resources?.launchArguments ?? []) + workerArguments,
+                    environment: environment.variables, lifeline: settings.lifeline,
+                    inherited: settings.sandbox.inheritedDescriptors, onLine: output.emit, onExit: onExit)
+            }
             server.admitOwner(uid: settings.sandbox.workerUID(launcherPID: process.pid))
             options.resources?.attach(pid: process.pid)
             return Worker(
                 function: function, server: server, process: process, output: output, spawnedAt: spawnedAt,
                 resources: options.resources, scratch: scratch)
         } catch {
-            options.resources?.release()
+            options.abandonLauncher()
             if let scratch { scratch.owner.release(scratch.volume) }
             await server.stop()
             throw InvokeError(.spawnFailed, "\(error)")

@@ -35,6 +35,8 @@ public struct WorkerSandbox: Sendable {
     public var languageLibraries: String?
     /// Per code directory: what its symlinks lead to outside it, bound where they resolve inside.
     public var linkTargets: [String: CodeLinkTargets] = [:]
+    /// The seccomp policy compiled once, which launchers load instead of compiling it (not at `.off`).
+    public var seccompProgram: SeccompProgram?
 
     public init(
         level: Level, exposedDirectories: [String] = [], layerRoots: [[String]: String] = [:],
@@ -68,12 +70,10 @@ public struct WorkerSandbox: Sendable {
         case .off:
             return ["--chdir", function.codeDirectory]
         case .restricted:
-            return ["--chdir", function.codeDirectory, "--seccomp"]
+            return ["--chdir", function.codeDirectory] + seccompArguments
         case .full:
-            var arguments = [
-                "--task-root", function.codeDirectory, "--sandbox", "--seccomp",
-                "--runtime-dir", Self.runtimeDirectory,
-            ]
+            var arguments = ["--task-root", function.codeDirectory, "--sandbox"] + seccompArguments
+            arguments += ["--runtime-dir", Self.runtimeDirectory]
             arguments += tmpDirectory.map { ["--tmp-dir", $0] } ?? ["--tmp-size", String(function.ephemeralStorage)]
             for directory in exposedDirectories { arguments += ["--expose", directory] }
             if let languageLibraries { arguments += ["--lang-lib", languageLibraries] }
@@ -83,6 +83,16 @@ public struct WorkerSandbox: Sendable {
             }
             return arguments
         }
+    }
+
+    /// The compiled policy's descriptor, else `--seccomp` (the launcher compiles it itself).
+    private var seccompArguments: [String] {
+        seccompProgram.map { ["--seccomp-program", String($0.descriptor)] } ?? ["--seccomp"]
+    }
+
+    /// Host descriptors a launcher must inherit for its arguments (the compiled seccomp policy).
+    var inheritedDescriptors: [Int32] {
+        level == .off ? [] : seccompProgram.map { [$0.descriptor] } ?? []
     }
 
     /// The command that starts the function's runtime, as seen from inside the sandbox.
