@@ -14,21 +14,24 @@ final class StandbyLauncher: Sendable {
     /// The host's end of the socket the order goes through.
     private let orders: Int32
 
-    /// Spawns `launcher --standby` in `resources`; it inherits `lifeline` and `inherited`.
+    /// Spawns `launcher --standby` in `resources`; it inherits `lifeline` and `inherited`, which
+    /// `options` (the seccomp policy, read before the launcher waits) name.
     init(
-        launcher: String, megabytes: Int, resources: any WorkerResources, lifeline: Int32, inherited: [Int32]
+        launcher: String, megabytes: Int, resources: any WorkerResources, lifeline: Int32, inherited: [Int32],
+        options: [String]
     ) throws(ProcessSpawner.Failure) {
         var ends: [Int32] = [0, 0]
-        guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0, &ends) == 0 else {
+        // Close-on-exec from the start: a launcher another thread spawns meanwhile must not inherit it.
+        guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &ends) == 0 else {
             throw ProcessSpawner.Failure(description: "cannot create a socket pair: \(String(cString: strerror(errno)))")
         }
-        for end in ends { _ = fcntl(end, F_SETFD, FD_CLOEXEC) }
         guard let pipe = makeClosedOnExecPipe() else {
             ends.forEach { close($0) }
             throw ProcessSpawner.Failure(description: "cannot create a pipe: \(String(cString: strerror(errno)))")
         }
         let argv =
-            [launcher, "--lifeline", String(lifeline)] + resources.launchArguments + ["--standby", String(ends[1])]
+            [launcher, "--lifeline", String(lifeline)] + resources.launchArguments + options
+            + ["--standby", String(ends[1])]
         do {
             pid = try ProcessSpawner.spawn(
                 argv, environment: [:], output: pipe.write, extraDescriptors: [lifeline] + inherited + [ends[1]])
@@ -46,7 +49,7 @@ final class StandbyLauncher: Sendable {
         orders = ends[0]
     }
 
-    /// Sends the order: `arguments` (options, `--`, the command) and `environment`, each string
+    /// Sends the order: `arguments` (options but the cgroups and the seccomp policy, `--`, the command) and `environment`, each string
     /// NUL-terminated and each list ended by an empty one. A launcher that already died is found
     /// when its output ends (as a freshly spawned one that fails).
     func order(arguments: [String], environment: [String: String]) {
@@ -64,6 +67,8 @@ final class StandbyLauncher: Sendable {
             guard count > 0 else { break }
             sent += count
         }
+        // The end of the order, whoever else might hold a copy of this socket.
+        shutdown(orders, Int32(SHUT_WR))
         close(orders)
     }
 

@@ -18,18 +18,22 @@ public final class StandbyLaunchers: Sendable {
     private let launcher: String
     private let lifeline: Int32
     private let inherited: [Int32]
+    private let options: [String]
     private let memory: MemoryEnforcement
     private let logger: Logger
 
-    /// Launchers kept ready per memory size: one covers cold starts one after another (each taken
-    /// launcher is replaced at once); a burst outruns any small number and spawns the rest.
-    static let sparesPerSize = 1
+    /// Launchers kept ready per memory size. A replacement needs its own cgroup join (5-40 ms under
+    /// load) before it saves anything, so with one spare, cold starts one after another (a runtime
+    /// that keeps crashing, a ramp) often took a launcher still joining; two cover them. A burst
+    /// outruns any small number and spawns the rest.
+    static let sparesPerSize = 2
 
     /// Starts the spares of each size in `sizes` (MB) with `settings`' launcher, lifeline and sandbox descriptors.
     public init(settings: WorkerSettings, memory: MemoryEnforcement, sizes: Set<Int>, logger: Logger) {
         launcher = settings.launcher
         lifeline = settings.lifeline
         inherited = settings.sandbox.inheritedDescriptors
+        options = settings.sandbox.seccompArguments
         self.memory = memory
         self.logger = logger
         var plan = StandbyPlan(sizes: sizes, sparesPerSize: Self.sparesPerSize)
@@ -69,7 +73,8 @@ public final class StandbyLaunchers: Sendable {
             let standby: StandbyLauncher
             do {
                 standby = try StandbyLauncher(
-                    launcher: launcher, megabytes: megabytes, resources: resources, lifeline: lifeline, inherited: inherited)
+                    launcher: launcher, megabytes: megabytes, resources: resources, lifeline: lifeline, inherited: inherited,
+                    options: options)
             } catch {
                 resources.release()
                 throw error

@@ -67,7 +67,8 @@ final class Worker: Sendable {
         environment.initializationType = options.initializationType
         let command = settings.sandbox.command(for: function, interpreters: settings.interpreters)
         let workerArguments =
-            settings.sandbox.launchArguments(for: function, tmpDirectory: options.scratch?.directory) + ["--"] + command
+            settings.sandbox.launchArguments(
+                for: function, tmpDirectory: options.scratch?.directory, seccomp: options.standby == nil) + ["--"] + command
         let onExit: @Sendable (ExitReason) -> Void = { reason in
             output.recordExit(options.resources?.wasOutOfMemory() == true ? .outOfMemory : reason)
             mailbox.close()

@@ -64,15 +64,19 @@ public struct WorkerSandbox: Sendable {
     }
 
     /// The launcher's options (everything before `--`); `tmpDirectory` is a mounted volume to bind
-    /// at `/tmp` instead of a tmpfs of the function's `EphemeralStorage` size.
-    func launchArguments(for function: FunctionConfiguration, tmpDirectory: String? = nil) -> [String] {
+    /// at `/tmp` instead of a tmpfs of the function's `EphemeralStorage` size. Without `seccomp`
+    /// the policy is left out: a standby launcher was given it when it was spawned.
+    func launchArguments(for function: FunctionConfiguration, tmpDirectory: String? = nil, seccomp: Bool = true)
+        -> [String]
+    {
+        let filter = seccomp ? seccompArguments : []
         switch level {
         case .off:
             return ["--chdir", function.codeDirectory]
         case .restricted:
-            return ["--chdir", function.codeDirectory] + seccompArguments
+            return ["--chdir", function.codeDirectory] + filter
         case .full:
-            var arguments = ["--task-root", function.codeDirectory, "--sandbox"] + seccompArguments
+            var arguments = ["--task-root", function.codeDirectory, "--sandbox"] + filter
             arguments += ["--runtime-dir", Self.runtimeDirectory]
             arguments += tmpDirectory.map { ["--tmp-dir", $0] } ?? ["--tmp-size", String(function.ephemeralStorage)]
             for directory in exposedDirectories { arguments += ["--expose", directory] }
@@ -85,9 +89,9 @@ public struct WorkerSandbox: Sendable {
         }
     }
 
-    /// The compiled policy's descriptor, else `--seccomp` (the launcher compiles it itself).
-    private var seccompArguments: [String] {
-        seccompProgram.map { ["--seccomp-program", String($0.descriptor)] } ?? ["--seccomp"]
+    /// The compiled policy's descriptor, else `--seccomp` (the launcher compiles it itself); none at `.off`.
+    var seccompArguments: [String] {
+        level == .off ? [] : seccompProgram.map { ["--seccomp-program", String($0.descriptor)] } ?? ["--seccomp"]
     }
 
     /// Host descriptors a launcher must inherit for its arguments (the compiled seccomp policy).

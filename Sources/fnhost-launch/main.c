@@ -5,7 +5,7 @@
 //
 //   fnhost-launch [--task-root DIR [--sandbox [SANDBOX OPTIONS]] | --chdir DIR]
 //                 [--seccomp | --seccomp-program FD] [--cgroup DIR]... [--lifeline FD] -- PROGRAM [ARG...]
-//   fnhost-launch [--cgroup DIR]... [--lifeline FD] [--seccomp-program FD] --standby FD
+//   fnhost-launch [--cgroup DIR]... [--lifeline FD] [--seccomp | --seccomp-program FD] --standby FD
 //   fnhost-launch --export-seccomp
 //
 //   --task-root DIR  enter a private mount namespace, bind DIR read-only at /var/task
@@ -40,7 +40,8 @@
 //   --lifeline FD    the read end of a pipe whose write end only the host holds: when it
 //                    reports EOF the host is gone, and the whole worker tree is killed.
 //   --standby FD     a launcher started ahead of need: join the cgroups now (that waits for an RCU
-//                    grace period, 5-40 ms), then read the order from FD until EOF: the remaining
+//                    grace period, 5-40 ms), read a --seccomp-program given with it, close every other
+//                    inherited descriptor, then read the order from FD until EOF: the remaining
 //                    options, `--` and PROGRAM [ARG...], then the environment, each string NUL-terminated
 //                    and each list ended by an empty string. Everything else happens after the order, as
 //                    for a launcher started with those arguments. EOF without an order: exit 0.
@@ -96,23 +97,29 @@ static void reset_signals(void) {
     sigprocmask(SIG_SETMASK, &none, NULL);
 }
 
-// Descriptors the host leaked without close-on-exec must not reach the function. close_range
-// skips free slots in a bitmap; reading /proc/self/fd instead walks every slot of a descriptor
-// table as large as the host's, which in a burst of 1,000 workers was a quarter of each
-// launcher's CPU. The directory walk stays for kernels before 5.9.
-static void close_other_descriptors(int keep) {
-    if (keep < 3) {
-        if (close_range(3, ~0U, 0) == 0) return;
-    } else if ((keep == 3 || close_range(3, (unsigned int)keep - 1, 0) == 0) && close_range((unsigned int)keep + 1, ~0U, 0) == 0) {
-        return;
+// Descriptors the host leaked without close-on-exec must not reach the function; nor may a
+// standby launcher hold another worker's pipe or socket while it waits. close_range skips free
+// slots in a bitmap; reading /proc/self/fd instead walks every slot of a descriptor table as large
+// as the host's, which in a burst of 1,000 workers was a quarter of each launcher's CPU. The
+// directory walk stays for kernels before 5.9. Keeps 0-2, `keep` and `also` (each may be -1).
+static void close_other_descriptors(int keep, int also) {
+    int low = keep < also ? keep : also, high = keep < also ? also : keep;
+    unsigned int next = 3;
+    int kept[2] = {low, high};
+    int failed = 0;
+    for (int index = 0; index < 2 && !failed; index++) {
+        if (kept[index] < (int)next) continue;
+        if ((unsigned int)kept[index] > next) failed = close_range(next, (unsigned int)kept[index] - 1, 0) != 0;
+        next = (unsigned int)kept[index] + 1;
     }
+    if (!failed && close_range(next, ~0U, 0) == 0) return;
     DIR *directory = opendir("/proc/self/fd");
     if (directory == NULL) return;
     int own = dirfd(directory);
     struct dirent *entry;
     while ((entry = readdir(directory)) != NULL) {
         int fd = atoi(entry->d_name);
-        if (fd > 2 && fd != own && fd != keep) close(fd);
+        if (fd > 2 && fd != own && fd != keep && fd != also) close(fd);
     }
     closedir(directory);
 }
@@ -177,7 +184,7 @@ static void start_sentinel(uid_t uid) {
         // Holding the host's output pipe open would keep the host waiting for this worker's EOF.
         for (int fd = 0; fd <= 2; fd++) close(fd);
         close(ends[1]);
-        close_other_descriptors(ends[0]);
+        close_other_descriptors(ends[0], -1);
         char byte;
         while (read(ends[0], &byte, 1) < 0 && errno == EINTR) {
         }
@@ -336,6 +343,9 @@ int main(int argc, char **argv) {
         // before it is needed, then waits for the rest of its arguments and its environment.
         if (options.program != NULL) fail("--standby takes its program from the order");
         for (; joined < options.cgroup_count; joined++) join_cgroup(options.cgroups[joined]);
+        // Whatever else it inherited (another worker's pipe or socket, caught in the host between a
+        // pipe and its close-on-exec) must not stay open for as long as it waits.
+        close_other_descriptors(options.lifeline, options.standby);
         await_order(options.standby, &options);
     }
     if (options.program == NULL) {
@@ -359,7 +369,7 @@ int main(int argc, char **argv) {
 
     for (; joined < options.cgroup_count; joined++) join_cgroup(options.cgroups[joined]);
     reset_signals();
-    close_other_descriptors(lifeline);
+    close_other_descriptors(lifeline, -1);
     if (lifeline >= 0 && fcntl(lifeline, F_SETFD, FD_CLOEXEC) != 0) fail("bad lifeline descriptor %d", lifeline);
     uid_t uid = 0;
     if (sandbox) {

@@ -125,6 +125,9 @@ def test_cold_starts_take_standby_launchers_that_run_under_the_policy(tmp_path: 
     try:
         waiting = {pid for pid, argv in _launchers(host.process.pid).items() if "--standby" in argv}
         assert waiting, _launchers(host.process.pid)
+        for pid in waiting:
+            # Its output, the lifeline and its order socket: nothing another worker could be kept waiting on.
+            assert len(os.listdir(f"/proc/{pid}/fd")) <= 5, os.listdir(f"/proc/{pid}/fd")
         client = lambda_client(host.endpoint)
         _, result = invoke_json(client, "Sandboxed", {"read": "/proc/self/status"})
         assert "Seccomp_filters:\t2" in result["read"], result
