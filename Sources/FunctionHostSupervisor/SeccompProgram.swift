@@ -19,7 +19,8 @@ public struct SeccompProgram: Sendable, Hashable {
     /// - Throws: why it could not be made (the launcher's own `fnhost-launch: ...` line, or the errno);
     ///   its description says so.
     public static func compile(launcher: String) throws -> SeccompProgram {
-        try compiled.withLock { (programs: inout [String: SeccompProgram]) throws(ProcessSpawner.Failure) -> SeccompProgram in
+        try compiled.withLock {
+            (programs: inout [String: SeccompProgram]) throws(ProcessSpawner.Failure) -> SeccompProgram in
             if let program = programs[launcher] { return program }
             let program = try export(launcher)
             programs[launcher] = program
@@ -47,7 +48,9 @@ public struct SeccompProgram: Sendable, Hashable {
             let count = message.withUnsafeMutableBytes { pread(writable, $0.baseAddress, $0.count, 0) }
             let text = String(decoding: message.prefix(max(0, count)), as: UTF8.self)
             throw ProcessSpawner.Failure(
-                description: "\(launcher) --export-seccomp failed (status \(status)): \(text.split(separator: "\n").first ?? "")")
+                description:
+                    "\(launcher) --export-seccomp failed (status \(status)): \(text.split(separator: "\n").first ?? "")"
+            )
         }
         let readOnly = open("/proc/self/fd/\(writable)", O_RDONLY | O_CLOEXEC)
         guard readOnly >= 0 else { throw failure("cannot reopen the seccomp program read-only") }

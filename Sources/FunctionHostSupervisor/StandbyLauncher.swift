@@ -23,7 +23,8 @@ final class StandbyLauncher: Sendable {
         var ends: [Int32] = [0, 0]
         // Close-on-exec from the start: a launcher another thread spawns meanwhile must not inherit it.
         guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &ends) == 0 else {
-            throw ProcessSpawner.Failure(description: "cannot create a socket pair: \(String(cString: strerror(errno)))")
+            throw ProcessSpawner.Failure(
+                description: "cannot create a socket pair: \(String(cString: strerror(errno)))")
         }
         guard let pipe = makeClosedOnExecPipe() else {
             ends.forEach { close($0) }

@@ -73,7 +73,8 @@ public final class StandbyLaunchers: Sendable {
             let standby: StandbyLauncher
             do {
                 standby = try StandbyLauncher(
-                    launcher: launcher, megabytes: megabytes, resources: resources, lifeline: lifeline, inherited: inherited,
+                    launcher: launcher, megabytes: megabytes, resources: resources, lifeline: lifeline,
+                    inherited: inherited,
                     options: options)
             } catch {
                 resources.release()

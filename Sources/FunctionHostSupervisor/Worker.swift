@@ -66,9 +66,10 @@ final class Worker: Sendable {
             interpreterDirectories: settings.interpreters.binDirectories, credentials: settings.credentials)
         environment.initializationType = options.initializationType
         let command = settings.sandbox.command(for: function, interpreters: settings.interpreters)
-        let workerArguments =
-            settings.sandbox.launchArguments(
-                for: function, tmpDirectory: options.scratch?.directory, seccomp: options.standby == nil) + ["--"] + command
+        // A standby launcher already joined its cgroups and read the seccomp policy when it was spawned.
+        let sandboxArguments = settings.sandbox.launchArguments(
+            for: function, tmpDirectory: options.scratch?.directory, seccomp: options.standby == nil)
+        let workerArguments = sandboxArguments + ["--"] + command
         let onExit: @Sendable (ExitReason) -> Void = { reason in
             output.recordExit(options.resources?.wasOutOfMemory() == true ? .outOfMemory : reason)
             mailbox.close()
@@ -82,8 +83,9 @@ final class Worker: Sendable {
                     standby, arguments: workerArguments, environment: environment.variables, onLine: output.emit,
                     onExit: onExit)
             } else {
+                let cgroupArguments = options.resources?.launchArguments ?? []
                 process = try WorkerProcess.start(
-                    launcher: settings.launcher, arguments: (options.resources?.launchArguments ?? []) + workerArguments,
+                    launcher: settings.launcher, arguments: cgroupArguments + workerArguments,
                     environment: environment.variables, lifeline: settings.lifeline,
                     inherited: settings.sandbox.inheritedDescriptors, onLine: output.emit, onExit: onExit)
             }

@@ -41,7 +41,8 @@ final class WorkerProcess: Sendable {
     /// The launcher inherits `lifeline` and `inherited` (descriptors its arguments name).
     static func start(
         launcher: String, arguments: [String], environment: [String: String], lifeline: Int32,
-        inherited: [Int32] = [], onLine: @escaping @Sendable (String) -> Void, onExit: @escaping @Sendable (ExitReason) -> Void
+        inherited: [Int32] = [], onLine: @escaping @Sendable (String) -> Void,
+        onExit: @escaping @Sendable (ExitReason) -> Void
     ) throws -> WorkerProcess {
         guard let pipe = makeClosedOnExecPipe() else {
             throw ProcessSpawner.Failure(description: "cannot create a pipe: \(String(cString: strerror(errno)))")
