@@ -203,7 +203,12 @@ let package = Package(
         ),
         .target(name: "CSocketOwner"),
         .target(name: "CLoopVolume"),
-        .executableTarget(name: "fnhost-launch", linkerSettings: [.linkedLibrary("seccomp")]),
+        // Linked statically: every cold start that finds no standby launcher execs it, and resolving
+        // libc and libseccomp at each exec cost 1.5-2 ms of CPU per start (bench/README.md).
+        .executableTarget(
+            name: "fnhost-launch",
+            linkerSettings: [.linkedLibrary("seccomp"), .unsafeFlags(["-static-executable"])]
+        ),
         .target(
             name: "LambdaRuntime",
             dependencies: [
