@@ -203,8 +203,9 @@ let package = Package(
         ),
         .target(name: "CSocketOwner"),
         .target(name: "CLoopVolume"),
-        // Linked statically: every cold start that finds no standby launcher execs it, and resolving
-        // libc and libseccomp at each exec cost 1.5-2 ms of CPU per start (bench/README.md).
+        // Linked statically: every cold start that finds no standby launcher execs it, and SwiftPM's
+        // link made it load libswiftCore, libstdc++ and libseccomp at each exec, 1.5-2 ms of CPU per
+        // start (bench/README.md, "Cold path and bursts").
         .executableTarget(
             name: "fnhost-launch",
             linkerSettings: [.linkedLibrary("seccomp"), .unsafeFlags(["-static-executable"])]
