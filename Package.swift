@@ -203,7 +203,13 @@ let package = Package(
         ),
         .target(name: "CSocketOwner"),
         .target(name: "CLoopVolume"),
-        .executableTarget(name: "fnhost-launch", linkerSettings: [.linkedLibrary("seccomp")]),
+        // Linked statically: every cold start that finds no standby launcher execs it, and SwiftPM's
+        // link made it load libswiftCore, libstdc++ and libseccomp at each exec, 1.5-2 ms of CPU per
+        // start (bench/README.md, "Cold path and bursts").
+        .executableTarget(
+            name: "fnhost-launch",
+            linkerSettings: [.linkedLibrary("seccomp"), .unsafeFlags(["-static-executable"])]
+        ),
         .target(
             name: "LambdaRuntime",
             dependencies: [

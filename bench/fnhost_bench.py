@@ -438,7 +438,7 @@ def main():
             "reference_fork_exec_ms": {k: v for k, v in summarize(fork_exec["init_ms"], 1.0, 2).items() if k != "p99.9"},
             "ratio_init_p50": round(summarize(cold["init_ms"], 1.0, 2)["p50"] / summarize(fork_exec["init_ms"], 1.0, 2)["p50"], 2),
             "definitions": {
-                "init_duration_ms": "host-measured, spawn of fnhost-launch to the runtime's first GET /next (REPORT 'Init Duration')",
+                "init_duration_ms": "host-measured, spawn of fnhost-launch (or the order to a standby launcher waiting in its cgroups) to the runtime's first GET /next (REPORT 'Init Duration')",
                 "reference_fork_exec_ms": "bench/floor/spawn.c: posix_spawn of the same bootstrap (no launcher, sandbox or "
                                           "cgroup) until its first GET /next reaches a bare socket",
                 "cold_invoke_latency_ms": "client-observed: Runtime API listener bind + spawn + init + invoke + response",

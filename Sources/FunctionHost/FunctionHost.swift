@@ -73,6 +73,13 @@ public struct FunctionHost: Sendable {
         if let warning = sandboxCapabilities.warning { warnings.append(warning) }
         var sandbox = WorkerSandbox(
             level: sandboxCapabilities.level, exposedDirectories: WorkerSandbox.interpreterPrefixes(interpreters))
+        if sandbox.level != .off {
+            do {
+                sandbox.seccompProgram = try SeccompProgram.compile(launcher: launcher)
+            } catch {
+                throw FunctionHostError("cannot compile the workers' seccomp policy: \(error)")
+            }
+        }
         layerCache = sandbox.level == .full ? LayerCache(directory: configuration.stateDirectory + "/layers") : nil
         if let layerCache {
             do {
@@ -140,6 +147,11 @@ public struct FunctionHost: Sendable {
             settings.scratch = try ScratchVolumes(
                 directory: directory + "/" + UUID().uuidString.prefix(8), sizes: Set(catalog.functions.map(\.ephemeralStorage)),
                 logger: logger)
+        }
+        if memory.kind != .rssPolling {
+            // Cold starts take a launcher already in its cgroups (joining one waits for an RCU grace period).
+            settings.standby = StandbyLaunchers(
+                settings: settings, memory: memory, sizes: Set(catalog.functions.map(\.memorySize)), logger: logger)
         }
         return try Supervisor(
             functions: catalog.functions, settings: settings, limits: configuration.limits, memory: memory,

@@ -196,14 +196,20 @@ final class FunctionPool: Sendable {
     private func startWorker(provisioned: Bool) async throws -> Worker {
         var options = WorkerLaunchOptions()
         if provisioned { options.initializationType = "provisioned-concurrency" }
-        options.resources = memory.makeWorkerResources(memoryMegabytes: function.memorySize, logger: logger)
+        let settings = members.withLock { $0.settings }
+        if let standby = settings.standby?.take(megabytes: function.memorySize) {
+            (options.standby, options.resources) = (standby, standby.resources)
+        } else {
+            options.resources = memory.makeWorkerResources(memoryMegabytes: function.memorySize, logger: logger)
+        }
+        // The launcher taken is replaced once this worker's own is under way.
+        defer { settings.standby?.refill() }
         do {
-            options.scratch = try await members.withLock { $0.settings.scratch }?.take(megabytes: function.ephemeralStorage)
+            options.scratch = try await settings.scratch?.take(megabytes: function.ephemeralStorage)
         } catch {
-            options.resources?.release()
+            options.abandonLauncher()
             throw InvokeError(.spawnFailed, "cannot prepare the worker's /tmp: \(error)")
         }
-        let settings = members.withLock { $0.settings }
         return try await Worker.start(function, settings: settings, sink: sink, logger: logger, options: options)
     }
 

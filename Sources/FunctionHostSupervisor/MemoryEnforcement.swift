@@ -67,6 +67,11 @@ public struct MemoryEnforcement: Sendable {
         }
     }
 
+    /// A worker's cgroups, made ahead for a standby launcher to join; throws where they cannot be made.
+    func makeCgroups(memoryMegabytes: Int) throws -> any WorkerResources {
+        try control.makeWorker(memoryMegabytes: memoryMegabytes)
+    }
+
     /// Removes the host's cgroup directories (workers must have been stopped).
     public func shutdown() { control.shutdown() }
 }

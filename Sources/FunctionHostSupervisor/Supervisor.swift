@@ -18,6 +18,7 @@ public final class Supervisor: Invoker, ConcurrencyControl, Service {
     private let limits: HostLimits
     private let clock: any HostClock
     private let scratch: ScratchVolumes?
+    private let standby: StandbyLaunchers?
 
     /// - Parameters:
     ///   - memory: how workers are held to their `MemorySize`; probe it once per host.
@@ -32,6 +33,7 @@ public final class Supervisor: Invoker, ConcurrencyControl, Service {
     ) throws {
         self.clock = clock
         scratch = settings.scratch
+        standby = settings.standby
         var reserved: [String: Int] = [:]
         for function in functions { reserved[function.functionName] = function.reservedConcurrency }
         gate = ConcurrencyGate(try ConcurrencyLedger(accountLimit: limits.accountLimit, reserved: reserved))
@@ -147,6 +149,7 @@ public final class Supervisor: Invoker, ConcurrencyControl, Service {
         await withDiscardingTaskGroup { group in
             for pool in pools.values { group.addTask { await pool.stop() } }
         }
+        standby?.shutdown()
         memory.shutdown()
         await scratch?.shutdown()
     }

@@ -58,7 +58,7 @@ final class Worker: Sendable {
         do {
             server = try await RuntimeAPIServer.start(mailbox: mailbox, on: eventLoop, logger: logger)
         } catch {
-            options.resources?.release()
+            options.abandonLauncher()
             if let scratch { scratch.owner.release(scratch.volume) }
             throw error
         }
@@ -69,25 +69,36 @@ final class Worker: Sendable {
             interpreterDirectories: settings.interpreters.binDirectories, credentials: settings.credentials)
         environment.initializationType = options.initializationType
         let command = settings.sandbox.command(for: function, interpreters: settings.interpreters)
-        let launchArguments =
-            (options.resources?.launchArguments ?? [])
-            + settings.sandbox.launchArguments(for: function, tmpDirectory: options.scratch?.directory) + ["--"] + command
+        // A standby launcher already joined its cgroups and read the seccomp policy when it was spawned.
+        let sandboxArguments = settings.sandbox.launchArguments(
+            for: function, tmpDirectory: options.scratch?.directory, seccomp: options.standby == nil)
+        let workerArguments = sandboxArguments + ["--"] + command
+        let onExit: @Sendable (ExitReason) -> Void = { reason in
+            output.recordExit(options.resources?.wasOutOfMemory() == true ? .outOfMemory : reason)
+            mailbox.close()
+        }
+        // Init Duration counts from here: the spawn, or the order to a launcher waiting in its cgroups.
         let spawnedAt = ContinuousClock.now
         do {
-            let process = try WorkerProcess.start(
-                launcher: settings.launcher, arguments: launchArguments, environment: environment.variables,
-                lifeline: settings.lifeline, onLine: { output.emit($0) },
-                onExit: { reason in
-                    output.recordExit(options.resources?.wasOutOfMemory() == true ? .outOfMemory : reason)
-                    mailbox.close()
-                })
+            let process: WorkerProcess
+            if let standby = options.standby {
+                process = WorkerProcess.adopt(
+                    standby, arguments: workerArguments, environment: environment.variables, onLine: { output.emit($0) },
+                    onExit: onExit)
+            } else {
+                let cgroupArguments = options.resources?.launchArguments ?? []
+                process = try WorkerProcess.start(
+                    launcher: settings.launcher, arguments: cgroupArguments + workerArguments,
+                    environment: environment.variables, lifeline: settings.lifeline,
+                    inherited: settings.sandbox.inheritedDescriptors, onLine: { output.emit($0) }, onExit: onExit)
+            }
             server.admitOwner(uid: settings.sandbox.workerUID(launcherPID: process.pid))
             options.resources?.attach(pid: process.pid)
             return Worker(
                 function: function, server: server, process: process, output: output, spawnedAt: spawnedAt,
                 resources: options.resources, scratch: scratch, eventLoop: eventLoop)
         } catch {
-            options.resources?.release()
+            options.abandonLauncher()
             if let scratch { scratch.owner.release(scratch.volume) }
             await server.stop()
             throw InvokeError(.spawnFailed, "\(error)")

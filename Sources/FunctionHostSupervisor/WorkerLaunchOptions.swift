@@ -8,6 +8,13 @@ struct WorkerLaunchOptions: Sendable {
     var resources: (any WorkerResources)?
     /// The worker's disk-backed `/tmp` (the launcher's `--tmp-dir`); `nil`: a tmpfs.
     var scratch: ScratchVolumes.Volume?
+    /// A launcher already in `resources`' cgroups, waiting for its order; `nil`: spawn one.
+    var standby: StandbyLauncher?
+
+    /// Gives back what a worker that will not start was given: its launcher (with its cgroups) or its cgroups.
+    func abandonLauncher() {
+        if let standby { standby.discard() } else { resources?.release() }
+    }
 }
 
 /// One worker's resource control: its cgroups, or an RSS watcher where none can be written.

@@ -39,9 +39,11 @@ final class WorkerProcess: Sendable {
     }
 
     /// Spawns `launcher` with `arguments`; `onLine` gets each output line, `onExit` the reason once.
+    /// The launcher inherits `lifeline` and `inherited` (descriptors its arguments name).
     static func start(
         launcher: String, arguments: [String], environment: [String: String], lifeline: Int32,
-        onLine: @escaping @Sendable (String) -> Void, onExit: @escaping @Sendable (ExitReason) -> Void
+        inherited: [Int32] = [], onLine: @escaping @Sendable (String) -> Void,
+        onExit: @escaping @Sendable (ExitReason) -> Void
     ) throws -> WorkerProcess {
         guard let pipe = makeClosedOnExecPipe() else {
             throw ProcessSpawner.Failure(description: "cannot create a pipe: \(String(cString: strerror(errno)))")
@@ -50,14 +52,32 @@ final class WorkerProcess: Sendable {
         do {
             pid = try ProcessSpawner.spawn(
                 [launcher, "--lifeline", String(lifeline)] + arguments, environment: environment, output: pipe.write,
-                extraDescriptors: [lifeline])
+                extraDescriptors: [lifeline] + inherited)
         } catch {
             close(pipe.read)
             close(pipe.write)
             throw error
         }
         close(pipe.write)
-        let process = WorkerProcess(pid: pid, outputDescriptor: pipe.read, onLine: onLine)
+        return watch(pid: pid, output: pipe.read, onLine: onLine, onExit: onExit)
+    }
+
+    /// Gives a standby launcher its order (`arguments` after its cgroup options, and `environment`)
+    /// and takes it over as the worker's process tree.
+    static func adopt(
+        _ standby: StandbyLauncher, arguments: [String], environment: [String: String],
+        onLine: @escaping @Sendable (String) -> Void, onExit: @escaping @Sendable (ExitReason) -> Void
+    ) -> WorkerProcess {
+        standby.order(arguments: arguments, environment: environment)
+        return watch(pid: standby.pid, output: standby.output, onLine: onLine, onExit: onExit)
+    }
+
+    /// Starts the thread that reads `output` until every process of the tree closed it, then reaps `pid`.
+    private static func watch(
+        pid: pid_t, output: Int32, onLine: @escaping @Sendable (String) -> Void,
+        onExit: @escaping @Sendable (ExitReason) -> Void
+    ) -> WorkerProcess {
+        let process = WorkerProcess(pid: pid, outputDescriptor: output, onLine: onLine)
         let thread = Thread {
             process.readOutput()
             onExit(process.reap())
@@ -190,30 +210,37 @@ final class WorkerProcess: Sendable {
         }
     }
 
+    /// Bytes taken from the pipe per read. Small on purpose: a burst of 1,000 workers holds 1,000 of
+    /// these buffers (a 64 KB one made half of the host's memory per worker); a chatty function costs a
+    /// few more reads.
+    private static let readChunk = 8 * 1024
+
     private func readOutput() {
         defer { close(outputDescriptor) }
-        var buffer = [UInt8](repeating: 0, count: 64 * 1024)
-        while true {
-            let count = buffer.withUnsafeMutableBytes { read(outputDescriptor, $0.baseAddress, $0.count) }
-            if count < 0 && errno == EINTR { continue }
-            guard count > 0 else { break }
-            received.add(count, ordering: .releasing)
-            partial.withLock { partial in
-                var start = 0
-                for index in 0..<count where buffer[index] == UInt8(ascii: "\n") {
-                    partial.append(contentsOf: buffer[start..<index])
-                    onLine(String(decoding: partial, as: UTF8.self))
-                    partial.removeAll(keepingCapacity: true)
-                    start = index + 1
+        // On this thread's own stack: touched once, freed with the thread.
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: Self.readChunk) { buffer in
+            while true {
+                let count = read(outputDescriptor, buffer.baseAddress, buffer.count)
+                if count < 0 && errno == EINTR { continue }
+                guard count > 0 else { break }
+                received.add(count, ordering: .releasing)
+                partial.withLock { partial in
+                    var start = 0
+                    for index in 0..<count where buffer[index] == UInt8(ascii: "\n") {
+                        partial.append(contentsOf: buffer[start..<index])
+                        onLine(String(decoding: partial, as: UTF8.self))
+                        partial.removeAll(keepingCapacity: true)
+                        start = index + 1
+                    }
+                    partial.append(contentsOf: buffer[start..<count])
+                    if partial.count >= Self.maximumLineLength {
+                        // A function that never writes a newline must not grow the host's memory without bound.
+                        onLine(String(decoding: partial, as: UTF8.self))
+                        partial.removeAll(keepingCapacity: true)
+                    }
                 }
-                partial.append(contentsOf: buffer[start..<count])
-                if partial.count >= Self.maximumLineLength {
-                    // A function that never writes a newline must not grow the host's memory without bound.
-                    onLine(String(decoding: partial, as: UTF8.self))
-                    partial.removeAll(keepingCapacity: true)
-                }
+                consumed.add(count, ordering: .releasing)
             }
-            consumed.add(count, ordering: .releasing)
         }
         flushPartialLine()
     }

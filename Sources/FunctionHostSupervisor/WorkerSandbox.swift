@@ -35,6 +35,8 @@ public struct WorkerSandbox: Sendable {
     public var languageLibraries: String?
     /// Per code directory: what its symlinks lead to outside it, bound where they resolve inside.
     public var linkTargets: [String: CodeLinkTargets] = [:]
+    /// The seccomp policy compiled once, which launchers load instead of compiling it (not at `.off`).
+    public var seccompProgram: SeccompProgram?
 
     public init(
         level: Level, exposedDirectories: [String] = [], layerRoots: [[String]: String] = [:],
@@ -62,18 +64,20 @@ public struct WorkerSandbox: Sendable {
     }
 
     /// The launcher's options (everything before `--`); `tmpDirectory` is a mounted volume to bind
-    /// at `/tmp` instead of a tmpfs of the function's `EphemeralStorage` size.
-    func launchArguments(for function: FunctionConfiguration, tmpDirectory: String? = nil) -> [String] {
+    /// at `/tmp` instead of a tmpfs of the function's `EphemeralStorage` size. Without `seccomp`
+    /// the policy is left out: a standby launcher was given it when it was spawned.
+    func launchArguments(for function: FunctionConfiguration, tmpDirectory: String? = nil, seccomp: Bool = true)
+        -> [String]
+    {
+        let filter = seccomp ? seccompArguments : []
         switch level {
         case .off:
             return ["--chdir", function.codeDirectory]
         case .restricted:
-            return ["--chdir", function.codeDirectory, "--seccomp"]
+            return ["--chdir", function.codeDirectory] + filter
         case .full:
-            var arguments = [
-                "--task-root", function.codeDirectory, "--sandbox", "--seccomp",
-                "--runtime-dir", Self.runtimeDirectory,
-            ]
+            var arguments = ["--task-root", function.codeDirectory, "--sandbox"] + filter
+            arguments += ["--runtime-dir", Self.runtimeDirectory]
             arguments += tmpDirectory.map { ["--tmp-dir", $0] } ?? ["--tmp-size", String(function.ephemeralStorage)]
             for directory in exposedDirectories { arguments += ["--expose", directory] }
             if let languageLibraries { arguments += ["--lang-lib", languageLibraries] }
@@ -83,6 +87,16 @@ public struct WorkerSandbox: Sendable {
             }
             return arguments
         }
+    }
+
+    /// The compiled policy's descriptor, else `--seccomp` (the launcher compiles it itself); none at `.off`.
+    var seccompArguments: [String] {
+        level == .off ? [] : seccompProgram.map { ["--seccomp-program", String($0.descriptor)] } ?? ["--seccomp"]
+    }
+
+    /// Host descriptors a launcher must inherit for its arguments (the compiled seccomp policy).
+    var inheritedDescriptors: [Int32] {
+        level == .off ? [] : seccompProgram.map { [$0.descriptor] } ?? []
     }
 
     /// The command that starts the function's runtime, as seen from inside the sandbox.

@@ -13,6 +13,8 @@ public struct WorkerSettings: Sendable {
     public var credentials: [String: String]
     /// Where each sandboxed worker's disk-backed `/tmp` comes from; `nil`: a tmpfs of the `EphemeralStorage` size.
     public var scratch: ScratchVolumes?
+    /// Launchers started ahead in their cgroups, taken by cold starts; `nil`: each worker spawns its own.
+    public var standby: StandbyLaunchers?
 
     public init(
         launcher: String, lifeline: Int32, sandbox: WorkerSandbox, account: AccountContext,

@@ -31,8 +31,16 @@ void build_root(const struct root_plan *plan);
 /// The unprivileged uid and gid a sandboxed worker runs as: unique while this launcher lives.
 uid_t sandbox_uid(void);
 
+/// Compiles the seccomp policy (restrict.c) and writes it to `out` in the form read_policy reads.
+void export_policy(int out);
+
+/// Reads a policy export_policy wrote from `descriptor` (at offset 0), for restrict_child to load
+/// instead of compiling it; fails unless it is whole.
+void read_policy(int descriptor);
+
 /// In the child, just before exec: rlimits, then (if `uid` is not 0) the drop to that uid and gid,
-/// then (if `filter`) no_new_privs and the seccomp policy (restrict.c).
+/// then (if `filter`) no_new_privs and the seccomp policy (restrict.c): the one read_policy read, else
+/// compiled here.
 void restrict_child(uid_t uid, int filter);
 
 #endif

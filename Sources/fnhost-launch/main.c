@@ -3,8 +3,10 @@
 // The host is multithreaded, so no host code runs between fork and exec; everything a
 // worker needs set up happens here, single-threaded, after this program's own exec:
 //
-//   fnhost-launch [--task-root DIR [--sandbox [SANDBOX OPTIONS]] | --chdir DIR] [--seccomp]
-//                 [--cgroup DIR]... [--lifeline FD] -- PROGRAM [ARG...]
+//   fnhost-launch [--task-root DIR [--sandbox [SANDBOX OPTIONS]] | --chdir DIR]
+//                 [--seccomp | --seccomp-program FD] [--cgroup DIR]... [--lifeline FD] -- PROGRAM [ARG...]
+//   fnhost-launch [--cgroup DIR]... [--lifeline FD] [--seccomp | --seccomp-program FD] --standby FD
+//   fnhost-launch --export-seccomp
 //
 //   --task-root DIR  enter a private mount namespace, bind DIR read-only at /var/task
 //                    and make /var/task the working directory.
@@ -28,11 +30,21 @@
 //   --chdir DIR      where namespaces are unavailable: run in DIR as it is.
 //   --seccomp        set no_new_privs and load the seccomp policy (restrict.c: an allow-list, EPERM for
 //                    dangerous syscalls and arguments such as TIOCSTI); works unprivileged.
+//   --seccomp-program FD
+//                    --seccomp with the policy already compiled: FD holds what --export-seccomp wrote
+//                    (compiling it with libseccomp costs each start ~2 ms of CPU; loading it, microseconds).
+//   --export-seccomp writes the compiled seccomp policy to stdout and exits: the host runs this once.
 //   --cgroup DIR     join the cgroup DIR (write our pid to DIR/cgroup.procs) before anything
 //                    else starts, so the whole tree is accounted there; may be repeated
 //                    (one per hierarchy, e.g. cgroup v1 memory and cpu).
 //   --lifeline FD    the read end of a pipe whose write end only the host holds: when it
 //                    reports EOF the host is gone, and the whole worker tree is killed.
+//   --standby FD     a launcher started ahead of need: join the cgroups now (that waits for an RCU
+//                    grace period, 5-40 ms), read a --seccomp-program given with it, close every other
+//                    inherited descriptor, then read the order from FD until EOF: the remaining
+//                    options, `--` and PROGRAM [ARG...], then the environment, each string NUL-terminated
+//                    and each list ended by an empty string. Everything else happens after the order, as
+//                    for a launcher started with those arguments. EOF without an order: exit 0.
 //
 // PROGRAM always gets RLIMIT_NOFILE 1024, as on Lambda.
 //
@@ -85,15 +97,29 @@ static void reset_signals(void) {
     sigprocmask(SIG_SETMASK, &none, NULL);
 }
 
-// Descriptors the host leaked without close-on-exec must not reach the function.
-static void close_other_descriptors(int keep) {
+// Descriptors the host leaked without close-on-exec must not reach the function; nor may a
+// standby launcher hold another worker's pipe or socket while it waits. close_range skips free
+// slots in a bitmap; reading /proc/self/fd instead walks every slot of a descriptor table as large
+// as the host's, which in a burst of 1,000 workers was a quarter of each launcher's CPU. The
+// directory walk stays for kernels before 5.9. Keeps 0-2, `keep` and `also` (each may be -1).
+static void close_other_descriptors(int keep, int also) {
+    int low = keep < also ? keep : also, high = keep < also ? also : keep;
+    unsigned int next = 3;
+    int kept[2] = {low, high};
+    int failed = 0;
+    for (int index = 0; index < 2 && !failed; index++) {
+        if (kept[index] < (int)next) continue;
+        if ((unsigned int)kept[index] > next) failed = close_range(next, (unsigned int)kept[index] - 1, 0) != 0;
+        next = (unsigned int)kept[index] + 1;
+    }
+    if (!failed && close_range(next, ~0U, 0) == 0) return;
     DIR *directory = opendir("/proc/self/fd");
     if (directory == NULL) return;
     int own = dirfd(directory);
     struct dirent *entry;
     while ((entry = readdir(directory)) != NULL) {
         int fd = atoi(entry->d_name);
-        if (fd > 2 && fd != own && fd != keep) close(fd);
+        if (fd > 2 && fd != own && fd != keep && fd != also) close(fd);
     }
     closedir(directory);
 }
@@ -158,7 +184,7 @@ static void start_sentinel(uid_t uid) {
         // Holding the host's output pipe open would keep the host waiting for this worker's EOF.
         for (int fd = 0; fd <= 2; fd++) close(fd);
         close(ends[1]);
-        close_other_descriptors(ends[0]);
+        close_other_descriptors(ends[0], -1);
         char byte;
         while (read(ends[0], &byte, 1) < 0 && errno == EINTR) {
         }
@@ -191,63 +217,159 @@ static long parse_megabytes(const char *text) {
     return value;
 }
 
-int main(int argc, char **argv) {
-    const char *task_root = NULL;
-    int sandbox = 0;
-    int filter = 0;
-    struct root_plan plan = {.tmp_megabytes = 512};
-    const char *directory = NULL;
+// What the arguments ask for.
+struct launch_options {
+    const char *task_root;
+    int sandbox;
+    int filter;
+    struct root_plan plan;
+    const char *directory;
     const char *cgroups[8];
-    int cgroup_count = 0;
-    int lifeline = -1;
-    int index = 1;
-    for (; index < argc && strcmp(argv[index], "--") != 0; index++) {
-        if (strcmp(argv[index], "--task-root") == 0 && index + 1 < argc) {
-            task_root = argv[++index];
-        } else if (strcmp(argv[index], "--sandbox") == 0) {
-            sandbox = 1;
-        } else if (strcmp(argv[index], "--seccomp") == 0) {
-            filter = 1;
-        } else if (strcmp(argv[index], "--opt") == 0 && index + 1 < argc) {
-            plan.opt = argv[++index];
-        } else if (strcmp(argv[index], "--runtime-dir") == 0 && index + 1 < argc) {
-            plan.runtime_dir = argv[++index];
-        } else if (strcmp(argv[index], "--lang-lib") == 0 && index + 1 < argc) {
-            plan.lang_lib = argv[++index];
-        } else if (strcmp(argv[index], "--link-target") == 0 && index + 2 < argc && plan.link_count < 32) {
-            plan.link_source[plan.link_count] = argv[++index];
-            plan.link_target[plan.link_count++] = argv[++index];
-        } else if (strcmp(argv[index], "--expose") == 0 && index + 1 < argc && plan.expose_count < 16) {
-            plan.expose[plan.expose_count++] = argv[++index];
-        } else if (strcmp(argv[index], "--tmp-size") == 0 && index + 1 < argc) {
-            plan.tmp_megabytes = parse_megabytes(argv[++index]);
-        } else if (strcmp(argv[index], "--tmp-dir") == 0 && index + 1 < argc) {
-            plan.tmp_dir = argv[++index];
-        } else if (strcmp(argv[index], "--chdir") == 0 && index + 1 < argc) {
-            directory = argv[++index];
-        } else if (strcmp(argv[index], "--cgroup") == 0 && index + 1 < argc && cgroup_count < 8) {
-            cgroups[cgroup_count++] = argv[++index];
-        } else if (strcmp(argv[index], "--lifeline") == 0 && index + 1 < argc) {
-            lifeline = atoi(argv[++index]);
+    int cgroup_count;
+    int lifeline;
+    int standby;
+    char **program; // after `--`, or NULL
+};
+
+// Reads the options in `arguments` (up to `--`, or to the end) into `options`.
+static void parse_options(int count, char **arguments, struct launch_options *options) {
+    struct root_plan *plan = &options->plan;
+    int index = 0;
+    for (; index < count && strcmp(arguments[index], "--") != 0; index++) {
+        const char *argument = arguments[index];
+        int values = count - index - 1;
+        if (strcmp(argument, "--task-root") == 0 && values >= 1) {
+            options->task_root = arguments[++index];
+        } else if (strcmp(argument, "--sandbox") == 0) {
+            options->sandbox = 1;
+        } else if (strcmp(argument, "--seccomp") == 0) {
+            options->filter = 1;
+        } else if (strcmp(argument, "--seccomp-program") == 0 && values >= 1) {
+            // Read now: the descriptor is closed with the other inherited ones.
+            read_policy(atoi(arguments[++index]));
+            options->filter = 1;
+        } else if (strcmp(argument, "--opt") == 0 && values >= 1) {
+            plan->opt = arguments[++index];
+        } else if (strcmp(argument, "--runtime-dir") == 0 && values >= 1) {
+            plan->runtime_dir = arguments[++index];
+        } else if (strcmp(argument, "--lang-lib") == 0 && values >= 1) {
+            plan->lang_lib = arguments[++index];
+        } else if (strcmp(argument, "--link-target") == 0 && values >= 2 && plan->link_count < 32) {
+            plan->link_source[plan->link_count] = arguments[++index];
+            plan->link_target[plan->link_count++] = arguments[++index];
+        } else if (strcmp(argument, "--expose") == 0 && values >= 1 && plan->expose_count < 16) {
+            plan->expose[plan->expose_count++] = arguments[++index];
+        } else if (strcmp(argument, "--tmp-size") == 0 && values >= 1) {
+            plan->tmp_megabytes = parse_megabytes(arguments[++index]);
+        } else if (strcmp(argument, "--tmp-dir") == 0 && values >= 1) {
+            plan->tmp_dir = arguments[++index];
+        } else if (strcmp(argument, "--chdir") == 0 && values >= 1) {
+            options->directory = arguments[++index];
+        } else if (strcmp(argument, "--cgroup") == 0 && values >= 1 && options->cgroup_count < 8) {
+            options->cgroups[options->cgroup_count++] = arguments[++index];
+        } else if (strcmp(argument, "--lifeline") == 0 && values >= 1) {
+            options->lifeline = atoi(arguments[++index]);
+        } else if (strcmp(argument, "--standby") == 0 && values >= 1 && options->standby < 0) {
+            options->standby = atoi(arguments[++index]);
         } else {
-            fail("unknown argument %s", argv[index]);
+            fail("unknown argument %s", argument);
         }
     }
-    if (index + 1 >= argc) {
+    if (index + 1 < count) options->program = &arguments[index + 1];
+}
+
+// Largest order a standby launcher accepts: Lambda's 4 KB of variables, long paths and arguments.
+enum { ORDER_LIMIT = 1024 * 1024 };
+
+// A standby launcher's order: its remaining arguments and then its environment, each string
+// NUL-terminated and each list ended by an empty string. Splits `text` in place.
+static char **split_order(char *text, size_t length, int *argument_count, char ***environment) {
+    static char *pointers[16384];
+    size_t used = 0;
+    int list = 0;
+    size_t start = 0;
+    *argument_count = -1;
+    for (size_t position = 0; position < length; position++) {
+        if (text[position] != '\0') continue;
+        if (used + 1 >= sizeof pointers / sizeof pointers[0]) fail("the standby order has too many strings");
+        if (position == start) {
+            pointers[used++] = NULL;
+            if (list++ == 0) *argument_count = (int)used - 1;
+            if (list == 2) {
+                if (position + 1 != length) fail("the standby order has data after its environment");
+                *environment = &pointers[*argument_count + 1];
+                return pointers;
+            }
+        } else {
+            pointers[used++] = &text[start];
+        }
+        start = position + 1;
+    }
+    fail("the standby order is incomplete");
+}
+
+// Waits for a standby launcher's order on `descriptor` (until EOF) and reads it into `options`.
+static void await_order(int descriptor, struct launch_options *options) {
+    static char order[ORDER_LIMIT];
+    size_t length = 0;
+    for (;;) {
+        ssize_t count = read(descriptor, order + length, sizeof order - length);
+        if (count < 0 && errno == EINTR) continue;
+        if (count < 0) fail("cannot read the standby order: %s", strerror(errno));
+        if (count == 0) break;
+        length += (size_t)count;
+        if (length == sizeof order) fail("the standby order is longer than %d bytes", ORDER_LIMIT);
+    }
+    // The host closed the pipe without an order: it no longer needs this launcher.
+    if (length == 0) exit(0);
+    close(descriptor);
+    int count;
+    char **environment;
+    char **arguments = split_order(order, length, &count, &environment);
+    parse_options(count, arguments, options);
+    environ = environment;
+}
+
+int main(int argc, char **argv) {
+    if (argc == 2 && strcmp(argv[1], "--export-seccomp") == 0) {
+        export_policy(STDOUT_FILENO);
+        return 0;
+    }
+    struct launch_options options = {.plan = {.tmp_megabytes = 512}, .lifeline = -1, .standby = -1};
+    parse_options(argc - 1, argv + 1, &options);
+    int joined = 0;
+    if (options.standby >= 0) {
+        // Joining a cgroup waits for an RCU grace period (5-40 ms here); a standby launcher does it
+        // before it is needed, then waits for the rest of its arguments and its environment.
+        if (options.program != NULL) fail("--standby takes its program from the order");
+        for (; joined < options.cgroup_count; joined++) join_cgroup(options.cgroups[joined]);
+        // Whatever else it inherited (another worker's pipe or socket, caught in the host between a
+        // pipe and its close-on-exec) must not stay open for as long as it waits.
+        close_other_descriptors(options.lifeline, options.standby);
+        await_order(options.standby, &options);
+    }
+    if (options.program == NULL) {
         fail("usage: fnhost-launch [--task-root DIR [--sandbox [--opt DIR] [--runtime-dir DIR] [--lang-lib DIR] "
              "[--expose DIR]... [--link-target SOURCE TARGET]... "
-             "[--tmp-size MB | --tmp-dir DIR]] | --chdir DIR] [--seccomp] [--cgroup DIR]... [--lifeline FD] -- PROGRAM [ARG...]");
+             "[--tmp-size MB | --tmp-dir DIR]] | --chdir DIR] [--seccomp | --seccomp-program FD] [--cgroup DIR]... "
+             "[--lifeline FD] [--standby FD] -- PROGRAM [ARG...]");
     }
+    const char *task_root = options.task_root;
+    int sandbox = options.sandbox;
+    int filter = options.filter;
+    struct root_plan plan = options.plan;
+    const char *directory = options.directory;
+    int lifeline = options.lifeline;
     if (sandbox && task_root == NULL) fail("--sandbox needs --task-root");
     if (!sandbox && (plan.opt != NULL || plan.runtime_dir != NULL || plan.lang_lib != NULL || plan.expose_count > 0 ||
                      plan.link_count > 0 || plan.tmp_dir != NULL)) {
         fail("--opt, --runtime-dir, --lang-lib, --expose and --link-target need --sandbox");
     }
-    char **program = &argv[index + 1];
+    char **program = options.program;
 
-    for (int cgroup = 0; cgroup < cgroup_count; cgroup++) join_cgroup(cgroups[cgroup]);
+    for (; joined < options.cgroup_count; joined++) join_cgroup(options.cgroups[joined]);
     reset_signals();
-    close_other_descriptors(lifeline);
+    close_other_descriptors(lifeline, -1);
     if (lifeline >= 0 && fcntl(lifeline, F_SETFD, FD_CLOEXEC) != 0) fail("bad lifeline descriptor %d", lifeline);
     uid_t uid = 0;
     if (sandbox) {

@@ -8,7 +8,12 @@
 #include <sched.h>
 #include <seccomp.h>
 #include <string.h>
+#include <linux/filter.h>
 #include <linux/netlink.h>
+#include <linux/seccomp.h>
+#include <stdint.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/prctl.h>
@@ -143,14 +148,9 @@ static void add_rule(scmp_filter_ctx filter, uint32_t action, const char *name, 
     if (status != 0) fail("cannot add the seccomp rule for %s: %s", name, strerror(-status));
 }
 
-static void load(scmp_filter_ctx filter, const char *what) {
-    int status = seccomp_load(filter);
-    if (status != 0) fail("cannot load the seccomp %s: %s", what, strerror(-status));
-    seccomp_release(filter);
-}
-
-// First the argument filter (while seccomp(2) is still unrestricted), then the allow-list.
-static void load_filters(void) {
+// The two filters, in the order they are loaded: first the argument filter (while seccomp(2) is
+// still unrestricted), then the allow-list.
+static void build_filters(scmp_filter_ctx filters[2]) {
     scmp_filter_ctx arguments = seccomp_init(SCMP_ACT_ALLOW);
     if (arguments == NULL) fail("cannot create the seccomp argument filter");
     for (size_t index = 0; index < sizeof namespace_flags / sizeof namespace_flags[0]; index++) {
@@ -171,7 +171,6 @@ static void load_filters(void) {
     add_rule(arguments, SCMP_ACT_ERRNO(EPERM), "socket", 1, &above_netlink);
     struct scmp_arg_cmp netlink_not_route[] = {SCMP_A0(SCMP_CMP_EQ, AF_NETLINK), SCMP_A2(SCMP_CMP_NE, NETLINK_ROUTE)};
     add_rule(arguments, SCMP_ACT_ERRNO(EPERM), "socket", 2, netlink_not_route);
-    load(arguments, "argument filter");
 
     scmp_filter_ctx allow_list = seccomp_init(SCMP_ACT_ERRNO(ENOSYS));
     if (allow_list == NULL) fail("cannot create the seccomp allow-list");
@@ -188,7 +187,103 @@ static void load_filters(void) {
     }
     // clone3 is left out on purpose: it passes its flags in memory, which seccomp cannot inspect,
     // and its ENOSYS makes glibc and other runtimes fall back to clone(2), whose flags are checked.
-    load(allow_list, "allow-list");
+    filters[0] = arguments;
+    filters[1] = allow_list;
+}
+
+// The compiled policy (--export-seccomp writes it, --seccomp-program reads it): the magic, the
+// instruction count of each filter as a little-endian uint32, then both filters' sock_filter
+// instructions in load order, exactly as libseccomp generated them for this machine.
+static const char program_magic[8] = {'F', 'N', 'S', 'E', 'C', 'C', '0', '1'};
+enum { PROGRAM_HEADER = sizeof program_magic + 2 * sizeof(uint32_t) };
+
+// The program --export-seccomp writes and --seccomp-program loads: both filters, in load order.
+static struct sock_filter program[2 * BPF_MAXINSNS];
+static uint32_t program_counts[2];
+
+// Puts what libseccomp generates for `filter` into `into`; returns its instruction count.
+static uint32_t generate(scmp_filter_ctx filter, struct sock_filter *into) {
+    int scratch = memfd_create("fnhost-seccomp", MFD_CLOEXEC);
+    if (scratch < 0) fail("cannot create a memory file: %s", strerror(errno));
+    int status = seccomp_export_bpf(filter, scratch);
+    if (status != 0) fail("cannot export the seccomp policy: %s", strerror(-status));
+    off_t size = lseek(scratch, 0, SEEK_END);
+    if (size <= 0 || size % sizeof(struct sock_filter) != 0 || size / sizeof(struct sock_filter) > BPF_MAXINSNS) {
+        fail("libseccomp generated a program of %lld bytes", (long long)size);
+    }
+    if (pread(scratch, into, (size_t)size, 0) != size) fail("cannot read the generated policy: %s", strerror(errno));
+    close(scratch);
+    return (uint32_t)(size / sizeof(struct sock_filter));
+}
+
+static void write_all(int out, const void *bytes, size_t length) {
+    const char *next = bytes;
+    while (length > 0) {
+        ssize_t written = write(out, next, length);
+        if (written < 0 && errno == EINTR) continue;
+        if (written <= 0) fail("cannot write the seccomp program: %s", strerror(errno));
+        next += written;
+        length -= (size_t)written;
+    }
+}
+
+void export_policy(int out) {
+    scmp_filter_ctx filters[2];
+    build_filters(filters);
+    program_counts[0] = generate(filters[0], program);
+    program_counts[1] = generate(filters[1], program + program_counts[0]);
+    seccomp_release(filters[0]);
+    seccomp_release(filters[1]);
+    write_all(out, program_magic, sizeof program_magic);
+    write_all(out, program_counts, sizeof program_counts);
+    write_all(out, program, (program_counts[0] + program_counts[1]) * sizeof(struct sock_filter));
+}
+
+void read_policy(int descriptor) {
+    static unsigned char buffer[PROGRAM_HEADER + sizeof program];
+    size_t length = 0;
+    for (;;) {
+        ssize_t count = pread(descriptor, buffer + length, sizeof buffer - length, (off_t)length);
+        if (count < 0 && errno == EINTR) continue;
+        if (count < 0) fail("cannot read the seccomp program: %s", strerror(errno));
+        if (count == 0 || length + (size_t)count == sizeof buffer) {
+            length += (size_t)count;
+            break;
+        }
+        length += (size_t)count;
+    }
+    if (length < PROGRAM_HEADER || memcmp(buffer, program_magic, sizeof program_magic) != 0) {
+        fail("descriptor %d holds no seccomp program", descriptor);
+    }
+    memcpy(program_counts, buffer + sizeof program_magic, sizeof program_counts);
+    size_t total = (size_t)program_counts[0] + program_counts[1];
+    if (program_counts[0] == 0 || program_counts[1] == 0 || program_counts[0] > BPF_MAXINSNS ||
+        program_counts[1] > BPF_MAXINSNS || length != PROGRAM_HEADER + total * sizeof(struct sock_filter)) {
+        fail("descriptor %d holds a damaged seccomp program", descriptor);
+    }
+    memcpy(program, buffer + PROGRAM_HEADER, total * sizeof(struct sock_filter));
+}
+
+static void load_policy(void) {
+    if (program_counts[0] == 0) {
+        // No compiled program was given: build the policy here (the sandbox probe does this).
+        scmp_filter_ctx filters[2];
+        build_filters(filters);
+        for (int index = 0; index < 2; index++) {
+            int status = seccomp_load(filters[index]);
+            if (status != 0) fail("cannot load the seccomp %s: %s", index == 0 ? "argument filter" : "allow-list", strerror(-status));
+            seccomp_release(filters[index]);
+        }
+        return;
+    }
+    struct sock_filter *next = program;
+    for (int index = 0; index < 2; index++) {
+        struct sock_fprog filter = {.len = (unsigned short)program_counts[index], .filter = next};
+        if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &filter) != 0) {
+            fail("cannot load the seccomp %s: %s", index == 0 ? "argument filter" : "allow-list", strerror(errno));
+        }
+        next += program_counts[index];
+    }
 }
 
 void restrict_child(uid_t uid, int filter) {
@@ -202,6 +297,6 @@ void restrict_child(uid_t uid, int filter) {
     }
     if (filter) {
         if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) fail("cannot set no_new_privs: %s", strerror(errno));
-        load_filters();
+        load_policy();
     }
 }

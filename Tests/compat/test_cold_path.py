@@ -1,0 +1,140 @@
+"""The cold path's shortcuts keep the sandbox as it was: the seccomp policy compiled once per host
+(`fnhost-launch --export-seccomp`, loaded with `--seccomp-program FD`) and standby launchers that
+join their cgroups ahead and take their arguments and environment by order (`--standby FD`).
+A launcher given a damaged program or order refuses to start; a host with cgroups starts its
+cold workers from standby launchers, and they still run under the seccomp policy."""
+
+import os
+import socket
+import subprocess
+from pathlib import Path
+
+from conftest import FNHOST_BIN, REPO, descendants, invoke_json, lambda_client, start_host
+
+LAUNCHER = FNHOST_BIN.parent / "fnhost-launch"
+TEMPLATE = REPO / "Tests" / "Fixtures" / "sandbox" / "template.yaml"
+LAUNCH_FAILURE = 121
+
+
+def _export() -> bytes:
+    result = subprocess.run([str(LAUNCHER), "--export-seccomp"], capture_output=True, timeout=30)
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def _program_file(tmp_path: Path, content: bytes) -> int:
+    path = tmp_path / "program"
+    path.write_bytes(content)
+    return os.open(path, os.O_RDONLY)
+
+
+def _launch(arguments: list[str], pass_fds=(), **kwargs) -> subprocess.CompletedProcess:
+    return subprocess.run([str(LAUNCHER), *arguments], capture_output=True, text=True, timeout=30,
+                          pass_fds=pass_fds, **kwargs)
+
+
+def _order(arguments: list[str], environment: dict[str, str]) -> bytes:
+    strings = [a.encode() + b"\0" for a in arguments] + [b"\0"]
+    strings += [f"{k}={v}".encode() + b"\0" for k, v in environment.items()] + [b"\0"]
+    return b"".join(strings)
+
+
+def test_the_exported_policy_is_the_same_each_time_and_well_formed():
+    first, second = _export(), _export()
+    assert first == second
+    assert first[:8] == b"FNSECC01"
+    counts = int.from_bytes(first[8:12], "little"), int.from_bytes(first[12:16], "little")
+    assert all(counts) and len(first) == 16 + 8 * sum(counts)
+
+
+def test_a_loaded_program_filters_as_the_compiled_policy_does(tmp_path: Path):
+    descriptor = _program_file(tmp_path, _export())
+    probe = "grep Seccomp_filters /proc/self/status; unshare -m true 2>&1 | tail -1"
+    loaded = _launch(["--chdir", "/", "--seccomp-program", str(descriptor), "--", "/bin/sh", "-c", probe],
+                     pass_fds=(descriptor,))
+    compiled = _launch(["--chdir", "/", "--seccomp", "--", "/bin/sh", "-c", probe])
+    assert loaded.returncode == 0, loaded.stderr
+    assert "Seccomp_filters:\t2" in loaded.stdout
+    assert "Operation not permitted" in loaded.stdout
+    assert loaded.stdout == compiled.stdout
+
+
+def test_a_damaged_program_stops_the_launch(tmp_path: Path):
+    program = _export()
+    for content, message in ((program[:-3], "damaged"), (b"not a program at all", "no seccomp program"), (b"", "no seccomp program")):
+        descriptor = _program_file(tmp_path, content)
+        result = _launch(["--chdir", "/", "--seccomp-program", str(descriptor), "--", "/bin/true"], pass_fds=(descriptor,))
+        os.close(descriptor)
+        assert result.returncode == LAUNCH_FAILURE
+        assert message in result.stderr, result.stderr
+
+
+def _standby(order: bytes | None, close: bool = True) -> subprocess.CompletedProcess:
+    host_end, launcher_end = socket.socketpair()
+    process = subprocess.Popen([str(LAUNCHER), "--standby", str(launcher_end.fileno())], pass_fds=(launcher_end.fileno(),),
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env={})
+    launcher_end.close()
+    if order is not None:
+        host_end.sendall(order)
+    host_end.close()
+    output, _ = process.communicate(timeout=30)
+    return subprocess.CompletedProcess(process.args, process.returncode, output.decode(), "")
+
+
+def test_a_standby_launcher_runs_its_order_with_the_orders_environment():
+    result = _standby(_order(["--chdir", "/", "--seccomp", "--", "/bin/sh", "-c", "echo $GREETING; pwd"],
+                             {"GREETING": "hello from the order", "PATH": "/usr/bin:/bin"}))
+    assert result.returncode == 0, result.stdout
+    assert result.stdout.splitlines() == ["hello from the order", "/"]
+
+
+def test_a_standby_launcher_without_an_order_runs_nothing():
+    result = _standby(None)
+    assert result.returncode == 0
+    assert result.stdout == ""
+
+
+def test_a_damaged_order_stops_the_launch():
+    incomplete = _standby(b"--chdir\0/\0--\0/bin/true\0")
+    assert incomplete.returncode == LAUNCH_FAILURE and "incomplete" in incomplete.stdout
+    trailing = _standby(_order(["--chdir", "/", "--", "/bin/true"], {}) + b"extra\0")
+    assert trailing.returncode == LAUNCH_FAILURE and "after its environment" in trailing.stdout
+    unknown = _standby(_order(["--no-such-option", "--", "/bin/true"], {}))
+    assert unknown.returncode == LAUNCH_FAILURE and "unknown argument" in unknown.stdout
+
+
+def _launchers(host_pid: int) -> dict[int, str]:
+    found = {}
+    for pid in descendants(host_pid):
+        try:
+            argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if argv and argv[0].endswith(b"fnhost-launch"):
+            found[pid] = " ".join(a.decode() for a in argv if a)
+    return found
+
+
+def test_cold_starts_take_standby_launchers_that_run_under_the_policy(tmp_path: Path):
+    """As root (cgroups writable), every cold start takes a launcher waiting in its cgroups and
+    one takes its place; without them the host would spawn each launcher and this fails."""
+    if os.geteuid() != 0:
+        import pytest
+        pytest.skip("standby launchers need writable cgroups (root)")
+    host = start_host(TEMPLATE, tmp_path)
+    try:
+        waiting = {pid for pid, argv in _launchers(host.process.pid).items() if "--standby" in argv}
+        assert waiting, _launchers(host.process.pid)
+        for pid in waiting:
+            # Its output, the lifeline and its order socket: nothing another worker could be kept waiting on.
+            assert len(os.listdir(f"/proc/{pid}/fd")) <= 5, os.listdir(f"/proc/{pid}/fd")
+        client = lambda_client(host.endpoint)
+        _, result = invoke_json(client, "Sandboxed", {"read": "/proc/self/status"})
+        assert "Seccomp_filters:\t2" in result["read"], result
+        launchers = _launchers(host.process.pid)
+        # The worker's launcher is one that was waiting (its argv still says so), and a new one waits.
+        busy = {pid for pid in waiting if pid in launchers and descendants(pid)}
+        assert busy, (waiting, launchers)
+        assert {pid for pid, argv in launchers.items() if "--standby" in argv and pid not in waiting}
+    finally:
+        assert host.terminate(timeout=10) == 0, host.stderr()[-2000:]
