@@ -31,6 +31,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import textwrap
 import sys
 import threading
 import time
@@ -218,6 +219,21 @@ class Host:
         if self.process is not None and self.process.poll() is None:
             self.process.kill()
             self.process.wait(timeout=5)
+
+
+RECORDER = REPO / "Tests" / "Fixtures" / "functions" / "recorder"
+
+
+def recorder_template(functions: dict[str, str | None]) -> str:
+    """A SAM template of functions that record every event they get (``Tests/Fixtures/functions/recorder``):
+    each name maps to the YAML of its ``Events`` (as written under ``Events:``), or None for none."""
+    resources = ""
+    for name, events in functions.items():
+        resources += (f"  {name}:\n    Type: AWS::Serverless::Function\n    Properties:\n      CodeUri: {RECORDER}/\n"
+                      "      Handler: app.handler\n      Runtime: python3.12\n")
+        if events:
+            resources += "      Events:\n" + textwrap.indent(textwrap.dedent(events).strip("\n"), " " * 8) + "\n"
+    return 'AWSTemplateFormatVersion: "2010-09-09"\nTransform: AWS::Serverless-2016-10-31\nResources:\n' + resources
 
 
 def lambda_client(endpoint: str):

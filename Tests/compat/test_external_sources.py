@@ -15,11 +15,10 @@ import uuid
 import pytest
 from aws_lambda_powertools.utilities.parser.models import DynamoDBStreamModel, KinesisDataStreamModel, SqsModel
 
-from conftest import REPO, aws_client as client, lambda_client, start_host, wait_for
+from conftest import aws_client as client, lambda_client, recorder_template, start_host, wait_for
 
 ACCOUNT = "123456789012"
 SECRET = "ext-secret-" + uuid.uuid4().hex
-RECORDER = REPO / "Tests" / "Fixtures" / "functions" / "recorder"
 
 
 @pytest.fixture(scope="module")
@@ -51,64 +50,23 @@ def sources(moto):
 def host(moto, sources, tmp_path_factory):
     directory = tmp_path_factory.mktemp("external-host")
     template = directory / "template.yaml"
-    template.write_text(f"""
-AWSTemplateFormatVersion: "2010-09-09"
-Transform: AWS::Serverless-2016-10-31
-Resources:
-  FromQueue:
-    Type: AWS::Serverless::Function
-    Properties:
-      CodeUri: {RECORDER}/
-      Handler: app.handler
-      Runtime: python3.12
-      Events:
-        Jobs: {{Type: SQS, Properties: {{Queue: "{sources['queue']}", BatchSize: 5}}}}
-  FromEuropeanQueue:
-    Type: AWS::Serverless::Function
-    Properties:
-      CodeUri: {RECORDER}/
-      Handler: app.handler
-      Runtime: python3.12
-      Events:
-        Jobs: {{Type: SQS, Properties: {{Queue: "{sources['european_queue']}"}}}}
-  FromStream:
-    Type: AWS::Serverless::Function
-    Properties:
-      CodeUri: {RECORDER}/
-      Handler: app.handler
-      Runtime: python3.12
-      Events:
-        Clicks: {{Type: Kinesis, Properties: {{Stream: "{sources['stream']}", StartingPosition: TRIM_HORIZON}}}}
-  FromTable:
-    Type: AWS::Serverless::Function
-    Properties:
-      CodeUri: {RECORDER}/
-      Handler: app.handler
-      Runtime: python3.12
-      Events:
-        Orders: {{Type: DynamoDB, Properties: {{Stream: "{sources['table_stream']}", StartingPosition: TRIM_HORIZON}}}}
-  FromAPI:
-    Type: AWS::Serverless::Function
-    Properties:
-      CodeUri: {RECORDER}/
-      Handler: app.handler
-      Runtime: python3.12
-  FromFilteredTable:
-    Type: AWS::Serverless::Function
-    Properties:
-      CodeUri: {RECORDER}/
-      Handler: app.handler
-      Runtime: python3.12
-      Events:
-        Orders:
-          Type: DynamoDB
-          Properties:
-            Stream: "{sources['filtered_stream']}"
-            StartingPosition: TRIM_HORIZON
-            FilterCriteria:
-              Filters:
-                - Pattern: '{{"eventName": ["INSERT"], "dynamodb": {{"NewImage": {{"kind": {{"S": ["keep"]}}}}}}}}'
-""")
+    template.write_text(recorder_template({
+        "FromQueue": f'Jobs: {{Type: SQS, Properties: {{Queue: "{sources["queue"]}", BatchSize: 5}}}}',
+        "FromEuropeanQueue": f'Jobs: {{Type: SQS, Properties: {{Queue: "{sources["european_queue"]}"}}}}',
+        "FromStream": f'Clicks: {{Type: Kinesis, Properties: {{Stream: "{sources["stream"]}", StartingPosition: TRIM_HORIZON}}}}',
+        "FromTable": f'Orders: {{Type: DynamoDB, Properties: {{Stream: "{sources["table_stream"]}", StartingPosition: TRIM_HORIZON}}}}',
+        "FromAPI": None,
+        "FromFilteredTable": f"""
+            Orders:
+              Type: DynamoDB
+              Properties:
+                Stream: "{sources['filtered_stream']}"
+                StartingPosition: TRIM_HORIZON
+                FilterCriteria:
+                  Filters:
+                    - Pattern: '{{"eventName": ["INSERT"], "dynamodb": {{"NewImage": {{"kind": {{"S": ["keep"]}}}}}}}}'
+            """,
+    }))
     host = start_host(template, directory, env={
         "AWS_ENDPOINT_URL": moto, "AWS_ACCESS_KEY_ID": "AKIDEXTERNALTEST", "AWS_SECRET_ACCESS_KEY": SECRET})
     try:

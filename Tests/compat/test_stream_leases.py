@@ -19,10 +19,9 @@ import uuid
 
 import pytest
 
-from conftest import REPO, aws_client, start_host, wait_for
+from conftest import aws_client, recorder_template, start_host, wait_for
 
 ACCOUNT = "123456789012"
-RECORDER = REPO / "Tests" / "Fixtures" / "functions" / "recorder"
 SHARDS = 4
 BATCH_SIZE = 10
 LEASE_SECONDS = 4  # long enough for a host starved by a loaded 2-core machine to renew in time
@@ -46,27 +45,11 @@ def hosts(moto, streams, tmp_path_factory):
     """Two hosts on the streams; the second is killed by the last test."""
     directory = tmp_path_factory.mktemp("leased")
     template = directory / "template.yaml"
-    template.write_text(f"""
-AWSTemplateFormatVersion: "2010-09-09"
-Transform: AWS::Serverless-2016-10-31
-Resources:
-  FromStream:
-    Type: AWS::Serverless::Function
-    Properties:
-      CodeUri: {RECORDER}/
-      Handler: app.handler
-      Runtime: python3.12
-      Events:
-        Clicks: {{Type: Kinesis, Properties: {{Stream: "{streams['kinesis']}", StartingPosition: TRIM_HORIZON, BatchSize: {BATCH_SIZE}}}}}
-  FromTable:
-    Type: AWS::Serverless::Function
-    Properties:
-      CodeUri: {RECORDER}/
-      Handler: app.handler
-      Runtime: python3.12
-      Events:
-        Orders: {{Type: DynamoDB, Properties: {{Stream: "{streams['table']}", StartingPosition: TRIM_HORIZON}}}}
-""")
+    template.write_text(recorder_template({
+        "FromStream": f'Clicks: {{Type: Kinesis, Properties: {{Stream: "{streams["kinesis"]}", '
+                      f'StartingPosition: TRIM_HORIZON, BatchSize: {BATCH_SIZE}}}}}',
+        "FromTable": f'Orders: {{Type: DynamoDB, Properties: {{Stream: "{streams["table"]}", StartingPosition: TRIM_HORIZON}}}}',
+    }))
     started = []
     try:
         for name in ("a", "b"):
@@ -212,19 +195,9 @@ def test_a_host_without_dynamodb_processes_nothing_of_an_external_stream_and_say
     from conftest import free_port, lambda_client
 
     template = tmp_path / "template.yaml"
-    template.write_text(f"""
-AWSTemplateFormatVersion: "2010-09-09"
-Transform: AWS::Serverless-2016-10-31
-Resources:
-  Blind:
-    Type: AWS::Serverless::Function
-    Properties:
-      CodeUri: {RECORDER}/
-      Handler: app.handler
-      Runtime: python3.12
-      Events:
-        Clicks: {{Type: Kinesis, Properties: {{Stream: "{streams['kinesis']}", StartingPosition: TRIM_HORIZON}}}}
-""")
+    template.write_text(recorder_template({
+        "Blind": f'Clicks: {{Type: Kinesis, Properties: {{Stream: "{streams["kinesis"]}", StartingPosition: TRIM_HORIZON}}}}',
+    }))
     # Kinesis answers; DynamoDB (the lease tables) is a port nobody listens on.
     host = start_host(template, tmp_path / "host", "--lease-table-prefix", PREFIX,
                       env={"AWS_ENDPOINT_URL": moto, "AWS_ENDPOINT_URL_DYNAMODB": f"http://127.0.0.1:{free_port()}"})
