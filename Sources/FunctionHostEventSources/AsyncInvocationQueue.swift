@@ -75,10 +75,7 @@ public final class AsyncInvocationQueue: AsyncInvocationSink, Service {
             requestID: request.requestID, functionName: function.functionName,
             invokedFunctionARN: request.invokedFunctionARN, traceID: request.traceID,
             payload: Data(request.payload.readableBytesView), enqueuedAt: now, notBefore: now, attempts: 0)
-        try await commits.write { db in
-            var row = record
-            try row.insert(db)
-        }
+        try await commits.write { db in try record.insertNew(db) }
         lanes[function.functionName]?.signal()
     }
 
@@ -357,8 +354,8 @@ public final class AsyncInvocationQueue: AsyncInvocationSink, Service {
         }
         do {
             try await commits.write { db in
-                _ = try AsyncInvocationRecord.deleteOne(db, key: record.id)
-                if var row = followUp { try row.insert(db) }
+                try AsyncInvocationRecord.delete(id: record.id, db)
+                try followUp?.insertNew(db)
             }
         } catch {
             logger.error("async invocation could not be completed", metadata: metadata.merging(["error": "\(error)"]) { $1 })
