@@ -43,6 +43,40 @@ struct AsyncInvocationRecord: Codable, Sendable, FetchableRecord, MutablePersist
 
     mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
 
+    init(
+        id: Int64? = nil, requestID: String, functionName: String, invokedFunctionARN: String, traceID: String,
+        payload: Data, enqueuedAt: Double, notBefore: Double, attempts: Int, outcome: String? = nil,
+        response: Data? = nil, functionError: String? = nil, deliveryFailures: Int = 0
+    ) {
+        self.id = id
+        self.requestID = requestID
+        self.functionName = functionName
+        self.invokedFunctionARN = invokedFunctionARN
+        self.traceID = traceID
+        self.payload = payload
+        self.enqueuedAt = enqueuedAt
+        self.notBefore = notBefore
+        self.attempts = attempts
+        self.outcome = outcome
+        self.response = response
+        self.functionError = functionError
+        self.deliveryFailures = deliveryFailures
+    }
+
+    /// Read by column, not through `Decodable`: the dispatcher reads every event it starts. A value
+    /// that does not decode throws, as `Decodable` would.
+    init(row: Row) throws {
+        self.init(
+            id: try row.decode(forColumn: "id"), requestID: try row.decode(forColumn: "requestID"),
+            functionName: try row.decode(forColumn: "functionName"),
+            invokedFunctionARN: try row.decode(forColumn: "invokedFunctionARN"), traceID: try row.decode(forColumn: "traceID"),
+            payload: try row.decode(forColumn: "payload"), enqueuedAt: try row.decode(forColumn: "enqueuedAt"),
+            notBefore: try row.decode(forColumn: "notBefore"), attempts: try row.decode(forColumn: "attempts"),
+            outcome: try row.decode(forColumn: "outcome"), response: try row.decode(forColumn: "response"),
+            functionError: try row.decode(forColumn: "functionError"),
+            deliveryFailures: try row.decode(forColumn: "deliveryFailures"))
+    }
+
     // Every accepted event is inserted once and deleted once inside a shared commit, where GRDB's
     // record methods (Codable encoding, a statement prepared per call) cost ≈ 50 µs a row: these
     // two use cached statements.
