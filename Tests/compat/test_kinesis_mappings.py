@@ -472,8 +472,8 @@ def test_filter_criteria_pass_matching_records_and_checkpoint_past_the_rest(host
         ({"tag": tag, "n": 0, "kind": "keep"}, "k"),
         ({"tag": tag, "n": 1, "kind": "drop"}, "k"),
         ("plain text, not JSON", "k"),  # a data pattern never matches non-JSON data
-        ("plain text with the meta key", "meta"),  # the metadata pattern does
-        ({"tag": tag, "n": 4, "kind": "drop"}, "meta"),
+        ("plain text with the meta key", "meta"),  # nor does a pattern on metadata: filters see only data
+        ({"tag": tag, "n": 4, "kind": "drop"}, "meta"),  # the n pattern matches
     ]
     answer = kinesis.put_records(StreamName="FilteredStream", Records=[
         {"Data": (json.dumps(d) if isinstance(d, dict) else d).encode(), "PartitionKey": key} for d, key in records])
@@ -486,10 +486,9 @@ def test_filter_criteria_pass_matching_records_and_checkpoint_past_the_rest(host
                 found.append(record.kinesis.data.decode() if isinstance(record.kinesis.data, bytes) else record.kinesis.data)
         return found
 
-    got = wait_for(lambda: (d := delivered()) and len(d) >= 3 and d, 60, what="the matching records")
-    assert len(got) == 3
-    assert json.loads(got[0])["n"] == 0 and got[1] == "plain text with the meta key" and json.loads(got[2])["n"] == 4
-    assert metric(host, "fnhost_esm_records_filtered_total", "Filtered") == 2
+    got = wait_for(lambda: (d := delivered()) and len(d) >= 2 and d, 60, what="the matching records")
+    assert [json.loads(record)["n"] for record in got] == [0, 4]
+    assert metric(host, "fnhost_esm_records_filtered_total", "Filtered") == 3
     # A page no pattern matches: not invoked, and the checkpoint moves past it.
     invoked = metric(host, "fnhost_esm_stream_batches_invoked_total", "Filtered")
     skipped = put(kinesis, "FilteredStream", [{"tag": tag, "n": n, "kind": "drop"} for n in range(5, 8)])
@@ -502,7 +501,7 @@ def test_filter_criteria_pass_matching_records_and_checkpoint_past_the_rest(host
 
     wait_for(lambda: checkpoint() == skipped[-1], 60, what="the checkpoint past the filtered records")
     assert metric(host, "fnhost_esm_stream_batches_invoked_total", "Filtered") == invoked
-    assert metric(host, "fnhost_esm_records_filtered_total", "Filtered") == 5
+    assert metric(host, "fnhost_esm_records_filtered_total", "Filtered") == 6
 
 
 def test_iterator_age_is_the_age_of_the_last_record_when_its_batch_is_invoked(host):

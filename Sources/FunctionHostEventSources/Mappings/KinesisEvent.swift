@@ -25,32 +25,18 @@ enum KinesisEvent {
             + "}"
     }
 
-    /// Whether a record passes `filters`: a pattern sees the record as in the event, its metadata
-    /// under `kinesis` and the top-level members, with `data` decoded and parsed at the top level
-    /// when it is a JSON object or array (Lambda's filter view); non-JSON data only passes patterns
-    /// that do not look into `data`.
-    static func passes(
-        _ record: StreamReadRecord, filters: [EventFilterPattern], shardID: String, streamARN: String, region: String,
-        roleARN: String
-    ) -> Bool {
+    /// Whether a record passes `filters`. Lambda filters Kinesis records on `data` only: a pattern
+    /// sees `data` decoded and parsed when it is a JSON object or array, and nothing else (a
+    /// pattern on the metadata never matches; non-JSON data matches no pattern).
+    static func passes(_ record: StreamReadRecord, filters: [EventFilterPattern]) -> Bool {
         guard !filters.isEmpty else { return true }
         let data = JSONValue(parsing: record.data).flatMap { value -> JSONValue? in
             if case .object = value { return value }
             if case .array = value { return value }
             return nil
         }
-        var members: [String: JSONValue] = [
-            "kinesis": .object([
-                "kinesisSchemaVersion": .string("1.0"), "partitionKey": .string(record.partitionKey),
-                "sequenceNumber": .string(record.sequenceNumber),
-                "approximateArrivalTimestamp": .number(Double(record.arrivedAt) / 1000),
-            ]),
-            "eventSource": .string("aws:kinesis"), "eventVersion": .string("1.0"),
-            "eventID": .string(shardID + ":" + record.sequenceNumber), "eventName": .string("aws:kinesis:record"),
-            "invokeIdentityArn": .string(roleARN), "awsRegion": .string(region), "eventSourceARN": .string(streamARN),
-        ]
-        if let data { members["data"] = data }
-        return EventFilterPattern.passes(.object(members), filters: filters, payloadKey: "data", payloadIsJSON: data != nil)
+        return EventFilterPattern.passes(
+            .object(data.map { ["data": $0] } ?? [:]), filters: filters, payloadKey: "data", payloadIsJSON: data != nil)
     }
 
     /// The tumbling-window members after `Records` (spec 3.6).

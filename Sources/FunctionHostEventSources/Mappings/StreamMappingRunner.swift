@@ -163,7 +163,7 @@ final class StreamMappingRunner: MappingRunner {
                 lastRead = last.sequenceNumber
                 metrics.received.increment(by: page.records.count)
                 let filteredOut = Set(
-                    page.records.filter { !passes($0, mapping: mapping, shardID: shardID, streamARN: streamARN) }
+                    page.records.filter { !passes($0, mapping: mapping, streamARN: streamARN) }
                         .map(\.sequenceNumber))
                 metrics.filtered.increment(by: filteredOut.count)
                 let now = clock.now()
@@ -224,12 +224,10 @@ final class StreamMappingRunner: MappingRunner {
     }
 
     /// Whether a record passes the mapping's `FilterCriteria` (``KinesisEvent``'s or ``DynamoDBEvent``'s view of it).
-    private func passes(_ record: StreamReadRecord, mapping: EventSourceMapping, shardID: String, streamARN: String) -> Bool {
+    private func passes(_ record: StreamReadRecord, mapping: EventSourceMapping, streamARN: String) -> Bool {
         guard !mapping.filters.isEmpty else { return true }
         if Self.isDynamoDB(mapping) { return DynamoDBEvent.passes(record, filters: mapping.filters, streamARN: streamARN) }
-        return KinesisEvent.passes(
-            record, filters: mapping.filters, shardID: shardID, streamARN: streamARN,
-            region: AWSARN.region(of: streamARN) ?? account.region, roleARN: roleARN(mapping))
+        return KinesisEvent.passes(record, filters: mapping.filters)
     }
 
     /// The execution role Lambda names in a Kinesis record's `invokeIdentityArn`.
