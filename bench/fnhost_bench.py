@@ -93,6 +93,29 @@ def run_client(bench_binary, args):
     return json.loads(done.stdout)
 
 
+def run_load(fnhost, port, function, invocation_type, concurrency, duration, warmup):
+    """`fnhost load` as a closed-loop client of `function` on 127.0.0.1:`port` (no AWS credentials);
+    the figures of its --json summary."""
+    argv = [fnhost, "load", function, "--endpoint", f"http://127.0.0.1:{port}", "--invocation-type", invocation_type,
+            "--concurrency", str(concurrency), "--duration", f"{duration}s", "--warmup", str(warmup), "--json"]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env.update(AWS_SHARED_CREDENTIALS_FILE="/dev/null", AWS_CONFIG_FILE="/dev/null")
+    try:
+        done = subprocess.run(argv, capture_output=True, timeout=duration + 120, cwd=ROOT, env=env)
+    except subprocess.TimeoutExpired:
+        raise BenchFailure(f"fnhost load {function} ({invocation_type}) on port {port} did not finish")
+    if done.returncode != 0:
+        raise BenchFailure(f"fnhost load {function} ({invocation_type}) failed ({done.returncode}): "
+                           f"{done.stderr.decode(errors='replace')}")
+    summary = json.loads(done.stdout)
+    return {
+        "requests": summary["requests"], "completed": summary["completed"],
+        "failed": summary["requests"] - summary["completed"], "rps": summary["throughput_rps"],
+        "latency_ms": {k: summary["latency_ms"][k] for k in ("p50", "p99", "max")},
+        "warnings": summary["warnings"],
+    }
+
+
 def report_durations(log_path):
     """`Duration` of every REPORT line in a function's log, in milliseconds (host-measured: the
     event handed to /next until /response arrived; printed with 10 µs resolution)."""
@@ -254,26 +277,9 @@ def main():
         return starts[side]()
 
     def load_run(label, server, warmup):
-        """`fnhost load` as a closed-loop client against `server`; its --json summary."""
-        argv = [fnhost, "load", "CNoop", "--endpoint", f"http://127.0.0.1:{server.port}",
-                "--concurrency", str(options.throughput_concurrency),
-                "--duration", f"{options.throughput_duration}s", "--warmup", str(warmup), "--json"]
-        env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-        env.update(AWS_SHARED_CREDENTIALS_FILE="/dev/null", AWS_CONFIG_FILE="/dev/null")
         log(f"throughput: {label}, {options.throughput_concurrency} clients for {options.throughput_duration:g} s")
-        try:
-            done = subprocess.run(argv, capture_output=True, timeout=options.throughput_duration + 120, cwd=ROOT, env=env)
-        except subprocess.TimeoutExpired:
-            raise BenchFailure(f"fnhost load against {label} did not finish")
-        if done.returncode != 0:
-            raise BenchFailure(f"fnhost load against {label} failed ({done.returncode}): {done.stderr.decode(errors='replace')}")
-        summary = json.loads(done.stdout)
-        return {
-            "requests": summary["requests"], "completed": summary["completed"],
-            "failed": summary["requests"] - summary["completed"], "rps": summary["throughput_rps"],
-            "latency_ms": {k: summary["latency_ms"][k] for k in ("p50", "p99", "max")},
-            "warnings": summary["warnings"],
-        }
+        return run_load(fnhost, server.port, "CNoop", "RequestResponse", options.throughput_concurrency,
+                        options.throughput_duration, warmup)
 
     warm_samples, echo_samples, floor_samples, relay_samples = [], [], [], []
     extra = {}

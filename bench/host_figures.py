@@ -4,7 +4,6 @@ function starts its own host(s) on 127.0.0.1 port 0, stops them, and returns one
 with its reference from the same run. Called by fnhost_bench.main (see bench/README.md).
 """
 
-import json
 import os
 import signal
 import sqlite3
@@ -12,7 +11,7 @@ import subprocess
 import threading
 import time
 
-from fnhost_bench import HERE, ROOT, BenchFailure, Server, log, percentile, run_client, summarize
+from fnhost_bench import HERE, BenchFailure, Server, log, percentile, run_client, run_load, summarize
 
 TEMPLATE = os.path.join(HERE, "template.yaml")
 
@@ -26,25 +25,6 @@ def _start_host(fnhost, workdir, label, template=TEMPLATE):
     os.makedirs(state)
     argv = [fnhost, "serve", "--template", template, "--port", "0", "--state-dir", state]
     return Server(f"fnhost-{label}", argv, "fnhost listening on", workdir), state
-
-
-def _load(fnhost, port, function, invocation_type, concurrency, duration, warmup):
-    argv = [fnhost, "load", function, "--endpoint", f"http://127.0.0.1:{port}", "--invocation-type", invocation_type,
-            "--concurrency", str(concurrency), "--duration", f"{duration}s", "--warmup", str(warmup), "--json"]
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    env.update(AWS_SHARED_CREDENTIALS_FILE="/dev/null", AWS_CONFIG_FILE="/dev/null")
-    try:
-        done = subprocess.run(argv, capture_output=True, timeout=duration + 120, cwd=ROOT, env=env)
-    except subprocess.TimeoutExpired:
-        raise BenchFailure(f"fnhost load {function} ({invocation_type}) did not finish")
-    if done.returncode != 0:
-        raise BenchFailure(f"fnhost load {function} ({invocation_type}) failed: {done.stderr.decode(errors='replace')}")
-    summary = json.loads(done.stdout)
-    return {
-        "requests": summary["requests"], "completed": summary["completed"],
-        "failed": summary["requests"] - summary["completed"], "rps": summary["throughput_rps"],
-        "latency_ms": {k: summary["latency_ms"][k] for k in ("p50", "p99", "max")},
-    }
 
 
 def single_commit_rate(directory, seconds=2.0):
@@ -72,7 +52,7 @@ def async_enqueue(fnhost, workdir, duration, concurrency):
     server, state = _start_host(fnhost, workdir, "async-enqueue")
     try:
         log(f"async enqueue: {concurrency} clients, Event invokes for {duration:g} s")
-        figures = _load(fnhost, server.port, "CNoop", "Event", concurrency, duration, warmup=1000)
+        figures = run_load(fnhost, server.port, "CNoop", "Event", concurrency, duration, warmup=1000)
     finally:
         server.stop()
     reference = single_commit_rate(state)
