@@ -81,53 +81,30 @@ public final class DynamoDBLeaseStore: ShardLeaseStore {
     }
 
     public func take(table: String, shardID: String, expectedCounter: Int, owner: String) async throws -> ShardLease? {
-        try await conditional {
-            let answer = try await call(
-                "UpdateItem",
-                [
-                    "TableName": table, "Key": ["shardId": ["S": shardID]],
-                    "UpdateExpression": "SET #owner = :owner, #counter = :next",
-                    "ConditionExpression": "#counter = :expected",
-                    "ExpressionAttributeNames": ["#owner": "leaseOwner", "#counter": "leaseCounter"],
-                    "ExpressionAttributeValues": [
-                        ":owner": ["S": owner], ":next": ["N": String(expectedCounter + 1)],
-                        ":expected": ["N": String(expectedCounter)],
-                    ],
-                    "ReturnValues": "ALL_NEW",
-                ])
-            return (answer["Attributes"] as? [String: Any]).flatMap(Self.lease)
-        } ?? nil
+        let answer = try await update(
+            table, shardID, "SET #owner = :owner, #counter = :next", when: "#counter = :expected",
+            names: ["#owner": "leaseOwner", "#counter": "leaseCounter"],
+            values: [
+                ":owner": ["S": owner], ":next": ["N": String(expectedCounter + 1)],
+                ":expected": ["N": String(expectedCounter)],
+            ],
+            returningItem: true)
+        return (answer?["Attributes"] as? [String: Any]).flatMap(Self.lease)
     }
 
     public func renew(table: String, shardID: String, counter: Int, owner: String) async throws -> Bool {
-        try await conditional {
-            _ = try await call(
-                "UpdateItem",
-                [
-                    "TableName": table, "Key": ["shardId": ["S": shardID]],
-                    "UpdateExpression": "SET #counter = :next",
-                    "ConditionExpression": "#owner = :owner AND #counter = :expected",
-                    "ExpressionAttributeNames": ["#owner": "leaseOwner", "#counter": "leaseCounter"],
-                    "ExpressionAttributeValues": [
-                        ":owner": ["S": owner], ":next": ["N": String(counter + 1)],
-                        ":expected": ["N": String(counter)],
-                    ],
-                ])
-        } != nil
+        try await update(
+            table, shardID, "SET #counter = :next", when: "#owner = :owner AND #counter = :expected",
+            names: ["#owner": "leaseOwner", "#counter": "leaseCounter"],
+            values: [":owner": ["S": owner], ":next": ["N": String(counter + 1)], ":expected": ["N": String(counter)]]
+        ) != nil
     }
 
     public func release(table: String, shardID: String, owner: String) async throws -> Bool {
-        try await conditional {
-            _ = try await call(
-                "UpdateItem",
-                [
-                    "TableName": table, "Key": ["shardId": ["S": shardID]],
-                    "UpdateExpression": "REMOVE #owner ADD #counter :one",
-                    "ConditionExpression": "#owner = :owner",
-                    "ExpressionAttributeNames": ["#owner": "leaseOwner", "#counter": "leaseCounter"],
-                    "ExpressionAttributeValues": [":owner": ["S": owner], ":one": ["N": "1"]],
-                ])
-        } != nil
+        try await update(
+            table, shardID, "REMOVE #owner ADD #counter :one", when: "#owner = :owner",
+            names: ["#owner": "leaseOwner", "#counter": "leaseCounter"],
+            values: [":owner": ["S": owner], ":one": ["N": "1"]]) != nil
     }
 
     public func checkpoint(table: String, shardID: String, sequenceNumber: String, windowState: String?, owner: String)
@@ -143,15 +120,9 @@ public final class DynamoDBLeaseStore: ShardLeaseStore {
             names["#window"] = "windowState"
             values[":window"] = ["S": windowState]
         }
-        let written: Void? = try await conditional {
-            _ = try await call(
-                "UpdateItem",
-                [
-                    "TableName": table, "Key": ["shardId": ["S": shardID]], "UpdateExpression": update,
-                    "ConditionExpression": "#owner = :owner AND (attribute_not_exists(#order) OR #order < :order)",
-                    "ExpressionAttributeNames": names, "ExpressionAttributeValues": values,
-                ])
-        }
+        let written = try await self.update(
+            table, shardID, update, when: "#owner = :owner AND (attribute_not_exists(#order) OR #order < :order)",
+            names: names, values: values)
         if written != nil { return true }
         // Still this host's, and the stored checkpoint is ahead (lanes finish out of order): nothing to write.
         let answer = try await call(
@@ -160,16 +131,24 @@ public final class DynamoDBLeaseStore: ShardLeaseStore {
     }
 
     public func saveWindowState(table: String, shardID: String, windowState: String, owner: String) async throws -> Bool {
-        try await conditional {
-            _ = try await call(
-                "UpdateItem",
-                [
-                    "TableName": table, "Key": ["shardId": ["S": shardID]], "UpdateExpression": "SET #window = :window",
-                    "ConditionExpression": "#owner = :owner",
-                    "ExpressionAttributeNames": ["#owner": "leaseOwner", "#window": "windowState"],
-                    "ExpressionAttributeValues": [":owner": ["S": owner], ":window": ["S": windowState]],
-                ])
-        } != nil
+        try await update(
+            table, shardID, "SET #window = :window", when: "#owner = :owner",
+            names: ["#owner": "leaseOwner", "#window": "windowState"],
+            values: [":owner": ["S": owner], ":window": ["S": windowState]]) != nil
+    }
+
+    /// A conditional `UpdateItem` of `shardID`'s item: the answer (with the item as written when
+    /// `returningItem`), or `nil` when `condition` did not hold.
+    private func update(
+        _ table: String, _ shardID: String, _ expression: String, when condition: String, names: [String: String],
+        values: [String: Any], returningItem: Bool = false
+    ) async throws -> [String: Any]? {
+        var parameters: [String: Any] = [
+            "TableName": table, "Key": ["shardId": ["S": shardID]], "UpdateExpression": expression,
+            "ConditionExpression": condition, "ExpressionAttributeNames": names, "ExpressionAttributeValues": values,
+        ]
+        if returningItem { parameters["ReturnValues"] = "ALL_NEW" }
+        return try await conditional { try await call("UpdateItem", parameters) }
     }
 
     /// Runs a conditional write; `nil` when its condition did not hold.
