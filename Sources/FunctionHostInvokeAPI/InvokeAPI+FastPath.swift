@@ -20,7 +20,7 @@ extension InvokeAPI {
     func fastInvocation(for head: HTTPRequest) -> FastInvocation? {
         guard head.method == .post, let path = head.path, let name = Self.invokedName(path),
             let entry = catalog.entry(named: String(name)), entry.configuration.publishedLayers.isEmpty,
-            let length = head.headerFields[.contentLength].flatMap({ Int($0) }), length <= Self.maximumSyncPayload,
+            let length = head.headerFields[.contentLength].flatMap({ Int($0) }), (0...Self.maximumSyncPayload).contains(length),
             head.headerFields[.transferEncoding] == nil, head.headerFields[.expect] == nil,
             head.headerFields[.connection] != "close", head.headerFields[.amzClientContext] == nil,
             head.headerFields[.amzInvocationType].map({ $0 == "RequestResponse" }) ?? true,

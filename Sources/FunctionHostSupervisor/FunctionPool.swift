@@ -112,16 +112,16 @@ final class FunctionPool: Sendable {
     /// the caller's thread and returns true, and `completion` gets the result on the worker's
     /// event loop; else returns false and does nothing (the caller takes ``invoke(_:)``).
     func invokeIfWarm(_ request: InvocationRequest, completion: @escaping @Sendable (InvocationResult) -> Void) -> Bool {
-        let (warm, actions) = members.withLock { members in
+        let (warm, actions, gauges) = members.withLock { members in
             let workers = members.workers
             let loop = MultiThreadedEventLoopGroup.currentEventLoop
             let (warm, actions) = members.pool.acquireWarm(
                 isAlive: { workers[$0]?.isAlive == true }, prefers: { loop != nil && workers[$0]?.eventLoop === loop })
-            return (warm.flatMap { warm in workers[warm.id].map { (warm.id, $0) } }, actions)
+            return (warm.flatMap { warm in workers[warm.id].map { (warm.id, $0) } }, actions, members.gauges)
         }
         retire(actions)
         guard let (id, worker) = warm else { return false }
-        updateGauges()
+        setGauges(gauges)
         worker.invoke(request) { [self] result, reusable in
             retire(finished(id, worker, result: result, reusable: reusable))
             completion(result)
@@ -134,8 +134,8 @@ final class FunctionPool: Sendable {
         _ id: WarmPool.EnvironmentID, _ worker: Worker, result: InvocationResult, reusable: Bool
     ) -> [WarmPool.Action] {
         record(worker.lastReport, failed: result.functionError != nil, outOfMemory: !worker.isAlive && worker.exitedOutOfMemory)
-        let actions = members.withLock { $0.pool.finished(id, reusable: reusable, now: clock.now()) }
-        updateGauges()
+        let (actions, gauges) = members.withLock { ($0.pool.finished(id, reusable: reusable, now: clock.now()), $0.gauges) }
+        setGauges(gauges)
         return actions
     }
 
@@ -157,9 +157,14 @@ final class FunctionPool: Sendable {
         for action in actions {
             switch action {
             case .stop(let id):
-                guard let worker = members.withLock({ $0.workers.removeValue(forKey: id) }) else { continue }
+                let worker = members.withLock { members in
+                    members.workers.removeValue(forKey: id).map { worker in
+                        members.retired.append(worker)
+                        return worker
+                    }
+                }
+                guard let worker else { continue }
                 worker.kill()
-                members.withLock { $0.retired.append(worker) }
                 retirementNeeded.yield()
             case .provision:
                 provisioningNeeded.yield()
@@ -178,9 +183,12 @@ final class FunctionPool: Sendable {
 
     /// Cheap enough for every invoke: the idle lists as they stand.
     private func updateGauges() {
-        let (idle, busy) = members.withLock { ($0.pool.idleCount, $0.pool.busyCount) }
-        metrics.warmWorkers.set(idle)
-        metrics.busyWorkers.set(busy)
+        setGauges(members.withLock { $0.gauges })
+    }
+
+    private func setGauges(_ gauges: (idle: Int, busy: Int)) {
+        metrics.warmWorkers.set(gauges.idle)
+        metrics.busyWorkers.set(gauges.busy)
     }
 
     /// Before a `/metrics` scrape: warm counts only idle workers whose process still runs, so one
@@ -373,6 +381,9 @@ final class FunctionPool: Sendable {
 }
 
 extension FunctionPool.Members {
+    /// Idle and busy workers, for the gauges.
+    fileprivate var gauges: (idle: Int, busy: Int) { (pool.idleCount, pool.busyCount) }
+
     /// Removes the workers `actions` stop from the map and returns them.
     fileprivate mutating func take(_ actions: [WarmPool.Action]) -> [Worker] {
         actions.compactMap { action in

@@ -95,9 +95,9 @@ struct WarmPool: Sendable {
     }
 
     /// As ``acquire(isAlive:)`` without the cold start: an idle environment made busy, or `nil`
-    /// when none is idle (or the pool stopped); the actions are owed either way. Among the idle
-    /// environments of a kind, the most recently used one that `prefers` is taken first (the
-    /// caller's own event loop: no thread hop), else the most recently used.
+    /// when none is idle (or the pool stopped); the actions are owed either way. Among the most
+    /// recently used idle environments of a kind, one that `prefers` is taken first (the caller's
+    /// own event loop: no thread hop), else the most recently used.
     mutating func acquireWarm(
         isAlive: (EnvironmentID) -> Bool, prefers: (EnvironmentID) -> Bool = { _ in false }
     ) -> ((id: EnvironmentID, kind: Kind)?, [Action]) {
@@ -128,9 +128,14 @@ struct WarmPool: Sendable {
         return (nil, actions + replenish)
     }
 
-    /// Removes the most recently used preferred id of an idle list (ordered oldest first), else its last.
+    /// How many of the most recently used idle environments a preference looks at: an acquire
+    /// stays O(1) however many are idle (a burst leaves a thousand).
+    static let preferenceWindow = 8
+
+    /// Removes the most recently used preferred id among the last ``preferenceWindow`` of an idle
+    /// list (ordered oldest first), else its last.
     private static func take(from idle: inout [EnvironmentID], prefers: (EnvironmentID) -> Bool) -> EnvironmentID? {
-        guard let preferred = idle.lastIndex(where: prefers) else { return idle.popLast() }
+        guard let preferred = idle.suffix(preferenceWindow).lastIndex(where: prefers) else { return idle.popLast() }
         return idle.remove(at: preferred)
     }
 
