@@ -13,12 +13,13 @@
 #include <unistd.h>
 
 /// Binds `image_fd` to a free loop device with autoclear; the device's open descriptor, or a
-/// negative errno. Another process may take the device `LOOP_CTL_GET_FREE` named first: retried.
+/// negative errno. Another thread or process may take the device `LOOP_CTL_GET_FREE` named first
+/// (every one racing for a device is told the same number): retried, each time one of them wins.
 static int attach(int image_fd, char device[32]) {
     int control = open("/dev/loop-control", O_RDWR | O_CLOEXEC);
     if (control < 0) return -errno;
     int result = -EBUSY;
-    for (int attempt = 0; attempt < 8 && result == -EBUSY; attempt++) {
+    for (int attempt = 0; attempt < 256 && result == -EBUSY; attempt++) {
         int number = ioctl(control, LOOP_CTL_GET_FREE);
         if (number < 0) {
             result = -errno;
@@ -34,7 +35,10 @@ static int attach(int image_fd, char device[32]) {
         memset(&config, 0, sizeof config);
         config.fd = (unsigned int)image_fd;
         config.info.lo_flags = LO_FLAGS_AUTOCLEAR;
-        if (ioctl(loop, LOOP_CONFIGURE, &config) == 0) return loop;
+        if (ioctl(loop, LOOP_CONFIGURE, &config) == 0) {
+            close(control);
+            return loop;
+        }
         result = -errno;
         close(loop);
     }

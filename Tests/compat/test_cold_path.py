@@ -9,7 +9,7 @@ import socket
 import subprocess
 from pathlib import Path
 
-from conftest import FNHOST_BIN, REPO, descendants, invoke_json, lambda_client, start_host
+from conftest import FNHOST_BIN, REPO, descendants, invoke_json, lambda_client, start_host, wait_for
 
 LAUNCHER = FNHOST_BIN.parent / "fnhost-launch"
 TEMPLATE = REPO / "Tests" / "Fixtures" / "sandbox" / "template.yaml"
@@ -115,6 +115,16 @@ def _launchers(host_pid: int) -> dict[int, str]:
     return found
 
 
+def _loop_controls_held(pid: int) -> int:
+    held = 0
+    for entry in os.listdir(f"/proc/{pid}/fd"):
+        try:
+            held += os.readlink(f"/proc/{pid}/fd/{entry}") == "/dev/loop-control"
+        except OSError:
+            pass
+    return held
+
+
 def test_cold_starts_take_standby_launchers_that_run_under_the_policy(tmp_path: Path):
     """As root (cgroups writable), every cold start takes a launcher waiting in its cgroups and
     one takes its place; without them the host would spawn each launcher and this fails."""
@@ -136,5 +146,8 @@ def test_cold_starts_take_standby_launchers_that_run_under_the_policy(tmp_path: 
         busy = {pid for pid in waiting if pid in launchers and descendants(pid)}
         assert busy, (waiting, launchers)
         assert {pid for pid, argv in launchers.items() if "--standby" in argv and pid not in waiting}
+        # Each worker's /tmp volume attached a loop device through /dev/loop-control; the host
+        # closes it once the volume is mounted (it kept one per worker, 1,000 in a burst).
+        wait_for(lambda: _loop_controls_held(host.process.pid) == 0, timeout=10, what="no /dev/loop-control held")
     finally:
         assert host.terminate(timeout=10) == 0, host.stderr()[-2000:]
