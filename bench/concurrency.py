@@ -7,8 +7,11 @@ moment (one thread and one connection each). Round 1 starts every worker (cold),
 reuse them (warm). Reports per round: completed (200 without X-Amz-Function-Error), lost
 (anything else: throttles, errors, timeouts), latency p50/p99/max; and for the host: peak RSS
 (VmHWM), RSS before the first round and with every worker idle, so the host's own cost per
-worker; and the workers' own RSS (launcher + bootstrap) per worker. Everything is bounded:
-each request has a 60 s timeout and the host is stopped at the end.
+worker; and the workers' own RSS (launcher + bootstrap) per worker. The same rounds then run
+against the reference, bench/floor/relay.c with up to --concurrent workers of the same bootstrap:
+a bare C host that spawns a worker per waiting request, so its rounds are what this client, the
+function's own start-up and sleep and the machine cost without fnhost. Everything is bounded:
+each request has a 60 s timeout and the hosts are stopped at the end.
 """
 
 import argparse
@@ -143,6 +146,18 @@ def run_rounds(bin_dir, concurrent, rounds, workdir):
     return result
 
 
+def reference_rounds(concurrent, rounds, workdir):
+    """The same rounds through bench/floor/relay.c, which starts the same bootstrap on demand."""
+    relay = os.path.join(HERE, "floor", "build", "relay")
+    argv = [relay, os.path.join(HERE, "functions", "c-sleep", "build", "bootstrap"), str(concurrent)]
+    server = Server("relay-concurrency", argv, "relay listening on", workdir)
+    try:
+        return [dict(one_round(server.port, concurrent), kind="cold" if index == 0 else "warm")
+                for index in range(rounds)]
+    finally:
+        server.stop()
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--bin-dir", required=True)
@@ -155,6 +170,8 @@ def main():
     machine = machine_info()
     result = {"benchmark": "concurrency", "machine": machine}
     result.update(run_rounds(options.bin_dir, options.concurrent, options.rounds, workdir))
+    log("reference: the same rounds through bench/floor/relay.c")
+    result["reference_rounds"] = reference_rounds(options.concurrent, options.rounds, workdir)
     json.dump(result, sys.stdout, indent=2)
     print()
 

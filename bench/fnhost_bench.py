@@ -268,8 +268,8 @@ def main():
     def start_floor(label):
         return Server(f"floor-{label}", [floor_binary, "0"], "floor listening on", workdir)
 
-    def start_relay(label):
-        return Server(f"relay-{label}", [relay_binary, noop_bootstrap], "relay listening on", workdir)
+    def start_relay(label, workers=1):
+        return Server(f"relay-{label}", [relay_binary, noop_bootstrap, str(workers)], "relay listening on", workdir)
 
     def start_side(side, run):
         starts = {"fnhost": lambda: start_fnhost(f"warm{run}"), "echo": lambda: start_echo(f"{run}"),
@@ -313,12 +313,18 @@ def main():
                 floor_throughput = load_run("floor", server, warmup=1000)
             finally:
                 server.stop()
+            # The bare C host may start as many workers as fnhost does: one per client.
+            server = start_relay("throughput", workers=options.throughput_concurrency)
+            try:
+                relay_throughput = load_run("relay", server, warmup=1000)
+            finally:
+                server.stop()
             server = start_fnhost("throughput")
             try:
                 fnhost_throughput = load_run("fnhost", server, warmup=1000)
             finally:
                 server.stop()
-            throughput = (fnhost_throughput, floor_throughput)
+            throughput = (fnhost_throughput, floor_throughput, relay_throughput)
 
         cold = unsandboxed = None
         if options.cold:
@@ -424,14 +430,18 @@ def main():
             "relay_over_floor_p50": round(relay_median["p50"] / floor_median["p50"], 2),
         }
     if throughput:
-        fnhost_throughput, floor_throughput = throughput
+        fnhost_throughput, floor_throughput, relay_throughput = throughput
         report["throughput"] = {
             "client": f"fnhost load, {options.throughput_concurrency} closed-loop keep-alive clients, "
                       f"{options.throughput_duration:g} s after 1000 warm-up requests",
             "fnhost": fnhost_throughput,
             "floor": floor_throughput,
+            "relay": relay_throughput,
             "ratio_rps": round(fnhost_throughput["rps"] / floor_throughput["rps"], 4),
-            "definition": "floor.rps is also what the generator itself sustains: client and C server share the machine",
+            "ratio_over_relay": round(fnhost_throughput["rps"] / relay_throughput["rps"], 4),
+            "definition": "floor.rps is also what the generator itself sustains: client and C server share the machine; "
+                          f"relay.rps is the same invokes of the same C no-op through bench/floor/relay.c with up to "
+                          f"{options.throughput_concurrency} workers: what any host can reach with this function here",
         }
     if cold:
         report["cold_start"] = {

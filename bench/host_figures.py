@@ -146,12 +146,14 @@ def runtime_cold_starts(fnhost, bench, workdir, count):
 
 def burst(bin_dir, workdir, concurrent):
     """`concurrent` simultaneous 1-second invokes of a cold function, then again warm (bench/concurrency.py)."""
-    from concurrency import run_rounds
+    from concurrency import reference_rounds, run_rounds
 
     directory = os.path.join(workdir, "burst")
     os.makedirs(directory)
     figures = run_rounds(bin_dir, concurrent, 2, directory)
     cold, warm = figures["rounds"]
+    log(f"burst: the same {concurrent} simultaneous invokes through bench/floor/relay.c (the reference)")
+    reference_cold, reference_warm = reference_rounds(concurrent, 2, directory)
     return {
         "function": "CSleep (bench/functions/c-sleep: the C no-op plus a 1 s sleep), bench/concurrency.yaml",
         "concurrent": concurrent,
@@ -160,7 +162,18 @@ def burst(bin_dir, workdir, concurrent):
         "warm_round": warm,
         "host": figures["host"],
         "workers": figures["workers"],
-        "reference": "the function's own 1000 ms: a round's latency above it is the host's (and the machine's)",
+        "reference": {
+            "cold_round": reference_cold,
+            "warm_round": reference_warm,
+            "definition": "the same rounds, same client, through bench/floor/relay.c: a bare one-thread C host that "
+                          "posix_spawns the same bootstrap for each request no idle worker takes (no launcher, sandbox, "
+                          "cgroup, logs or limits); what the client, the function's start-up and 1 s sleep and this "
+                          "machine cost without fnhost",
+        },
+        "over_reference_p99_ms": {
+            "cold_round": round(cold["latency_ms"]["p99"] - reference_cold["latency_ms"]["p99"], 1),
+            "warm_round": round(warm["latency_ms"]["p99"] - reference_warm["latency_ms"]["p99"], 1),
+        },
     }
 
 

@@ -1,17 +1,21 @@
 /*
- * relay: the floor of a warm invoke, the smallest host worth measuring fnhost against.  One
- * thread, epoll, non-blocking sockets.  It listens for clients (HTTP/1.1 keep-alive) and for one
- * function process speaking the Lambda Runtime API (`GET .../invocation/next`, `POST
- * .../invocation/ID/response`), starts that process (the same bootstrap fnhost runs, e.g. the C
- * no-op), and relays each client request's body to the parked `/next` and the function's
- * response back to the client.  No sandbox, no cgroup, no logs, no concurrency limit, one
- * invocation at a time: what is left is two loopback HTTP exchanges and two process wake-ups,
- * the part of an invoke no host can avoid.
+ * relay: the floor of an invoke, the smallest host worth measuring fnhost against.  One thread,
+ * epoll, non-blocking sockets.  It listens for clients (HTTP/1.1 keep-alive) and for function
+ * processes speaking the Lambda Runtime API (`GET .../invocation/next`, `POST
+ * .../invocation/ID/response`), starts those processes itself (the same bootstrap fnhost runs,
+ * e.g. the C no-op) and relays each client request's body to a parked `/next` and the function's
+ * response back to its client.  A request that finds no parked `/next` waits in order; while
+ * fewer than MAX_WORKERS processes exist it also starts one more (a cold start: posix_spawn, the
+ * bootstrap's own start-up, its first `/next`).  No sandbox, no cgroup, no logs, no limits: what
+ * is left is two loopback HTTP exchanges, two process wake-ups and the spawns, the part of an
+ * invoke no host can avoid.
  *
- *   relay BOOTSTRAP   prints "relay listening on http://127.0.0.1:PORT" once the function asked
- *                     for its first event
+ *   relay BOOTSTRAP [MAX_WORKERS]   (default 1) starts one worker and prints
+ *                                   "relay listening on http://127.0.0.1:PORT" once it asked for
+ *                                   its first event
  *
- * Built by bench/run with the system C compiler; loopback only; runs until SIGTERM/SIGINT.
+ * Built by bench/run with the system C compiler; loopback only; runs until SIGTERM/SIGINT, then
+ * kills its workers.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -19,17 +23,22 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #define BUFFER_SIZE 65536
-#define MAX_CONNECTIONS 64
+#define MAX_DESCRIPTORS 16384
+#define MAX_PROCESSES 4096
+
+extern char **environ;
 
 enum kind { CLIENT, RUNTIME };
 
@@ -40,16 +49,25 @@ struct connection {
     char in[BUFFER_SIZE];
 };
 
-static struct connection *connections[MAX_CONNECTIONS];
+/* A client request waiting for a parked `/next`, in arrival order. */
+struct waiting {
+    int client;
+    long length;
+    struct waiting *next;
+    char body[];
+};
+
+static struct connection *connections[MAX_DESCRIPTORS];
+/* The client each delivered request id answers, by id modulo the table (ids are handed out in order). */
+static int answer_to[MAX_DESCRIPTORS];
+static int parked[MAX_PROCESSES]; /* runtime connections holding a `/next`, most recent last */
+static int parked_count;
+static struct waiting *first_waiting, *last_waiting;
+static pid_t workers[MAX_PROCESSES];
+static int worker_count, max_workers = 1;
+static char *bootstrap;
 static volatile sig_atomic_t stopping;
 static int epoll_fd;
-
-/* The event waiting for a `/next`, the `/next` waiting for an event, the client waiting for its answer. */
-static char pending_body[BUFFER_SIZE];
-static long pending_length = -1;
-static int pending_client = -1;
-static int parked_next = -1;
-static int answering_client = -1;
 static unsigned long request_number;
 
 static void on_signal(int signo) { (void)signo; stopping = 1; }
@@ -78,47 +96,98 @@ static int write_all(int fd, const char *data, size_t length)
     return 0;
 }
 
-/* Hands the pending event to the parked `/next`. */
-static void deliver(void)
+static void start_worker(void)
 {
-    if (pending_length < 0 || parked_next < 0)
-        return;
+    pid_t pid;
+    char *argv[] = {bootstrap, NULL};
+    if (posix_spawn(&pid, bootstrap, NULL, NULL, argv, environ) != 0) {
+        perror("relay: spawn");
+        exit(1);
+    }
+    workers[worker_count++] = pid;
+}
+
+/* Hands `body` to the most recently parked `/next` and remembers whom its response answers. */
+static void deliver(int client, const char *body, long length)
+{
+    int runtime = parked[--parked_count];
+    unsigned long id = ++request_number;
     char head[512];
     int head_length = snprintf(head, sizeof head,
         "HTTP/1.1 200 OK\r\nLambda-Runtime-Aws-Request-Id: r%lu\r\nLambda-Runtime-Deadline-Ms: 9999999999999\r\n"
         "Lambda-Runtime-Invoked-Function-Arn: arn:aws:lambda:us-east-1:123456789012:function:relay\r\n"
         "Lambda-Runtime-Trace-Id: Root=1-00000000-000000000000000000000000\r\nContent-Type: application/json\r\n"
-        "Content-Length: %ld\r\n\r\n", ++request_number, pending_length);
-    write_all(parked_next, head, (size_t)head_length);
-    write_all(parked_next, pending_body, (size_t)pending_length);
-    answering_client = pending_client;
-    pending_length = -1;
-    pending_client = -1;
-    parked_next = -1;
+        "Content-Length: %ld\r\n\r\n", id, length);
+    answer_to[id % MAX_DESCRIPTORS] = client;
+    write_all(runtime, head, (size_t)head_length);
+    write_all(runtime, body, (size_t)length);
 }
 
-/* One complete request on `c`: [start, body_end). */
+/* A client's request: delivered at once when a `/next` is parked, else queued (and a worker started). */
+static void submit(int client, const char *body, long length)
+{
+    if (parked_count > 0 && first_waiting == NULL) {
+        deliver(client, body, length);
+        return;
+    }
+    struct waiting *w = malloc(sizeof *w + (size_t)length);
+    w->client = client;
+    w->length = length;
+    w->next = NULL;
+    memcpy(w->body, body, (size_t)length);
+    if (last_waiting)
+        last_waiting->next = w;
+    else
+        first_waiting = w;
+    last_waiting = w;
+    if (worker_count < max_workers)
+        start_worker();
+}
+
+/* A `/next` arrived on `runtime`: it takes the oldest waiting request, or parks. */
+static void park(int runtime)
+{
+    parked[parked_count++] = runtime;
+    struct waiting *w = first_waiting;
+    if (w == NULL)
+        return;
+    first_waiting = w->next;
+    if (first_waiting == NULL)
+        last_waiting = NULL;
+    deliver(w->client, w->body, w->length);
+    free(w);
+}
+
+/* `POST .../invocation/rID/response` (or `/error`): the answer for the client of request ID. */
+static void answer(const char *start, const char *body, long length)
+{
+    const char *id_text = strstr(start, "/invocation/r");
+    int client = -1;
+    if (id_text) {
+        unsigned long id = strtoul(id_text + 13, NULL, 10);
+        client = answer_to[id % MAX_DESCRIPTORS];
+        answer_to[id % MAX_DESCRIPTORS] = -1;
+    }
+    if (client < 0)
+        return;
+    char head[128];
+    int head_length = snprintf(head, sizeof head,
+        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %ld\r\n\r\n", length);
+    write_all(client, head, (size_t)head_length);
+    write_all(client, body, (size_t)length);
+}
+
+/* One complete request on `c`: [start, body + length). */
 static void handle(struct connection *c, const char *start, const char *body, long length)
 {
     if (c->kind == CLIENT) {
-        memcpy(pending_body, body, (size_t)length);
-        pending_length = length;
-        pending_client = c->fd;
-        deliver();
+        submit(c->fd, body, length);
     } else if (strncmp(start, "GET ", 4) == 0) {
-        parked_next = c->fd;
-        deliver();
+        park(c->fd);
     } else {
         static const char accepted[] = "HTTP/1.1 202 Accepted\r\nContent-Type: application/json\r\nContent-Length: 15\r\n\r\n{\"status\":\"OK\"}";
         write_all(c->fd, accepted, sizeof accepted - 1);
-        char head[128];
-        int head_length = snprintf(head, sizeof head,
-            "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %ld\r\n\r\n", length);
-        if (answering_client >= 0) {
-            write_all(answering_client, head, (size_t)head_length);
-            write_all(answering_client, body, (size_t)length);
-            answering_client = -1;
-        }
+        answer(start, body, length);
     }
 }
 
@@ -138,6 +207,7 @@ static int serve(struct connection *c)
             return -1;
         if (total > available)
             break;
+        *header_end = '\0'; /* so the request line and headers read as one string */
         handle(c, start, header_end + 4, length);
         offset += total;
     }
@@ -153,7 +223,7 @@ static int listen_on_loopback(void)
     setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
     struct sockaddr_in address = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     socklen_t size = sizeof address;
-    if (fd < 0 || bind(fd, (struct sockaddr *)&address, size) != 0 || listen(fd, 128) != 0
+    if (fd < 0 || bind(fd, (struct sockaddr *)&address, size) != 0 || listen(fd, 4096) != 0
         || getsockname(fd, (struct sockaddr *)&address, &size) != 0) {
         perror("relay: listen");
         exit(1);
@@ -173,32 +243,40 @@ static int port_of(int fd)
 
 static void accept_from(int listener, enum kind kind)
 {
-    int fd = accept4(listener, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-    if (fd < 0)
-        return;
-    if (fd >= MAX_CONNECTIONS) {
-        close(fd);
-        return;
+    for (;;) {
+        int fd = accept4(listener, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd < 0)
+            return;
+        if (fd >= MAX_DESCRIPTORS) {
+            close(fd);
+            continue;
+        }
+        int one = 1;
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        struct connection *c = malloc(sizeof *c);
+        c->fd = fd;
+        c->kind = kind;
+        c->used = 0;
+        connections[fd] = c;
+        struct epoll_event event = {.events = EPOLLIN, .data.fd = fd};
+        epoll_ctl(epoll_fd, EPOLL_CTL_ADD, fd, &event);
     }
-    int one = 1;
-    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    struct connection *c = calloc(1, sizeof *c);
-    c->fd = fd;
-    c->kind = kind;
-    connections[fd] = c;
-    struct epoll_event event = {.events = EPOLLIN, .data.fd = fd};
-    epoll_ctl(epoll_fd, EPOLL_CTL_ADD, fd, &event);
 }
 
+/* Forgets `fd` wherever it is still named, so a later connection on the same number is not confused with it. */
 static void drop(int fd)
 {
-    if (fd == parked_next)
-        parked_next = -1;
-    if (fd == answering_client)
-        answering_client = -1;
-    if (fd == pending_client) {
-        pending_client = -1;
-        pending_length = -1;
+    for (int i = 0; i < parked_count; i++) {
+        if (parked[i] == fd)
+            parked[i--] = parked[--parked_count];
+    }
+    for (int i = 0; i < MAX_DESCRIPTORS; i++) {
+        if (answer_to[i] == fd)
+            answer_to[i] = -1;
+    }
+    for (struct waiting *w = first_waiting; w; w = w->next) {
+        if (w->client == fd)
+            w->client = -1;
     }
     free(connections[fd]);
     connections[fd] = NULL;
@@ -207,37 +285,38 @@ static void drop(int fd)
 
 int main(int argc, char **argv)
 {
-    if (argc != 2) {
-        fprintf(stderr, "usage: relay BOOTSTRAP\n");
+    if (argc < 2 || argc > 3 || (argc == 3 && (max_workers = atoi(argv[2])) < 1) || max_workers > MAX_PROCESSES) {
+        fprintf(stderr, "usage: relay BOOTSTRAP [MAX_WORKERS (1-%d)]\n", MAX_PROCESSES);
         return 2;
     }
+    bootstrap = argv[1];
+    struct rlimit files = {MAX_DESCRIPTORS, MAX_DESCRIPTORS};
+    setrlimit(RLIMIT_NOFILE, &files);
+    for (int i = 0; i < MAX_DESCRIPTORS; i++)
+        answer_to[i] = -1;
     signal(SIGTERM, on_signal);
     signal(SIGINT, on_signal);
     signal(SIGPIPE, SIG_IGN);
+    signal(SIGCHLD, SIG_IGN); /* no zombies: the workers' exits are not waited for */
     epoll_fd = epoll_create1(EPOLL_CLOEXEC);
     int clients = listen_on_loopback();
     int runtime = listen_on_loopback();
 
     char api[64];
     snprintf(api, sizeof api, "127.0.0.1:%d", port_of(runtime));
-    pid_t function = fork();
-    if (function == 0) {
-        setenv("AWS_LAMBDA_RUNTIME_API", api, 1);
-        setenv("_HANDLER", "relay", 1);
-        execl(argv[1], argv[1], (char *)NULL);
-        perror("relay: exec");
-        _exit(127);
-    }
+    setenv("AWS_LAMBDA_RUNTIME_API", api, 1);
+    setenv("_HANDLER", "relay", 1);
+    start_worker();
     int announced = 0;
 
-    struct epoll_event events[64];
+    struct epoll_event events[256];
     while (!stopping) {
-        if (!announced && parked_next >= 0) {
+        if (!announced && parked_count > 0) {
             printf("relay listening on http://127.0.0.1:%d\n", port_of(clients));
             fflush(stdout);
             announced = 1;
         }
-        int ready = epoll_wait(epoll_fd, events, 64, 1000);
+        int ready = epoll_wait(epoll_fd, events, 256, 1000);
         for (int i = 0; i < ready; i++) {
             int fd = events[i].data.fd;
             if (fd == clients || fd == runtime) {
@@ -245,12 +324,14 @@ int main(int argc, char **argv)
                 continue;
             }
             struct connection *c = connections[fd];
+            if (c == NULL)
+                continue;
             ssize_t count = read(fd, c->in + c->used, BUFFER_SIZE - c->used);
             if (count <= 0 || (c->used += (size_t)count, serve(c) != 0))
                 drop(fd);
         }
     }
-    kill(function, SIGKILL);
-    waitpid(function, NULL, 0);
+    for (int i = 0; i < worker_count; i++)
+        kill(workers[i], SIGKILL);
     return 0;
 }
