@@ -46,22 +46,39 @@ static int attach(int image_fd, char device[32]) {
     return result;
 }
 
-int fnhost_loop_mount(const char *image, const char *target) {
+int fnhost_loop_volume(const char *image) {
     int image_fd = open(image, O_RDWR | O_CLOEXEC);
     if (image_fd < 0) return -errno;
     char device[32];
     int loop = attach(image_fd, device);
     close(image_fd);
+    // The loop device holds the file open: its name is no longer needed, and no host that dies
+    // from here on leaves it behind.
+    unlink(image);
     if (loop < 0) return loop;
     int result = 0;
-    if (mount(device, target, "ext4", MS_NOSUID | MS_NODEV | MS_NOATIME, "") != 0) result = -errno;
-    // Autoclear detaches the device when this last descriptor closes, unless the mount holds it.
-    close(loop);
-    if (result == 0 && chmod(target, 01777) != 0) {
-        result = -errno;
-        umount2(target, MNT_DETACH);
+    int context = fsopen("ext4", FSOPEN_CLOEXEC);
+    if (context < 0) result = -errno;
+    if (result == 0 && fsconfig(context, FSCONFIG_SET_STRING, "source", device, 0) != 0) result = -errno;
+    if (result == 0 && fsconfig(context, FSCONFIG_CMD_CREATE, NULL, NULL, 0) != 0) result = -errno;
+    int volume = -1;
+    if (result == 0) {
+        volume = fsmount(context, FSMOUNT_CLOEXEC, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOATIME);
+        if (volume < 0) result = -errno;
     }
-    return result;
+    if (context >= 0) close(context);
+    // Autoclear detaches the device when this last descriptor closes, unless the filesystem holds it.
+    close(loop);
+    if (result == 0) {
+        int root = openat(volume, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (root < 0 || fchmod(root, 01777) != 0) result = -errno;
+        if (root >= 0) close(root);
+    }
+    if (result != 0) {
+        if (volume >= 0) close(volume);
+        return result;
+    }
+    return volume;
 }
 
 int fnhost_sparse_copy(const char *source, const char *destination) {

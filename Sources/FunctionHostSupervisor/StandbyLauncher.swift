@@ -51,9 +51,10 @@ final class StandbyLauncher: Sendable {
     }
 
     /// Sends the order: `arguments` (options but the cgroups and the seccomp policy, `--`, the command) and `environment`, each string
-    /// NUL-terminated and each list ended by an empty one. A launcher that already died is found
-    /// when its output ends (as a freshly spawned one that fails).
-    func order(arguments: [String], environment: [String: String]) {
+    /// NUL-terminated and each list ended by an empty one, with the descriptor `passing` (the `/tmp`
+    /// volume the arguments' `--tmp-mount` names), if any, along with its first bytes. A launcher that
+    /// already died is found when its output ends (as a freshly spawned one that fails).
+    func order(arguments: [String], environment: [String: String], passing: Int32? = nil) {
         var bytes: [UInt8] = []
         for argument in arguments { bytes += Array(argument.utf8) + [0] }
         bytes.append(0)
@@ -62,7 +63,7 @@ final class StandbyLauncher: Sendable {
         var sent = 0
         while sent < bytes.count {
             let count = bytes.withUnsafeBytes { buffer in
-                buffer.baseAddress.map { send(orders, $0 + sent, buffer.count - sent, Int32(MSG_NOSIGNAL)) } ?? -1
+                Self.send(buffer[sent...], to: orders, passing: sent == 0 ? passing : nil)
             }
             if count < 0 && errno == EINTR { continue }
             guard count > 0 else { break }
@@ -71,6 +72,32 @@ final class StandbyLauncher: Sendable {
         // The end of the order, whoever else might hold a copy of this socket.
         shutdown(orders, Int32(SHUT_WR))
         close(orders)
+    }
+
+    /// `sendmsg` of `bytes` on `socket`, with `descriptor` as one SCM_RIGHTS control message when there is one.
+    private static func send(_ bytes: Slice<UnsafeRawBufferPointer>, to socket: Int32, passing descriptor: Int32?) -> Int {
+        let start = bytes.base.baseAddress.map { UnsafeMutableRawPointer(mutating: $0 + bytes.startIndex) }
+        var part = iovec(iov_base: start, iov_len: bytes.count)
+        return withUnsafeMutablePointer(to: &part) { part in
+            var message = msghdr()
+            message.msg_iov = part
+            message.msg_iovlen = 1
+            guard let descriptor else { return sendmsg(socket, &message, Int32(MSG_NOSIGNAL)) }
+            // CMSG_LEN and CMSG_SPACE of one descriptor: the header (already aligned), then the
+            // descriptor, padded to the header's alignment.
+            var rights = cmsghdr()
+            let header = MemoryLayout<cmsghdr>.size
+            (rights.cmsg_len, rights.cmsg_level, rights.cmsg_type) = (header + MemoryLayout<Int32>.size, SOL_SOCKET, Int32(SCM_RIGHTS))
+            let space = header + MemoryLayout<cmsghdr>.alignment
+            let control = UnsafeMutableRawPointer.allocate(byteCount: space, alignment: MemoryLayout<cmsghdr>.alignment)
+            defer { control.deallocate() }
+            control.initializeMemory(as: UInt8.self, repeating: 0, count: space)
+            control.storeBytes(of: rights, as: cmsghdr.self)
+            control.storeBytes(of: descriptor, toByteOffset: header, as: Int32.self)
+            message.msg_control = control
+            message.msg_controllen = space
+            return sendmsg(socket, &message, Int32(MSG_NOSIGNAL))
+        }
     }
 
     /// Ends a launcher that was never ordered: without an order it exits; then its cgroups go.

@@ -71,7 +71,7 @@ final class Worker: Sendable {
         let command = settings.sandbox.command(for: function, interpreters: settings.interpreters)
         // A standby launcher already joined its cgroups and read the seccomp policy when it was spawned.
         let sandboxArguments = settings.sandbox.launchArguments(
-            for: function, tmpDirectory: options.scratch?.directory, seccomp: options.standby == nil)
+            for: function, tmpMount: options.scratch?.descriptor, seccomp: options.standby == nil)
         let workerArguments = sandboxArguments + ["--"] + command
         let onExit: @Sendable (ExitReason) -> Void = { reason in
             output.recordExit(options.resources?.wasOutOfMemory() == true ? .outOfMemory : reason)
@@ -83,14 +83,15 @@ final class Worker: Sendable {
             let process: WorkerProcess
             if let standby = options.standby {
                 process = WorkerProcess.adopt(
-                    standby, arguments: workerArguments, environment: environment.variables, onLine: { output.emit($0) },
-                    onExit: onExit)
+                    standby, arguments: workerArguments, environment: environment.variables,
+                    passing: options.scratch?.descriptor, onLine: { output.emit($0) }, onExit: onExit)
             } else {
                 let cgroupArguments = options.resources?.launchArguments ?? []
                 process = try WorkerProcess.start(
                     launcher: settings.launcher, arguments: cgroupArguments + workerArguments,
                     environment: environment.variables, lifeline: settings.lifeline,
-                    inherited: settings.sandbox.inheritedDescriptors, onLine: { output.emit($0) }, onExit: onExit)
+                    inherited: settings.sandbox.inheritedDescriptors + (options.scratch.map { [$0.descriptor] } ?? []),
+                    onLine: { output.emit($0) }, onExit: onExit)
             }
             server.admitOwner(uid: settings.sandbox.workerUID(launcherPID: process.pid))
             options.resources?.attach(pid: process.pid)

@@ -6,7 +6,7 @@ struct WorkerLaunchOptions: Sendable {
     var initializationType = "on-demand"
     /// The worker's memory (and CPU) control; `nil` runs it unconstrained.
     var resources: (any WorkerResources)?
-    /// The worker's disk-backed `/tmp` (the launcher's `--tmp-dir`); `nil`: a tmpfs.
+    /// The worker's disk-backed `/tmp` (the launcher's `--tmp-mount`); `nil`: a tmpfs.
     var scratch: ScratchVolumes.Volume?
     /// A launcher already in `resources`' cgroups, waiting for its order; `nil`: spawn one.
     var standby: StandbyLauncher?

@@ -62,13 +62,13 @@ final class WorkerProcess: Sendable {
         return watch(pid: pid, output: pipe.read, onLine: onLine, onExit: onExit)
     }
 
-    /// Gives a standby launcher its order (`arguments` after its cgroup options, and `environment`)
-    /// and takes it over as the worker's process tree.
+    /// Gives a standby launcher its order (`arguments` after its cgroup options, `environment`, and
+    /// the descriptor `passing`, if any) and takes it over as the worker's process tree.
     static func adopt(
-        _ standby: StandbyLauncher, arguments: [String], environment: [String: String],
+        _ standby: StandbyLauncher, arguments: [String], environment: [String: String], passing: Int32? = nil,
         onLine: @escaping @Sendable (String) -> Void, onExit: @escaping @Sendable (ExitReason) -> Void
     ) -> WorkerProcess {
-        standby.order(arguments: arguments, environment: environment)
+        standby.order(arguments: arguments, environment: environment, passing: passing)
         return watch(pid: standby.pid, output: standby.output, onLine: onLine, onExit: onExit)
     }
 

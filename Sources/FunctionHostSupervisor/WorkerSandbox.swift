@@ -63,10 +63,10 @@ public struct WorkerSandbox: Sendable {
         level == .full ? "/var/task" : function.codeDirectory
     }
 
-    /// The launcher's options (everything before `--`); `tmpDirectory` is a mounted volume to bind
-    /// at `/tmp` instead of a tmpfs of the function's `EphemeralStorage` size. Without `seccomp`
-    /// the policy is left out: a standby launcher was given it when it was spawned.
-    func launchArguments(for function: FunctionConfiguration, tmpDirectory: String? = nil, seccomp: Bool = true)
+    /// The launcher's options (everything before `--`); `tmpMount` is the descriptor of a volume's
+    /// detached mount to attach at `/tmp` instead of a tmpfs of the function's `EphemeralStorage`
+    /// size. Without `seccomp` the policy is left out: a standby launcher was given it when it was spawned.
+    func launchArguments(for function: FunctionConfiguration, tmpMount: Int32? = nil, seccomp: Bool = true)
         -> [String]
     {
         let filter = seccomp ? seccompArguments : []
@@ -78,7 +78,7 @@ public struct WorkerSandbox: Sendable {
         case .full:
             var arguments = ["--task-root", function.codeDirectory, "--sandbox"] + filter
             arguments += ["--runtime-dir", Self.runtimeDirectory]
-            arguments += tmpDirectory.map { ["--tmp-dir", $0] } ?? ["--tmp-size", String(function.ephemeralStorage)]
+            arguments += tmpMount.map { ["--tmp-mount", String($0)] } ?? ["--tmp-size", String(function.ephemeralStorage)]
             for directory in exposedDirectories { arguments += ["--expose", directory] }
             if let languageLibraries { arguments += ["--lang-lib", languageLibraries] }
             if !function.layers.isEmpty, let opt = layerRoots[function.layers] { arguments += ["--opt", opt] }

@@ -21,8 +21,8 @@ struct root_plan {
     const char *link_source[32]; // what a symlink in the code leads to on the host (directory or file)...
     const char *link_target[32]; // ...bound read-only where that link resolves inside the sandbox
     int link_count;
-    long tmp_megabytes;         // size of the private tmpfs at /tmp (when tmp_dir is NULL)
-    const char *tmp_dir;        // a prepared disk volume bound read-write at /tmp, or NULL for a tmpfs
+    long tmp_megabytes;         // size of the private tmpfs at /tmp (when tmp_mount is -1)
+    int tmp_mount;              // a detached mount of a disk volume, attached read-write at /tmp, or -1 for a tmpfs
 };
 
 /// Enters a new mount namespace and pivots into a fresh root built from `plan`; cwd is /var/task.

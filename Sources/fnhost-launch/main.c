@@ -26,7 +26,9 @@
 //       --expose DIR       a host directory bound read-only at the same path (an interpreter's
 //                          install prefix); may be repeated
 //       --tmp-size MB      size of the private /tmp (default 512): a tmpfs
-//       --tmp-dir DIR      a prepared disk volume (the host's ScratchVolumes) bound at /tmp instead
+//       --tmp-mount FD     a prepared disk volume (the host's ScratchVolumes), a detached mount
+//                          (fsmount) attached at /tmp instead; in a standby order, the descriptor
+//                          passed with the order (SCM_RIGHTS), whatever number FD says
 //   --chdir DIR      where namespaces are unavailable: run in DIR as it is.
 //   --seccomp        set no_new_privs and load the seccomp policy (restrict.c: an allow-list, EPERM for
 //                    dangerous syscalls and arguments such as TIOCSTI); works unprivileged.
@@ -68,6 +70,7 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -261,8 +264,8 @@ static void parse_options(int count, char **arguments, struct launch_options *op
             plan->expose[plan->expose_count++] = arguments[++index];
         } else if (strcmp(argument, "--tmp-size") == 0 && values >= 1) {
             plan->tmp_megabytes = parse_megabytes(arguments[++index]);
-        } else if (strcmp(argument, "--tmp-dir") == 0 && values >= 1) {
-            plan->tmp_dir = arguments[++index];
+        } else if (strcmp(argument, "--tmp-mount") == 0 && values >= 1) {
+            plan->tmp_mount = atoi(arguments[++index]);
         } else if (strcmp(argument, "--chdir") == 0 && values >= 1) {
             options->directory = arguments[++index];
         } else if (strcmp(argument, "--cgroup") == 0 && values >= 1 && options->cgroup_count < 8) {
@@ -308,12 +311,34 @@ static char **split_order(char *text, size_t length, int *argument_count, char *
     fail("the standby order is incomplete");
 }
 
-// Waits for a standby launcher's order on `descriptor` (until EOF) and reads it into `options`.
+// Reads from `descriptor` into `buffer`; a descriptor passed along (SCM_RIGHTS) goes to `*passed`
+// (more than one is refused). Like read(2) otherwise.
+static ssize_t receive(int descriptor, char *buffer, size_t size, int *passed) {
+    union {
+        struct cmsghdr header;
+        char space[CMSG_SPACE(sizeof(int))];
+    } control;
+    struct iovec part = {.iov_base = buffer, .iov_len = size};
+    struct msghdr message = {.msg_iov = &part, .msg_iovlen = 1, .msg_control = control.space, .msg_controllen = sizeof control.space};
+    ssize_t count = recvmsg(descriptor, &message, MSG_CMSG_CLOEXEC);
+    if (count < 0) return count;
+    if (message.msg_flags & MSG_CTRUNC) fail("the standby order passed more than one descriptor");
+    for (struct cmsghdr *header = CMSG_FIRSTHDR(&message); header != NULL; header = CMSG_NXTHDR(&message, header)) {
+        if (header->cmsg_level != SOL_SOCKET || header->cmsg_type != SCM_RIGHTS) continue;
+        if (header->cmsg_len != CMSG_LEN(sizeof(int)) || *passed >= 0) fail("the standby order passed more than one descriptor");
+        memcpy(passed, CMSG_DATA(header), sizeof(int));
+    }
+    return count;
+}
+
+// Waits for a standby launcher's order on `descriptor` (until EOF) and reads it into `options`;
+// the /tmp volume comes with it as a passed descriptor.
 static void await_order(int descriptor, struct launch_options *options) {
     static char order[ORDER_LIMIT];
     size_t length = 0;
+    int passed = -1;
     for (;;) {
-        ssize_t count = read(descriptor, order + length, sizeof order - length);
+        ssize_t count = receive(descriptor, order + length, sizeof order - length, &passed);
         if (count < 0 && errno == EINTR) continue;
         if (count < 0) fail("cannot read the standby order: %s", strerror(errno));
         if (count == 0) break;
@@ -327,6 +352,8 @@ static void await_order(int descriptor, struct launch_options *options) {
     char **environment;
     char **arguments = split_order(order, length, &count, &environment);
     parse_options(count, arguments, options);
+    if ((options->plan.tmp_mount >= 0) != (passed >= 0)) fail("--tmp-mount in a standby order needs one passed descriptor");
+    options->plan.tmp_mount = passed;
     environ = environment;
 }
 
@@ -335,7 +362,7 @@ int main(int argc, char **argv) {
         export_policy(STDOUT_FILENO);
         return 0;
     }
-    struct launch_options options = {.plan = {.tmp_megabytes = 512}, .lifeline = -1, .standby = -1};
+    struct launch_options options = {.plan = {.tmp_megabytes = 512, .tmp_mount = -1}, .lifeline = -1, .standby = -1};
     parse_options(argc - 1, argv + 1, &options);
     int joined = 0;
     if (options.standby >= 0) {
@@ -351,7 +378,7 @@ int main(int argc, char **argv) {
     if (options.program == NULL) {
         fail("usage: fnhost-launch [--task-root DIR [--sandbox [--opt DIR] [--runtime-dir DIR] [--lang-lib DIR] "
              "[--expose DIR]... [--link-target SOURCE TARGET]... "
-             "[--tmp-size MB | --tmp-dir DIR]] | --chdir DIR] [--seccomp | --seccomp-program FD] [--cgroup DIR]... "
+             "[--tmp-size MB | --tmp-mount FD]] | --chdir DIR] [--seccomp | --seccomp-program FD] [--cgroup DIR]... "
              "[--lifeline FD] [--standby FD] -- PROGRAM [ARG...]");
     }
     const char *task_root = options.task_root;
@@ -362,14 +389,14 @@ int main(int argc, char **argv) {
     int lifeline = options.lifeline;
     if (sandbox && task_root == NULL) fail("--sandbox needs --task-root");
     if (!sandbox && (plan.opt != NULL || plan.runtime_dir != NULL || plan.lang_lib != NULL || plan.expose_count > 0 ||
-                     plan.link_count > 0 || plan.tmp_dir != NULL)) {
+                     plan.link_count > 0 || plan.tmp_mount >= 0)) {
         fail("--opt, --runtime-dir, --lang-lib, --expose and --link-target need --sandbox");
     }
     char **program = options.program;
 
     for (; joined < options.cgroup_count; joined++) join_cgroup(options.cgroups[joined]);
     reset_signals();
-    close_other_descriptors(lifeline, -1);
+    close_other_descriptors(lifeline, plan.tmp_mount);
     if (lifeline >= 0 && fcntl(lifeline, F_SETFD, FD_CLOEXEC) != 0) fail("bad lifeline descriptor %d", lifeline);
     uid_t uid = 0;
     if (sandbox) {

@@ -139,7 +139,6 @@ void build_root(const struct root_plan *plan) {
     int opt = plan->opt != NULL ? open_source(plan->opt) : -1;
     int runtime_dir = plan->runtime_dir != NULL ? open_source(plan->runtime_dir) : -1;
     int lang_lib = plan->lang_lib != NULL ? open_source(plan->lang_lib) : -1;
-    int tmp_dir = plan->tmp_dir != NULL ? open_source(plan->tmp_dir) : -1;
     int exposed[16];
     for (int index = 0; index < plan->expose_count; index++) {
         if (plan->expose[index][0] != '/') fail("--expose needs an absolute path, got %s", plan->expose[index]);
@@ -227,13 +226,12 @@ void build_root(const struct root_plan *plan) {
         bind_read_only(linked[index], plan->link_source[index], relative);
     }
     make_directories("tmp", 01777);
-    if (tmp_dir >= 0) {
-        char through[64];
-        snprintf(through, sizeof through, "/proc/self/fd/%d", tmp_dir);
-        if (mount(through, "tmp", NULL, MS_BIND, NULL) != 0) fail("cannot bind %s at /tmp: %s", plan->tmp_dir, strerror(errno));
-        if (mount(NULL, "tmp", NULL, MS_BIND | MS_REMOUNT | MS_NOSUID | MS_NODEV, NULL) != 0) {
-            fail("cannot make /tmp nosuid: %s", strerror(errno));
+    if (plan->tmp_mount >= 0) {
+        // Made nosuid, nodev and noatime by the host; attached here only, so no other namespace holds it.
+        if (move_mount(plan->tmp_mount, "", AT_FDCWD, "tmp", MOVE_MOUNT_F_EMPTY_PATH) != 0) {
+            fail("cannot attach the /tmp volume: %s", strerror(errno));
         }
+        close(plan->tmp_mount);
     } else {
         char tmp_options[64];
         snprintf(tmp_options, sizeof tmp_options, "mode=1777,size=%ldm", plan->tmp_megabytes);
@@ -257,7 +255,6 @@ void build_root(const struct root_plan *plan) {
     if (opt >= 0) close(opt);
     if (runtime_dir >= 0) close(runtime_dir);
     if (lang_lib >= 0) close(lang_lib);
-    if (tmp_dir >= 0) close(tmp_dir);
     if (bash >= 0) close(bash);
     for (int index = 0; index < plan->expose_count; index++) close(exposed[index]);
     for (int index = 0; index < SYSTEM_ENTRY_COUNT; index++) {

@@ -255,6 +255,10 @@ private func probe(_ host: TestHost, _ event: [String: Any], function: String = 
             // Backed by the state directory's disk: a loop-mounted volume, not a tmpfs.
             let mounts = try #require(result["tmp_mount"] as? String)
             #expect(mounts.hasPrefix("ext4"), "/tmp is \(mounts)")
+            // Mounted only in the worker's namespace: the host's (which every launcher copies) holds
+            // none of its volumes, the worker's and the spare's alike.
+            let hostMounts = try String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8)
+            #expect(!hostMounts.contains(host.stateDirectory), "volumes mounted in the host's namespace")
             // The next worker of the function starts with an empty /tmp of its own.
             _ = try await probe(host, ["write": ["/tmp/fill", "left behind"]], function: "SmallMemory")
             _ = try await host.invoke("SmallMemory", #"{"exit": 1}"#)

@@ -104,10 +104,12 @@ def test_sigkill_of_the_host_leaves_no_workers(tmp_path):
         assert pids <= tree, (pids, tree)
         state = str(tmp_path / "state")
         if os.geteuid() == 0:
-            # The workers' /tmp volumes are mounted in the host's own mount namespace only.
-            assert scratch_mounts(host.process.pid, state), "the host mounted no /tmp volumes"
-            assert not scratch_mounts("self", state), "the host's mounts leaked into the machine's namespace"
-            assert loop_devices_backed_by(state)
+            # The workers' /tmp volumes are loop devices whose images have no name left, mounted in
+            # the workers' own namespaces only: neither the host's nor the machine's holds one.
+            assert loop_devices_backed_by(state), "the host made no /tmp volumes"
+            assert not scratch_mounts(host.process.pid, state), "volumes mounted in the host's namespace"
+            assert not scratch_mounts("self", state), "volumes mounted in the machine's namespace"
+            assert not glob.glob(f"{state}/scratch/[0-9]*.img"), "volume images still named"
         os.kill(host.process.pid, signal.SIGKILL)
         host.process.wait(timeout=5)
         wait_for(lambda: not any(pid_alive(pid) for pid in pids | tree), 5,

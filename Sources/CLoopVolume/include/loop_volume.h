@@ -3,11 +3,14 @@
 #ifndef FNHOST_LOOP_VOLUME_H
 #define FNHOST_LOOP_VOLUME_H
 
-/// Attaches the ext4 image at `image` to a free loop device (detached again by the kernel once
-/// its last mount is gone) and mounts it at `target` (nosuid, nodev), whose root is then made
-/// world-writable and sticky (mode 1777), as /tmp is.
-/// Returns 0, or a negative errno.
-int fnhost_loop_mount(const char *image, const char *target);
+/// Attaches the ext4 image at `image` to a free loop device, removes the file's name (the device
+/// holds it) and mounts the filesystem detached (nosuid, nodev, noatime): in no mount namespace,
+/// so no namespace copied from the caller's carries it, until a process attaches it with
+/// move_mount(2) (the launcher, at a worker's /tmp). Its root is world-writable and sticky (mode
+/// 1777), as /tmp is. The kernel frees filesystem, device and file once the returned descriptor
+/// and every attachment are gone.
+/// Returns the mount's descriptor (close-on-exec), or a negative errno.
+int fnhost_loop_volume(const char *image);
 
 /// Copies the file `source` to a new file `destination` (mode 0600), writing only its data and
 /// leaving its holes as holes: a fresh copy of a freshly made, mostly empty filesystem image.
