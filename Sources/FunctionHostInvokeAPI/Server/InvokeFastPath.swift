@@ -10,7 +10,8 @@ import NIOHTTPTypes
 /// throttle) passes on unchanged to the router behind it, which answers the same way.
 ///
 /// Responses keep request order: a request is taken only when every request passed on before it
-/// has been answered, and while one runs, later pipelined parts (and reads) wait here.
+/// has been answered, and while one runs, later pipelined parts wait here; reads stop only once
+/// some do (a client that waits for each answer costs no change of the socket's interest).
 /// Sits last in the pipeline, after Hummingbird's connection state handler, so idle timeouts
 /// and graceful shutdown see these requests too. One per connection.
 final class InvokeFastPath: ChannelDuplexHandler, RemovableChannelHandler {
@@ -135,9 +136,9 @@ final class InvokeFastPath: ChannelDuplexHandler, RemovableChannelHandler {
         context.write(data, promise: promise)
     }
 
-    /// No more of the socket is read while a taken request runs.
+    /// No more of the socket is read while a taken request runs and parts already wait behind it.
     func read(context: ChannelHandlerContext) {
-        if isInvoking {
+        if isInvoking, !held.isEmpty {
             readHeld = true
         } else {
             context.read()
