@@ -4,9 +4,11 @@
  * processes speaking the Lambda Runtime API (`GET .../invocation/next`, `POST
  * .../invocation/ID/response`), starts those processes itself (the same bootstrap fnhost runs,
  * e.g. the C no-op) and relays each client request's body to a parked `/next` and the function's
- * response back to its client.  A request that finds no parked `/next` waits in order; while
- * fewer than MAX_WORKERS processes exist it also starts one more (a cold start: posix_spawn, the
- * bootstrap's own start-up, its first `/next`).  No sandbox, no cgroup, no logs, no limits: what
+ * response back to its client.  A request that finds no parked `/next` starts a worker of its own
+ * while fewer than MAX_WORKERS exist and waits for that worker's first `/next`, as a Lambda
+ * invoke waits for the environment started for it (a cold start: posix_spawn, the bootstrap's
+ * own start-up, its first `/next`); beyond MAX_WORKERS it waits for whichever worker is free
+ * first.  No sandbox, no cgroup, no logs, no limits: what
  * is left is two loopback HTTP exchanges, two process wake-ups and the spawns, the part of an
  * invoke no host can avoid.
  *
@@ -45,6 +47,7 @@ enum kind { CLIENT, RUNTIME };
 struct connection {
     int fd;
     enum kind kind;
+    int fresh; /* a runtime connection whose first `/next` is still to come: a new worker's */
     size_t used;
     char in[BUFFER_SIZE];
 };
@@ -57,12 +60,18 @@ struct waiting {
     char body[];
 };
 
+/* Requests waiting: those that started a worker of their own (for new workers' first `/next`)
+ * and those that found every worker started (for any). */
+struct queue {
+    struct waiting *first, *last;
+};
+
 static struct connection *connections[MAX_DESCRIPTORS];
 /* The client each delivered request id answers, by id modulo the table (ids are handed out in order). */
 static int answer_to[MAX_DESCRIPTORS];
 static int parked[MAX_PROCESSES]; /* runtime connections holding a `/next`, most recent last */
 static int parked_count;
-static struct waiting *first_waiting, *last_waiting;
+static struct queue claimed, unclaimed;
 static pid_t workers[MAX_PROCESSES];
 static int worker_count, max_workers = 1;
 static char *bootstrap;
@@ -123,39 +132,58 @@ static void deliver(int client, const char *body, long length)
     write_all(runtime, body, (size_t)length);
 }
 
-/* A client's request: delivered at once when a `/next` is parked, else queued (and a worker started). */
-static void submit(int client, const char *body, long length)
+static void enqueue(struct queue *q, int client, const char *body, long length)
 {
-    if (parked_count > 0 && first_waiting == NULL) {
-        deliver(client, body, length);
-        return;
-    }
     struct waiting *w = malloc(sizeof *w + (size_t)length);
     w->client = client;
     w->length = length;
     w->next = NULL;
     memcpy(w->body, body, (size_t)length);
-    if (last_waiting)
-        last_waiting->next = w;
+    if (q->last)
+        q->last->next = w;
     else
-        first_waiting = w;
-    last_waiting = w;
-    if (worker_count < max_workers)
-        start_worker();
+        q->first = w;
+    q->last = w;
 }
 
-/* A `/next` arrived on `runtime`: it takes the oldest waiting request, or parks. */
-static void park(int runtime)
+/* Delivers the oldest request of `q` to the `/next` just parked; 0 when `q` is empty. */
+static int deliver_oldest(struct queue *q)
 {
-    parked[parked_count++] = runtime;
-    struct waiting *w = first_waiting;
+    struct waiting *w = q->first;
     if (w == NULL)
-        return;
-    first_waiting = w->next;
-    if (first_waiting == NULL)
-        last_waiting = NULL;
+        return 0;
+    q->first = w->next;
+    if (q->first == NULL)
+        q->last = NULL;
     deliver(w->client, w->body, w->length);
     free(w);
+    return 1;
+}
+
+/* A client's request: delivered at once when a `/next` is parked, else it starts a worker of its
+ * own and waits for it, or waits for any when every worker is started. */
+static void submit(int client, const char *body, long length)
+{
+    if (parked_count > 0) {
+        deliver(client, body, length);
+    } else if (worker_count < max_workers) {
+        enqueue(&claimed, client, body, length);
+        start_worker();
+    } else {
+        enqueue(&unclaimed, client, body, length);
+    }
+}
+
+/* A `/next` arrived on `c`: a new worker takes the oldest request that started one, any worker
+ * the oldest that started none; otherwise it parks. */
+static void park(struct connection *c)
+{
+    parked[parked_count++] = c->fd;
+    int fresh = c->fresh;
+    c->fresh = 0;
+    if (fresh && deliver_oldest(&claimed))
+        return;
+    deliver_oldest(&unclaimed);
 }
 
 /* `POST .../invocation/rID/response` (or `/error`): the answer for the client of request ID. */
@@ -183,7 +211,7 @@ static void handle(struct connection *c, const char *start, const char *body, lo
     if (c->kind == CLIENT) {
         submit(c->fd, body, length);
     } else if (strncmp(start, "GET ", 4) == 0) {
-        park(c->fd);
+        park(c);
     } else {
         static const char accepted[] = "HTTP/1.1 202 Accepted\r\nContent-Type: application/json\r\nContent-Length: 15\r\n\r\n{\"status\":\"OK\"}";
         write_all(c->fd, accepted, sizeof accepted - 1);
@@ -256,6 +284,7 @@ static void accept_from(int listener, enum kind kind)
         struct connection *c = malloc(sizeof *c);
         c->fd = fd;
         c->kind = kind;
+        c->fresh = kind == RUNTIME;
         c->used = 0;
         connections[fd] = c;
         struct epoll_event event = {.events = EPOLLIN, .data.fd = fd};
@@ -274,9 +303,11 @@ static void drop(int fd)
         if (answer_to[i] == fd)
             answer_to[i] = -1;
     }
-    for (struct waiting *w = first_waiting; w; w = w->next) {
-        if (w->client == fd)
-            w->client = -1;
+    for (struct queue *q = &claimed; q; q = q == &claimed ? &unclaimed : NULL) {
+        for (struct waiting *w = q->first; w; w = w->next) {
+            if (w->client == fd)
+                w->client = -1;
+        }
     }
     free(connections[fd]);
     connections[fd] = NULL;
