@@ -148,11 +148,21 @@ static void add_rule(scmp_filter_ctx filter, uint32_t action, const char *name, 
     if (status != 0) fail("cannot add the seccomp rule for %s: %s", name, strerror(-status));
 }
 
+// Has libseccomp sort a filter's syscalls into a binary tree instead of one comparison after
+// another. Loading the allow-list was 0.4 ms of every cold start: the kernel runs a new filter
+// for every syscall number to find those it always allows (its action cache), which costs the
+// list's length each time; a function's syscalls then also take a few comparisons, not hundreds.
+static void optimize(scmp_filter_ctx filter) {
+    int status = seccomp_attr_set(filter, SCMP_FLTATR_CTL_OPTIMIZE, 2);
+    if (status != 0) fail("cannot have libseccomp build a binary tree: %s", strerror(-status));
+}
+
 // The two filters, in the order they are loaded: first the argument filter (while seccomp(2) is
 // still unrestricted), then the allow-list.
 static void build_filters(scmp_filter_ctx filters[2]) {
     scmp_filter_ctx arguments = seccomp_init(SCMP_ACT_ALLOW);
     if (arguments == NULL) fail("cannot create the seccomp argument filter");
+    optimize(arguments);
     for (size_t index = 0; index < sizeof namespace_flags / sizeof namespace_flags[0]; index++) {
         struct scmp_arg_cmp flag = SCMP_A0(SCMP_CMP_MASKED_EQ, namespace_flags[index], namespace_flags[index]);
         add_rule(arguments, SCMP_ACT_ERRNO(EPERM), "clone", 1, &flag);
@@ -174,6 +184,7 @@ static void build_filters(scmp_filter_ctx filters[2]) {
 
     scmp_filter_ctx allow_list = seccomp_init(SCMP_ACT_ERRNO(ENOSYS));
     if (allow_list == NULL) fail("cannot create the seccomp allow-list");
+    optimize(allow_list);
     for (size_t index = 0; index < sizeof allowed / sizeof allowed[0]; index++) {
         if (strcmp(allowed[index], "personality") == 0) continue;
         add_rule(allow_list, SCMP_ACT_ALLOW, allowed[index], 0, NULL);
