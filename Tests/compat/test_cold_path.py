@@ -7,6 +7,7 @@ cold workers from standby launchers, and they still run under the seccomp policy
 import os
 import socket
 import subprocess
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from conftest import FNHOST_BIN, REPO, descendants, invoke_json, lambda_client, start_host, wait_for
@@ -149,5 +150,30 @@ def test_cold_starts_take_standby_launchers_that_run_under_the_policy(tmp_path: 
         # Each worker's /tmp volume attached a loop device through /dev/loop-control; the host
         # closes it once the volume is mounted (it kept one per worker, 1,000 in a burst).
         wait_for(lambda: _loop_controls_held(host.process.pid) == 0, timeout=10, what="no /dev/loop-control held")
+    finally:
+        assert host.terminate(timeout=10) == 0, host.stderr()[-2000:]
+
+
+def test_cold_starts_beyond_the_standby_launchers_get_a_disk_tmp_of_their_own(tmp_path: Path):
+    """Five cold starts at once: two take the standby launchers, the others are spawned with their
+    /tmp volume's descriptor inherited (`--tmp-mount FD`); each worker attaches an ext4 volume of its own."""
+    if os.geteuid() != 0:
+        import pytest
+        pytest.skip("/tmp volumes need root")
+    host = start_host(TEMPLATE, tmp_path)
+    try:
+        client = lambda_client(host.endpoint)
+        probe = {"uid": True, "read": "/proc/self/mounts", "write": ["/tmp/mine", "x"], "sleep": 2}
+        with ThreadPoolExecutor(5) as pool:
+            calls = [pool.submit(invoke_json, client, "Sandboxed", probe) for _ in range(5)]
+            wait_for(lambda: any("--tmp-mount" in argv and "--standby" not in argv
+                                 for argv in _launchers(host.process.pid).values()),
+                     timeout=10, what="a launcher spawned with a /tmp volume")
+            results = [call.result()[1] for call in calls]
+        assert len({tuple(result["uid"]) for result in results}) == 5, results
+        for result in results:
+            assert result["write"] == "ok", result
+            tmp = [line.split() for line in result["read"].splitlines() if line.split()[1:2] == ["/tmp"]]
+            assert tmp and tmp[0][2] == "ext4", result["read"]
     finally:
         assert host.terminate(timeout=10) == 0, host.stderr()[-2000:]

@@ -17,6 +17,7 @@ The event is a mapping of probes; the result maps each probe to its outcome:
   {"runtime_apis": true|[port]}   every other loopback listener in /proc/net/tcp (or these ports), sent `GET /next`:
                                   {port: the first line of its answer, or "closed" when it hung up unanswered}
   {"exit": code}                  os._exit(code) before answering
+  {"sleep": seconds}              waits that long after every other probe (keeps the worker busy)
 """
 
 import concurrent.futures
@@ -28,6 +29,7 @@ import os
 import shutil
 import socket
 import subprocess
+import time
 
 # (x86_64 number, aarch64 number, arguments) of syscalls the sandbox must refuse; the arguments are
 # harmless or invalid, so where a call is not filtered it fails with EINVAL/EFAULT/EBADF or succeeds.
@@ -228,4 +230,6 @@ def handler(event, context):
             result["runtime_apis"] = dict(zip(map(str, ports), pool.map(_ask_next, ports)))
     if "exit" in event:
         os._exit(int(event["exit"]))
+    if "sleep" in event:
+        time.sleep(float(event["sleep"]))
     return result
