@@ -77,23 +77,25 @@ final class Worker: Sendable {
             output.recordExit(options.resources?.wasOutOfMemory() == true ? .outOfMemory : reason)
             mailbox.close()
         }
+        let sandboxed = settings.sandbox.level == .full
         // Init Duration counts from here: the spawn, or the order to a launcher waiting in its cgroups.
         let spawnedAt = ContinuousClock.now
         do {
             let process: WorkerProcess
             if let standby = options.standby {
                 process = WorkerProcess.adopt(
-                    standby, arguments: workerArguments, environment: environment.variables, onLine: { output.emit($0) },
-                    onExit: onExit)
+                    standby, arguments: workerArguments, environment: environment.variables, sandboxed: sandboxed,
+                    onLine: { output.emit($0) }, onExit: onExit)
             } else {
                 let cgroupArguments = options.resources?.launchArguments ?? []
                 process = try WorkerProcess.start(
                     launcher: settings.launcher, arguments: cgroupArguments + workerArguments,
                     environment: environment.variables, lifeline: settings.lifeline,
-                    inherited: settings.sandbox.inheritedDescriptors, onLine: { output.emit($0) }, onExit: onExit)
+                    inherited: settings.sandbox.inheritedDescriptors, sandboxed: sandboxed, onLine: { output.emit($0) },
+                    onExit: onExit)
             }
             server.admitOwner(uid: settings.sandbox.workerUID(launcherPID: process.pid))
-            options.resources?.attach(pid: process.pid)
+            options.resources?.attach(process)
             return Worker(
                 function: function, server: server, process: process, output: output, spawnedAt: spawnedAt,
                 resources: options.resources, scratch: scratch, eventLoop: eventLoop)
