@@ -51,4 +51,36 @@ private func processes(ofUID uid: UInt32) -> [pid_t] {
             #expect(processes(ofUID: uid).isEmpty, "uid \(uid)'s processes outlive the worker after \(delay) ms")
         }
     }
+
+    @Test(.enabled(if: canSandbox, "needs root and fnhost-launch (the full sandbox)"))
+    func theLauncherKillsEveryProcessOfTheWorkersUIDEvenOutsideItsTree() async throws {
+        let launcher = try #require(launcher)
+        let code = FileManager.default.temporaryDirectory.appendingPathComponent("fnhost-uid-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: code, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: code) }
+        let reason = Mutex<ExitReason?>(nil)
+        let process = try WorkerProcess.start(
+            launcher: launcher, arguments: ["--task-root", code.path, "--sandbox", "--", "/bin/sleep", "600"],
+            environment: [:], lifeline: Lifeline.readDescriptor, sandboxed: true, onLine: { _ in },
+            onExit: { ended in reason.withLock { $0 = ended } })
+        let uid = WorkerSandbox.sandboxUIDBase + UInt32(process.pid)
+        #expect(await eventually { processes(ofUID: uid).count == 1 }, "the function runs as uid \(uid)")
+        // A process of the worker's uid that is not below the launcher, as nothing of the worker's own
+        // making can be: only the kill by uid reaches it.
+        let null = open("/dev/null", O_WRONLY | O_CLOEXEC)
+        defer { close(null) }
+        let outsider = try ProcessSpawner.spawn(
+            ["/usr/bin/setpriv", "--reuid=\(uid)", "--regid=\(uid)", "--clear-groups", "/bin/sleep", "600"],
+            environment: [:], output: null)
+        defer {
+            kill(outsider, SIGKILL)
+            var status: Int32 = 0
+            while waitpid(outsider, &status, 0) < 0 && errno == EINTR {}
+        }
+        #expect(await eventually { processes(ofUID: uid).contains(outsider) }, "the outsider runs as uid \(uid)")
+        process.kill()
+        #expect(await eventually { reason.withLock { $0 } != nil })
+        #expect(reason.withLock { $0 } == .signaled(SIGKILL))
+        #expect(processes(ofUID: uid).isEmpty, "uid \(uid)'s processes outlive the worker")
+    }
 }
