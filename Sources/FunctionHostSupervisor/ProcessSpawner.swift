@@ -6,7 +6,7 @@ import Glibc
 /// Every child gets `/dev/null` on stdin, the given descriptor on stdout and stderr, only
 /// the environment it is given, and a session of its own: no controlling terminal (a worker
 /// cannot push keystrokes into the developer's shell or read from it), and its own process group
-/// (its pid), so a signal to the group reaches its whole tree.
+/// (its pid).
 enum ProcessSpawner {
     struct Failure: Error, CustomStringConvertible {
         var description: String
