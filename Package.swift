@@ -306,7 +306,7 @@ let package = Package(
         .testTarget(
             name: "FunctionHostSupervisorTests",
             dependencies: [
-                "FunctionHostSupervisor", "FunctionHostCore",
+                "FunctionHostSupervisor", "FunctionHostCore", "FunctionHostTesting",
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ],
             swiftSettings: swiftSettings

@@ -104,7 +104,7 @@ struct CgroupWorker: WorkerResources {
 
     var launchArguments: [String] { directories.flatMap { ["--cgroup", $0] } }
 
-    func attach(pid: pid_t) {}
+    func attach(_ process: WorkerProcess) {}
 
     func peakMegabytes() -> Int? {
         CgroupFiles.readInteger(descriptor: peak).map { max(1, ($0 + (1 << 20) - 1) >> 20) }

@@ -6,15 +6,18 @@ import Glibc
 /// Every child gets `/dev/null` on stdin, the given descriptor on stdout and stderr, only
 /// the environment it is given, and a session of its own: no controlling terminal (a worker
 /// cannot push keystrokes into the developer's shell or read from it), and its own process group
-/// (its pid), so a signal to the group reaches its whole tree.
+/// (its pid).
 enum ProcessSpawner {
     struct Failure: Error, CustomStringConvertible {
         var description: String
     }
 
-    /// - Parameter extraDescriptors: host descriptors to make visible to the child at the same number.
+    /// - Parameters:
+    ///   - extraDescriptors: host descriptors to make visible to the child at the same number.
+    ///   - blockedSignals: signals the child starts with blocked (every other one unblocked and at its default).
     static func spawn(
-        _ argv: [String], environment: [String: String], output: Int32, extraDescriptors: [Int32] = []
+        _ argv: [String], environment: [String: String], output: Int32, extraDescriptors: [Int32] = [],
+        blockedSignals: [Int32] = []
     ) throws(Failure) -> pid_t {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
@@ -30,11 +33,12 @@ enum ProcessSpawner {
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }
-        var noSignals = sigset_t()
-        sigemptyset(&noSignals)
+        var blocked = sigset_t()
+        sigemptyset(&blocked)
+        for signal in blockedSignals { sigaddset(&blocked, signal) }
         var defaultSignals = sigset_t()
         sigfillset(&defaultSignals)
-        posix_spawnattr_setsigmask(&attributes, &noSignals)
+        posix_spawnattr_setsigmask(&attributes, &blocked)
         posix_spawnattr_setsigdefault(&attributes, &defaultSignals)
         posix_spawnattr_setflags(
             &attributes, Int16(spawnSetSID | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))

@@ -3,7 +3,7 @@ import Glibc
 import Synchronization
 
 /// Best-effort memory enforcement where no cgroup can be written: one thread samples the
-/// resident memory of every worker's process tree every 50 ms and SIGKILLs a tree over its
+/// resident memory of every worker's process tree every 50 ms and kills a tree over its
 /// limit. Short spikes between samples can pass; the peak is the sampled peak.
 final class RSSPollingControl: ResourceControl, Sendable {
     let kind = MemoryEnforcement.Kind.rssPolling
@@ -48,7 +48,7 @@ final class RSSPollingControl: ResourceControl, Sendable {
         let current = watched.withLock { $0 }
         for (pid, watch) in current {
             let kilobytes = Self.treeResidentKilobytes(root: pid)
-            watch.observe(kilobytes: kilobytes, pid: pid)
+            watch.observe(kilobytes: kilobytes)
         }
     }
 
@@ -79,7 +79,7 @@ final class RSSWatch: WorkerResources, Sendable {
     private let limitKilobytes: Int
     private let control: RSSPollingControl
     private struct State {
-        var pid: pid_t?
+        var process: WorkerProcess?
         var peakKilobytes = 0
         var killed = false
     }
@@ -92,25 +92,25 @@ final class RSSWatch: WorkerResources, Sendable {
 
     var launchArguments: [String] { [] }
 
-    func attach(pid: pid_t) {
-        state.withLock { $0.pid = pid }
-        control.watch(self, pid: pid)
+    func attach(_ process: WorkerProcess) {
+        state.withLock { $0.process = process }
+        control.watch(self, pid: process.pid)
     }
 
-    fileprivate func observe(kilobytes: Int, pid: pid_t) {
-        let kill = state.withLock { state in
+    fileprivate func observe(kilobytes: Int) {
+        let over = state.withLock { state -> WorkerProcess? in
             state.peakKilobytes = max(state.peakKilobytes, kilobytes)
-            guard kilobytes > limitKilobytes, !state.killed else { return false }
+            guard kilobytes > limitKilobytes, !state.killed else { return nil }
             state.killed = true
-            return true
+            return state.process
         }
-        if kill { Glibc.kill(-pid, SIGKILL) }
+        over?.kill()
     }
 
     func peakMegabytes() -> Int? {
         // Sample once more now: the last allocation may have come after the poller's last look.
-        if let pid = state.withLock({ $0.killed ? nil : $0.pid }) {
-            observe(kilobytes: RSSPollingControl.treeResidentKilobytes(root: pid), pid: pid)
+        if let pid = state.withLock({ $0.killed ? nil : $0.process?.pid }) {
+            observe(kilobytes: RSSPollingControl.treeResidentKilobytes(root: pid))
         }
         let peak = state.withLock { $0.peakKilobytes }
         return peak > 0 ? (peak + 1023) / 1024 : nil
@@ -119,6 +119,6 @@ final class RSSWatch: WorkerResources, Sendable {
     func wasOutOfMemory() -> Bool { state.withLock { $0.killed } }
 
     func release() {
-        if let pid = state.withLock({ $0.pid }) { control.unwatch(pid: pid) }
+        if let pid = state.withLock({ $0.process?.pid }) { control.unwatch(pid: pid) }
     }
 }

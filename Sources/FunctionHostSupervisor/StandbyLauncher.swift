@@ -35,7 +35,8 @@ final class StandbyLauncher: Sendable {
             + ["--standby", String(ends[1])]
         do {
             pid = try ProcessSpawner.spawn(
-                argv, environment: [:], output: pipe.write, extraDescriptors: [lifeline] + inherited + [ends[1]])
+                argv, environment: [:], output: pipe.write, extraDescriptors: [lifeline] + inherited + [ends[1]],
+                blockedSignals: [WorkerProcess.endRequest])
         } catch {
             ends.forEach { close($0) }
             close(pipe.read)

@@ -77,6 +77,7 @@ final class Worker: Sendable {
             output.recordExit(options.resources?.wasOutOfMemory() == true ? .outOfMemory : reason)
             mailbox.close()
         }
+        let sandboxed = settings.sandbox.level == .full
         // Init Duration counts from here: the spawn, or the order to a launcher waiting in its cgroups.
         let spawnedAt = ContinuousClock.now
         do {
@@ -84,17 +85,18 @@ final class Worker: Sendable {
             if let standby = options.standby {
                 process = WorkerProcess.adopt(
                     standby, arguments: workerArguments, environment: environment.variables,
-                    passing: options.scratch?.descriptor, onLine: { output.emit($0) }, onExit: onExit)
+                    passing: options.scratch?.descriptor, sandboxed: sandboxed, onLine: { output.emit($0) },
+                    onExit: onExit)
             } else {
                 let cgroupArguments = options.resources?.launchArguments ?? []
                 process = try WorkerProcess.start(
                     launcher: settings.launcher, arguments: cgroupArguments + workerArguments,
                     environment: environment.variables, lifeline: settings.lifeline,
                     inherited: settings.sandbox.inheritedDescriptors + (options.scratch.map { [$0.descriptor] } ?? []),
-                    onLine: { output.emit($0) }, onExit: onExit)
+                    sandboxed: sandboxed, onLine: { output.emit($0) }, onExit: onExit)
             }
             server.admitOwner(uid: settings.sandbox.workerUID(launcherPID: process.pid))
-            options.resources?.attach(pid: process.pid)
+            options.resources?.attach(process)
             return Worker(
                 function: function, server: server, process: process, output: output, spawnedAt: spawnedAt,
                 resources: options.resources, scratch: scratch, eventLoop: eventLoop)

@@ -23,8 +23,8 @@ struct WorkerLaunchOptions: Sendable {
 protocol WorkerResources: Sendable {
     /// Launcher arguments that place the worker under control (`--cgroup DIR`, repeatable), before `--`.
     var launchArguments: [String] { get }
-    /// Called once with the launcher's pid, right after the spawn.
-    func attach(pid: pid_t)
+    /// Called once with the worker's process tree, right after the spawn.
+    func attach(_ process: WorkerProcess)
     /// The worker's peak memory so far in MB, or `nil` when this control cannot tell.
     func peakMegabytes() -> Int?
     /// Whether the memory limit killed the worker (checked when it has exited).

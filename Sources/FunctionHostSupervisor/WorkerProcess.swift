@@ -9,10 +9,13 @@ import Synchronization
 /// A dedicated thread reads the merged stdout/stderr line by line until every process of the
 /// tree has closed it, then reaps the launcher and reports how it ended. Output without a
 /// trailing newline waits for the rest of its line until ``flushPartialLine()`` (the end of an
-/// invocation) emits it. ``kill()`` kills the whole tree, including descendants that left the
-/// process group.
+/// invocation) emits it. ``kill()`` ends the whole tree, including descendants that left the
+/// function's process group.
 final class WorkerProcess: Sendable {
     let pid: pid_t
+    /// Whether the launcher runs as root and the function under a uid of its own (the full sandbox):
+    /// then the function cannot signal the launcher, which ends the whole tree when asked.
+    private let sandboxed: Bool
     private let outputDescriptor: Int32
     private let onLine: @Sendable (String) -> Void
     /// Output after the last newline; the reader thread and ``flushPartialLine()`` take turns on it.
@@ -32,17 +35,23 @@ final class WorkerProcess: Sendable {
     /// Status with which `fnhost-launch` reports its own failures.
     static let launchFailureStatus: Int32 = 121
 
-    private init(pid: pid_t, outputDescriptor: Int32, onLine: @escaping @Sendable (String) -> Void) {
+    /// The signal with which the host asks `fnhost-launch` to end its worker; launchers are spawned
+    /// with it blocked, so it waits for the launcher to watch for it and never kills it unread.
+    static let endRequest = SIGTERM
+
+    private init(pid: pid_t, sandboxed: Bool, outputDescriptor: Int32, onLine: @escaping @Sendable (String) -> Void) {
         self.pid = pid
+        self.sandboxed = sandboxed
         self.outputDescriptor = outputDescriptor
         self.onLine = onLine
     }
 
     /// Spawns `launcher` with `arguments`; `onLine` gets each output line, `onExit` the reason once.
-    /// The launcher inherits `lifeline` and `inherited` (descriptors its arguments name).
+    /// The launcher inherits `lifeline` and `inherited` (descriptors its arguments name); `sandboxed`:
+    /// its arguments ask for the full sandbox.
     static func start(
         launcher: String, arguments: [String], environment: [String: String], lifeline: Int32,
-        inherited: [Int32] = [], onLine: @escaping @Sendable (String) -> Void,
+        inherited: [Int32] = [], sandboxed: Bool, onLine: @escaping @Sendable (String) -> Void,
         onExit: @escaping @Sendable (ExitReason) -> Void
     ) throws -> WorkerProcess {
         guard let pipe = makeClosedOnExecPipe() else {
@@ -52,32 +61,32 @@ final class WorkerProcess: Sendable {
         do {
             pid = try ProcessSpawner.spawn(
                 [launcher, "--lifeline", String(lifeline)] + arguments, environment: environment, output: pipe.write,
-                extraDescriptors: [lifeline] + inherited)
+                extraDescriptors: [lifeline] + inherited, blockedSignals: [endRequest])
         } catch {
             close(pipe.read)
             close(pipe.write)
             throw error
         }
         close(pipe.write)
-        return watch(pid: pid, output: pipe.read, onLine: onLine, onExit: onExit)
+        return watch(pid: pid, sandboxed: sandboxed, output: pipe.read, onLine: onLine, onExit: onExit)
     }
 
     /// Gives a standby launcher its order (`arguments` after its cgroup options, `environment`, and
     /// the descriptor `passing`, if any) and takes it over as the worker's process tree.
     static func adopt(
         _ standby: StandbyLauncher, arguments: [String], environment: [String: String], passing: Int32? = nil,
-        onLine: @escaping @Sendable (String) -> Void, onExit: @escaping @Sendable (ExitReason) -> Void
+        sandboxed: Bool, onLine: @escaping @Sendable (String) -> Void, onExit: @escaping @Sendable (ExitReason) -> Void
     ) -> WorkerProcess {
         standby.order(arguments: arguments, environment: environment, passing: passing)
-        return watch(pid: standby.pid, output: standby.output, onLine: onLine, onExit: onExit)
+        return watch(pid: standby.pid, sandboxed: sandboxed, output: standby.output, onLine: onLine, onExit: onExit)
     }
 
     /// Starts the thread that reads `output` until every process of the tree closed it, then reaps `pid`.
     private static func watch(
-        pid: pid_t, output: Int32, onLine: @escaping @Sendable (String) -> Void,
+        pid: pid_t, sandboxed: Bool, output: Int32, onLine: @escaping @Sendable (String) -> Void,
         onExit: @escaping @Sendable (ExitReason) -> Void
     ) -> WorkerProcess {
-        let process = WorkerProcess(pid: pid, outputDescriptor: output, onLine: onLine)
+        let process = WorkerProcess(pid: pid, sandboxed: sandboxed, outputDescriptor: output, onLine: onLine)
         let thread = Thread {
             process.readOutput()
             onExit(process.reap())
@@ -88,17 +97,22 @@ final class WorkerProcess: Sendable {
         return process
     }
 
-    /// Kills the whole process tree: first every descendant of the launcher (a subreaper, so a
-    /// `setsid()`'d or double-forked process is still below it while it lives), then the
-    /// launcher's process group. Without the full sandbox nothing else would reach a descendant
-    /// that left the group (with it, the launcher's sentinel kills by uid as well).
+    /// Ends the whole process tree. Sandboxed, the launcher does it when asked (``endRequest``): it
+    /// kills every process of the worker's uid, reaps them, and exits as the function did (SIGKILL).
+    /// Otherwise the function shares the host's uid and could have stopped or killed its launcher, so
+    /// the host kills every descendant of the launcher itself (a subreaper, so a `setsid()`'d or
+    /// double-forked process is still below it while it lives), then the launcher.
     func kill() {
+        guard !sandboxed else {
+            Glibc.kill(pid, Self.endRequest)
+            return
+        }
         for _ in 0..<Self.sweepRounds {
             let found = Self.liveDescendants(of: pid)
             if found.isEmpty { break }
             for descendant in found { Glibc.kill(descendant, SIGKILL) }
         }
-        Glibc.kill(-pid, SIGKILL)
+        Glibc.kill(pid, SIGKILL)
     }
 
     /// Passes over the tree; each one kills what forked since the last (a fork bomb is capped by RLIMIT_NPROC).

@@ -31,6 +31,9 @@ void build_root(const struct root_plan *plan);
 /// The unprivileged uid and gid a sandboxed worker runs as: unique while this launcher lives.
 uid_t sandbox_uid(void);
 
+/// A uid no process has, unique to this launcher: the real uid with which it kills the worker's uid.
+uid_t bystander_uid(void);
+
 /// Compiles the seccomp policy (restrict.c) and writes it to `out` in the form read_policy reads.
 void export_policy(int out);
 

@@ -51,9 +51,17 @@
 // PROGRAM always gets RLIMIT_NOFILE 1024, as on Lambda.
 //
 // The launcher stays as the parent of PROGRAM (a subreaper, and still root: the function, under
-// another uid, can neither signal nor trace it), and ends with PROGRAM's exit status or signal
-// so the host sees what the function did. When PROGRAM ends, every descendant left behind is
-// killed. Launcher failures print one `fnhost-launch: ...` line and exit with status 121.
+// another uid, can neither signal nor trace it) and runs PROGRAM in a process group of its own. It
+// ends the worker — the function's group, then (sandboxed) every process of the worker's uid, then
+// whatever is left below it — when PROGRAM ends, when the lifeline reports EOF, and when the host
+// asks with SIGTERM (timeout, eviction, shutdown: the host spawns the launcher with SIGTERM
+// blocked, so a request that arrives while the root is still being built waits until the function
+// exists). It then ends with PROGRAM's exit status or signal, so the host sees what the function did
+// (SIGKILL when the host ended it). Sandboxed, it is exempt from the memory cgroup's OOM killer
+// (oom_score_adj -1000, where it has CAP_SYS_RESOURCE), so an OOM kill takes the function, not the
+// launcher that must clean up.
+// A worker is these two processes and whatever the function starts. Launcher failures print one
+// `fnhost-launch: ...` line and exit with status 121.
 
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -88,16 +96,18 @@ void fail(const char *format, ...) {
     exit(LAUNCH_FAILURE);
 }
 
-// Ignored dispositions and blocked masks survive exec; start the worker with clean ones.
+// Ignored dispositions and blocked masks survive exec; start with clean ones, but for SIGTERM, the
+// host's request to end the worker, which stays blocked until the launcher reads it from a signalfd.
 static void reset_signals(void) {
     struct sigaction action = {0};
     action.sa_handler = SIG_DFL;
     for (int signal_number = 1; signal_number < NSIG; signal_number++) {
         sigaction(signal_number, &action, NULL);
     }
-    sigset_t none;
-    sigemptyset(&none);
-    sigprocmask(SIG_SETMASK, &none, NULL);
+    sigset_t only;
+    sigemptyset(&only);
+    sigaddset(&only, SIGTERM);
+    sigprocmask(SIG_SETMASK, &only, NULL);
 }
 
 // Descriptors the host leaked without close-on-exec must not reach the function; nor may a
@@ -172,30 +182,35 @@ static void kill_descendants(void) {
     }
 }
 
-// The host kills a worker (timeout, eviction) with SIGKILL to its process group, which takes the
-// launcher with it before it can kill anything; and a descendant that called setsid() is outside
-// that group. So with a uid of the worker's own, a sentinel in a group of its own waits for the
-// launcher to be gone (the pipe's write end closes however the launcher ends), then kills every
-// process of that uid: the whole worker, wherever its processes went.
-static void start_sentinel(uid_t uid) {
-    int ends[2];
-    if (pipe2(ends, O_CLOEXEC) != 0) fail("cannot create the sentinel's pipe: %s", strerror(errno));
-    pid_t sentinel = fork();
-    if (sentinel < 0) fail("cannot fork the sentinel: %s", strerror(errno));
-    if (sentinel == 0) {
-        setpgid(0, 0);
-        // Holding the host's output pipe open would keep the host waiting for this worker's EOF.
-        for (int fd = 0; fd <= 2; fd++) close(fd);
-        close(ends[1]);
-        close_other_descriptors(ends[0], -1);
-        char byte;
-        while (read(ends[0], &byte, 1) < 0 && errno == EINTR) {
-        }
-        if (setresgid(uid, uid, uid) == 0 && setresuid(uid, uid, uid) == 0) kill(-1, SIGKILL);
-        _exit(0);
-    }
-    close(ends[0]);
-    // ends[1] stays open in the launcher only (close-on-exec keeps it from the function).
+// Sends SIGKILL to every process of the worker's `uid`, wherever it went (setsid, double fork); the
+// kernel's kill(-1) reaches them all at once, however fast they fork. It checks the sender's real and
+// effective uid against each target's real and saved uid, so the launcher sends it with its effective
+// uid set to the worker's and its real uid to a bystander uid no process has: never 0 (that would reach
+// every root process) and never the worker's (the worker could then signal the launcher while it
+// kills). The saved uid stays 0, to become root again.
+static void kill_uid(uid_t uid) {
+    if (setresuid(bystander_uid(), uid, 0) == 0) kill(-1, SIGKILL);
+    if (setresuid(0, 0, 0) != 0) fail("cannot become root again: %s", strerror(errno));
+}
+
+// Ends the worker: the function's process group, then (sandboxed: `uid` is not 0) every process of
+// its uid, then whatever is still below the launcher, reaped until nothing is.
+static void end_worker(pid_t function, uid_t uid) {
+    kill(-function, SIGKILL);
+    if (uid != 0) kill_uid(uid);
+    kill_descendants();
+}
+
+// Makes the launcher the one process of its memory cgroup that the OOM killer never picks: it must
+// outlive the function to end the rest of the worker; the function does not inherit it. Needs
+// CAP_SYS_RESOURCE, which some containers withhold even from root: there the launcher keeps the
+// host's score and, far smaller than any runtime, is still the OOM killer's last choice.
+static void shield_from_oom_killer(void) {
+    int descriptor = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+    if (descriptor < 0) return;
+    ssize_t written = write(descriptor, "-1000", 5); // EACCES without CAP_SYS_RESOURCE
+    (void)written;
+    close(descriptor);
 }
 
 // Ends the launcher the way the program ended, so the host can tell exit codes from signals.
@@ -403,30 +418,41 @@ int main(int argc, char **argv) {
         plan.task_root = task_root;
         build_root(&plan);
         uid = sandbox_uid();
-        start_sentinel(uid);
     } else if (task_root != NULL) {
         mount_task_root(task_root);
     }
     if (directory != NULL && chdir(directory) != 0) fail("cannot enter %s: %s", directory, strerror(errno));
     if (prctl(PR_SET_CHILD_SUBREAPER, 1) != 0) fail("cannot become a subreaper: %s", strerror(errno));
 
-    sigset_t child_signals;
-    sigemptyset(&child_signals);
-    sigaddset(&child_signals, SIGCHLD);
-    sigprocmask(SIG_BLOCK, &child_signals, NULL);
-    int child_events = signalfd(-1, &child_signals, SFD_CLOEXEC | SFD_NONBLOCK);
-    if (child_events < 0) fail("cannot watch children: %s", strerror(errno));
+    // SIGCHLD (the function or a descendant ended) and SIGTERM (the host ends the worker), read in turn.
+    sigset_t watched_signals;
+    sigemptyset(&watched_signals);
+    sigaddset(&watched_signals, SIGCHLD);
+    sigaddset(&watched_signals, SIGTERM);
+    sigprocmask(SIG_BLOCK, &watched_signals, NULL);
+    int signals = signalfd(-1, &watched_signals, SFD_CLOEXEC | SFD_NONBLOCK);
+    if (signals < 0) fail("cannot watch signals: %s", strerror(errno));
 
+    pid_t launcher = getpid();
     pid_t child = fork();
     if (child < 0) fail("cannot fork: %s", strerror(errno));
     if (child == 0) {
-        sigprocmask(SIG_UNBLOCK, &child_signals, NULL);
+        setpgid(0, 0);
+        sigset_t none;
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, NULL);
         restrict_child(uid, filter);
+        // Should anything SIGKILL the launcher after all, the function does not outlive it (set after the
+        // uid change, which clears it; the launcher is single-threaded, so its one thread is its life).
+        if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != launcher) _exit(LAUNCH_FAILURE);
         execvp(program[0], program);
         fail("cannot execute %s: %s", program[0], strerror(errno));
     }
+    // Also here, so the group exists whichever of the two runs first.
+    setpgid(child, child);
+    if (sandbox) shield_from_oom_killer();
 
-    struct pollfd watched[2] = {{.fd = child_events, .events = POLLIN}, {.fd = lifeline, .events = POLLIN}};
+    struct pollfd watched[2] = {{.fd = signals, .events = POLLIN}, {.fd = lifeline, .events = POLLIN}};
     for (;;) {
         if (poll(watched, lifeline >= 0 ? 2 : 1, -1) < 0) {
             if (errno == EINTR) continue;
@@ -436,22 +462,31 @@ int main(int argc, char **argv) {
             char byte;
             if (read(lifeline, &byte, 1) <= 0) {
                 // The host is gone: nothing of this worker may outlive it.
-                kill_descendants();
-                kill(0, SIGKILL);
+                end_worker(child, uid);
                 _exit(LAUNCH_FAILURE);
             }
         }
         if (watched[0].revents != 0) {
+            int ending = 0;
             struct signalfd_siginfo info;
-            while (read(child_events, &info, sizeof info) == sizeof info) {
+            while (read(signals, &info, sizeof info) == sizeof info) {
+                if (info.ssi_signo == SIGTERM) ending = 1;
             }
             int status;
             pid_t ended;
             while ((ended = waitpid(-1, &status, WNOHANG)) > 0) {
                 if (ended == child) {
-                    kill_descendants();
+                    end_worker(child, uid);
                     exit_like(status);
                 }
+            }
+            if (ending) {
+                // The function first, so its status says it was killed (unless it ended on its own just before).
+                kill(child, SIGKILL);
+                while (waitpid(child, &status, 0) < 0 && errno == EINTR) {
+                }
+                end_worker(child, uid);
+                exit_like(status);
             }
         }
     }

@@ -27,6 +27,9 @@ enum { SANDBOX_UID_BASE = 2000000000 };
 
 uid_t sandbox_uid(void) { return (uid_t)SANDBOX_UID_BASE + (uid_t)getpid(); }
 
+// Above every sandbox uid (pids stay below 2^22, PID_MAX_LIMIT), and as unique.
+uid_t bystander_uid(void) { return sandbox_uid() + (1U << 22); }
+
 // The seccomp policy is two filters; the kernel applies both and the stricter answer wins.
 //
 // The allow-list (default ENOSYS, so a libc that tries a syscall newer than this list falls back

@@ -39,6 +39,45 @@ private func ownLoopbackListeners() -> Set<String> {
     return ports
 }
 
+/// What `/proc/PID/stat` and `/proc/PID/status` say of one process.
+private struct ProcessFacts {
+    var pid: Int
+    var parent: Int
+    var group: Int
+    var session: Int
+    var uid: Int
+    var oomScoreAdjustment: Int?
+
+    /// Every process of the machine that is not a zombie.
+    static func all() -> [ProcessFacts] {
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        return entries.compactMap { Int($0) }.compactMap { read(pid: $0) }
+    }
+
+    static func read(pid: Int) -> ProcessFacts? {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+            let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
+            let fields = stat.split(separator: ")").last?.split(separator: " "), fields.count > 4, fields[0] != "Z",
+            let parent = Int(fields[1]), let group = Int(fields[2]), let session = Int(fields[3]),
+            let uidLine = status.split(separator: "\n").first(where: { $0.hasPrefix("Uid:") }),
+            let uid = uidLine.split(whereSeparator: \.isWhitespace).dropFirst().first.flatMap({ Int($0) })
+        else { return nil }
+        let adjustment = (try? String(contentsOfFile: "/proc/\(pid)/oom_score_adj", encoding: .utf8))
+            .flatMap { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+        return ProcessFacts(
+            pid: pid, parent: parent, group: group, session: session, uid: uid, oomScoreAdjustment: adjustment)
+    }
+}
+
+/// Whether this process (root, whose capabilities the launcher inherits) has capability number `bit` in effect.
+private func hasCapability(_ bit: Int) -> Bool {
+    guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+        let line = status.split(separator: "\n").first(where: { $0.hasPrefix("CapEff:") }),
+        let mask = line.split(whereSeparator: \.isWhitespace).last.flatMap({ UInt64($0, radix: 16) })
+    else { return false }
+    return mask & (1 << UInt64(bit)) != 0
+}
+
 private func probe(_ host: TestHost, _ event: [String: Any], function: String = "Sandboxed") async throws
     -> [String: Any]
 {
@@ -50,6 +89,9 @@ private func probe(_ host: TestHost, _ event: [String: Any], function: String = 
 
 /// Real workers inside the launcher's sandbox: what a function can see, write and call.
 @Suite(.serialized) struct SandboxTests {
+    /// `CAP_SYS_RESOURCE`'s bit in `/proc/PID/status`'s `CapEff`.
+    static let sysResource = 24
+
     @Test func theFullSandboxIsAvailableWhereItIsRequired() {
         #expect(!sandboxRequired || sandbox?.isFull == true, "FNHOST_REQUIRE_SANDBOX=1: \(sandbox?.warning ?? "no fnhost-launch")")
     }
@@ -268,10 +310,49 @@ private func probe(_ host: TestHost, _ event: [String: Any], function: String = 
     }
 
     @Test(.enabled(if: fullSandbox, Comment(rawValue: reason)))
+    func aSandboxedWorkerIsTheLauncherAndTheFunction() async throws {
+        try await withFunctionHost(template: template) { host in
+            let result = try await probe(host, ["uid": true, "self": true])
+            let uid = try #require((result["uid"] as? [Int])?.first)
+            let launcher = try #require((result["self"] as? [Int])?.last)
+            // Everything of the worker: its session (the launcher leads it), its uid, its children.
+            let worker = ProcessFacts.all().filter { $0.session == launcher || $0.uid == uid || $0.parent == launcher }
+            #expect(worker.count == 2, "the worker's processes: \(worker)")
+            let root = try #require(worker.first { $0.pid == launcher }, "the launcher: \(worker)")
+            let function = try #require(worker.first { $0.pid != launcher }, "the function: \(worker)")
+            #expect(root.uid == 0 && function.uid == uid)
+            #expect(function.parent == launcher)
+            // The function leads a process group of its own; the launcher's holds only the launcher.
+            #expect(function.group == function.pid && root.group == launcher)
+            // The OOM killer may take the function, never the launcher that ends the rest of the worker
+            // (where the launcher may lower its score: CAP_SYS_RESOURCE, which some containers withhold).
+            if hasCapability(Self.sysResource) { #expect(root.oomScoreAdjustment == -1000) }
+            #expect((function.oomScoreAdjustment ?? -1000) > -1000)
+        }
+    }
+
+    @Test(.enabled(if: fullSandbox, Comment(rawValue: reason)))
+    func aTimedOutWorkersOrphanDiesWithIt() async throws {
+        try await withFunctionHost(template: template) { host in
+            let result = try await probe(host, ["orphan": true, "self": true], function: "Brief")
+            let orphan = try #require(result["orphan"] as? [Int])
+            let function = try #require(result["self"] as? [Int])
+            // Its shell is gone: the launcher adopted it, in a session of its own.
+            #expect(orphan.count == 2 && orphan[1] == function[1], "orphan \(orphan), function \(function)")
+            #expect(!processIsGone(orphan[0]))
+            #expect(ProcessFacts.read(pid: orphan[0])?.session == orphan[0])
+            let timedOut = try await host.invoke("Brief", #"{"sleep": 5}"#)
+            #expect(timedOut.json["errorType"] as? String == "Sandbox.Timedout", "\(timedOut.text)")
+            #expect(await eventually { processIsGone(orphan[0]) }, "the orphan must die with its timed-out worker")
+            #expect(await eventually { processIsGone(function[1]) }, "the launcher ends once its worker is gone")
+        }
+    }
+
+    @Test(.enabled(if: fullSandbox, Comment(rawValue: reason)))
     func aWorkersGrandchildrenDieWithIt() async throws {
         let orphan = try await withFunctionHost(template: template) { host in
-            // Killed with its worker on a timeout-style kill: the host SIGKILLs the worker's process
-            // group, and this grandchild left it with setsid().
+            // Killed with its worker when the function exits, though it left the function's process
+            // group with setsid().
             let result = try await probe(host, ["grandchild": true])
             let grandchild = try #require(result["grandchild"] as? Int)
             #expect(!processIsGone(grandchild))
@@ -282,7 +363,7 @@ private func probe(_ host: TestHost, _ event: [String: Any], function: String = 
             let second = try await probe(host, ["grandchild": true])
             let orphan = try #require(second["grandchild"] as? Int)
             #expect(!processIsGone(orphan))
-            // Host shutdown at the end of withFunctionHost stops the worker with SIGKILL.
+            // Host shutdown at the end of withFunctionHost asks the launcher to end the worker.
             return orphan
         }
         #expect(await eventually { processIsGone(orphan) }, "the grandchild must die when the host stops the worker")

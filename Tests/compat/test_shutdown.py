@@ -43,7 +43,7 @@ def test_sigterm_stops_every_worker(tmp_path):
         assert pids <= tree, (pids, tree)
         status = host.terminate(timeout=10)
         assert status == 0, host.stderr()[-2000:]
-        # The host SIGKILLs its workers' process groups; the kernel may need a moment to finish them off.
+        # Each launcher kills and reaps its worker, then exits; the kernel may need a moment to finish them off.
         wait_for(lambda: not any(pid_alive(pid) for pid in pids | tree), 2,
                  what=f"processes {sorted(pids | tree)} of the host to be gone after it exited")
     finally:

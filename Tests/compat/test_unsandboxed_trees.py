@@ -1,40 +1,51 @@
-"""Without the full sandbox (no uid of its own, so no sentinel), a worker's descendants that left
-its process group with setsid() still die when the host stops the worker or is killed."""
+"""A worker's descendants that left its process group, with setsid() or a double fork, die when the
+host stops the worker or is killed: with the full sandbox (as root) the launcher kills every process
+of the worker's uid; without it (no uid of its own) the host and the launcher kill the launcher's
+descendants."""
 
 import signal
 from pathlib import Path
 
+import pytest
+
 from conftest import REPO, invoke_json, lambda_client, pid_alive, start_host, wait_for
 
 TEMPLATE = REPO / "Tests" / "Fixtures" / "sandbox" / "template.yaml"
-UNSANDBOXED = {"FNHOST_SANDBOX": "off"}
+MODES = {"default": {}, "unsandboxed": {"FNHOST_SANDBOX": "off"}}
 
 
-def _detached_grandchild(host) -> int:
+@pytest.fixture(params=sorted(MODES))
+def mode(request) -> str:
+    return request.param
+
+
+def _detached_descendants(host) -> list[int]:
+    """A setsid() grandchild whose parent lives, and an orphan whose parent is gone."""
     client = lambda_client(host.endpoint)
-    _, result = invoke_json(client, "Sandboxed", {"grandchild": True})
-    pid = result["grandchild"]
-    assert pid_alive(pid)
-    return pid
+    _, result = invoke_json(client, "Sandboxed", {"grandchild": True, "orphan": True})
+    pids = [result["grandchild"], result["orphan"][0]]
+    assert all(pid_alive(pid) for pid in pids), result
+    return pids
 
 
-def test_a_setsid_grandchild_dies_when_the_host_stops_its_worker(tmp_path: Path):
-    host = start_host(TEMPLATE, tmp_path, env=UNSANDBOXED)
+def test_detached_descendants_die_when_the_host_stops_their_worker(tmp_path: Path, mode: str):
+    host = start_host(TEMPLATE, tmp_path, env=MODES[mode])
     try:
-        assert "FNHOST_SANDBOX=off" in host.stderr() + host.stdout()
-        grandchild = _detached_grandchild(host)
+        if mode == "unsandboxed":
+            assert "FNHOST_SANDBOX=off" in host.stderr() + host.stdout()
+        pids = _detached_descendants(host)
         assert host.terminate() == 0
-        wait_for(lambda: not pid_alive(grandchild), 5, what=f"grandchild {grandchild} to die with its worker")
+        wait_for(lambda: not any(pid_alive(pid) for pid in pids), 5, what=f"{pids} to die with their worker")
     finally:
         host.kill_hard()
 
 
-def test_a_setsid_grandchild_dies_with_a_killed_host(tmp_path: Path):
-    host = start_host(TEMPLATE, tmp_path, env=UNSANDBOXED)
+def test_detached_descendants_die_with_a_killed_host(tmp_path: Path, mode: str):
+    host = start_host(TEMPLATE, tmp_path, env=MODES[mode])
     try:
-        grandchild = _detached_grandchild(host)
+        pids = _detached_descendants(host)
         host.process.send_signal(signal.SIGKILL)
         host.process.wait(timeout=5)
-        wait_for(lambda: not pid_alive(grandchild), 5, what=f"grandchild {grandchild} to die with the host")
+        wait_for(lambda: not any(pid_alive(pid) for pid in pids), 5, what=f"{pids} to die with the host")
     finally:
         host.kill_hard()

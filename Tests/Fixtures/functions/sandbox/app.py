@@ -12,12 +12,15 @@ The event is a mapping of probes; the result maps each probe to its outcome:
   {"fill_tmp": true}              writes 1 MB blocks to /tmp until an error: its errno name, and MB written;
                                   "tmp_mount": the filesystem type /tmp is mounted with
   {"grandchild": true}            starts a detached (setsid) `sleep 600`; its pid
+  {"orphan": true}                a detached `sleep 600` whose parent shell has exited: [its pid, its parent's pid]
+                                  (the launcher, a subreaper, adopts it)
+  {"self": true}                  [getpid(), getppid()]
+  {"sleep": seconds}              sleeps that long before answering
   {"env": [name, ...]}            {name: os.environ.get(name)}
   {"terminal": true}              {"sid": getsid(0), "dev_tty": "ok"|"ERRNO", "tiocsti": {fd: "ok"|"ERRNO"}, "tioclinux": ...}
   {"runtime_apis": true|[port]}   every other loopback listener in /proc/net/tcp (or these ports), sent `GET /next`:
                                   {port: the first line of its answer, or "closed" when it hung up unanswered}
   {"exit": code}                  os._exit(code) before answering
-  {"sleep": seconds}              waits that long after every other probe (keeps the worker busy)
 """
 
 import concurrent.futures
@@ -217,6 +220,16 @@ def handler(event, context):
     if event.get("grandchild"):
         child = subprocess.Popen(["sleep", "600"], start_new_session=True)
         result["grandchild"] = child.pid
+    if event.get("orphan"):
+        shell = subprocess.run(["sh", "-c", "setsid sleep 600 > /dev/null 2>&1 & echo $!"], capture_output=True, text=True)
+        orphan = int(shell.stdout)
+        with open(f"/proc/{orphan}/stat") as stat:
+            parent = int(stat.read().rsplit(")", 1)[1].split()[1])
+        result["orphan"] = [orphan, parent]
+    if event.get("self"):
+        result["self"] = [os.getpid(), os.getppid()]
+    if "sleep" in event:
+        time.sleep(float(event["sleep"]))
     if "env" in event:
         result["env"] = {name: os.environ.get(name) for name in event["env"]}
     if event.get("escapes"):
@@ -230,6 +243,4 @@ def handler(event, context):
             result["runtime_apis"] = dict(zip(map(str, ports), pool.map(_ask_next, ports)))
     if "exit" in event:
         os._exit(int(event["exit"]))
-    if "sleep" in event:
-        time.sleep(float(event["sleep"]))
     return result
