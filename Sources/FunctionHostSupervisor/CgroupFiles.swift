@@ -101,16 +101,28 @@ enum CgroupFiles {
         }
     }
 
-    /// Removes a cgroup directory, retrying briefly while its last processes are being torn down.
+    /// Removes a cgroup directory, retrying briefly while its last processes are being torn down;
+    /// `killingMembers` SIGKILLs whatever process is still in it before each retry (a worker's
+    /// cgroup only: one pass each time, so a process that forked meanwhile is found on the next).
     @discardableResult
-    static func remove(_ path: String, patience: Duration = .milliseconds(500)) -> Bool {
+    static func remove(_ path: String, patience: Duration = .milliseconds(500), killingMembers: Bool = false) -> Bool {
         let deadline = ContinuousClock.now.advanced(by: patience)
         while rmdir(path) != 0 {
             if errno == ENOENT { return true }
             guard errno == EBUSY, ContinuousClock.now < deadline else { return false }
+            if killingMembers { killMembers(of: path) }
             usleep(2000)
         }
         return true
+    }
+
+    /// SIGKILLs every process listed in the cgroup's `cgroup.procs` (never this one).
+    private static func killMembers(of path: String) {
+        guard let listed = try? String(contentsOfFile: "\(path)/cgroup.procs", encoding: .utf8) else { return }
+        for line in listed.split(separator: "\n") {
+            guard let pid = pid_t(line), pid > 0, pid != getpid() else { continue }
+            kill(pid, SIGKILL)
+        }
     }
 
     private static let hostCount = Atomic<Int>(0)

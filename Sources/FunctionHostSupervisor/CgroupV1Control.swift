@@ -114,8 +114,11 @@ struct CgroupWorker: WorkerResources {
         (CgroupFiles.field("oom_kill", in: oomFile) ?? 0) > 0
     }
 
+    /// Closes the peak file and removes the worker's cgroups, killing first whatever of the worker
+    /// is still in them: a descendant that outlived a launcher killed from outside (by the memory
+    /// limit's OOM killer, or a stray SIGKILL) is still in its cgroup, wherever it went in the tree.
     func release() {
         if peak >= 0 { close(peak) }
-        for directory in directories { CgroupFiles.remove(directory) }
+        for directory in directories { CgroupFiles.remove(directory, killingMembers: true) }
     }
 }

@@ -332,6 +332,23 @@ private func probe(_ host: TestHost, _ event: [String: Any], function: String = 
     }
 
     @Test(.enabled(if: fullSandbox, Comment(rawValue: reason)))
+    func aWorkersOrphanDiesEvenWhenItsLauncherIsKilledFromOutside() async throws {
+        try await withFunctionHost(template: template) { host in
+            let result = try await probe(host, ["orphan": true, "self": true], function: "Brief")
+            let orphan = try #require(result["orphan"] as? [Int])
+            let launcher = try #require(result["self"] as? [Int])[1]
+            #expect(!processIsGone(orphan[0]))
+            // As the memory limit's OOM killer might: the launcher goes first, the function with it.
+            kill(pid_t(launcher), SIGKILL)
+            #expect(await eventually { processIsGone(launcher) })
+            // The host replaces the worker; the orphan, in the old worker's cgroup, goes with it.
+            let next = try await host.invoke("Brief", "{}")
+            #expect(next.header("X-Amz-Function-Error") == nil, "\(next.text)")
+            #expect(await eventually { processIsGone(orphan[0]) }, "the orphan must die with its worker's cgroup")
+        }
+    }
+
+    @Test(.enabled(if: fullSandbox, Comment(rawValue: reason)))
     func aTimedOutWorkersOrphanDiesWithIt() async throws {
         try await withFunctionHost(template: template) { host in
             let result = try await probe(host, ["orphan": true, "self": true], function: "Brief")
