@@ -46,6 +46,13 @@ static int attach(int image_fd, char device[32]) {
     return result;
 }
 
+int fnhost_detached_ext4_available(void) {
+    int context = fsopen("ext4", FSOPEN_CLOEXEC);
+    if (context < 0) return -errno;
+    close(context);
+    return 0;
+}
+
 int fnhost_loop_volume(const char *image) {
     int image_fd = open(image, O_RDWR | O_CLOEXEC);
     if (image_fd < 0) return -errno;

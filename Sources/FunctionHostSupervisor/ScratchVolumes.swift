@@ -29,11 +29,15 @@ public final class ScratchVolumes: Sendable {
     }
 
     /// The reason volumes cannot be made here, or `nil` when they can (root, `/dev/loop-control`,
-    /// `mkfs.ext4`): what the start-up warning names when `/tmp` falls back to a tmpfs.
+    /// `mkfs.ext4`, detached ext4 mounts): what the start-up warning names when `/tmp` falls back to a tmpfs.
     public static func unavailability() -> String? {
         guard geteuid() == 0 else { return "not running as root" }
         guard access("/dev/loop-control", R_OK | W_OK) == 0 else { return "no /dev/loop-control (loop devices)" }
         guard mkfs != nil else { return "mkfs.ext4 not found (Debian package e2fsprogs)" }
+        let detached = fnhost_detached_ext4_available()
+        guard detached == 0 else {
+            return "the kernel cannot mount ext4 detached (fsopen: \(String(cString: strerror(-detached))); Linux 5.2 or later)"
+        }
         return nil
     }
 

@@ -12,6 +12,10 @@
 /// Returns the mount's descriptor (close-on-exec), or a negative errno.
 int fnhost_loop_volume(const char *image);
 
+/// Whether this kernel can make such a detached ext4 mount (fsopen(2) knows ext4; Linux 5.2 on).
+/// Returns 0, or a negative errno (ENOSYS: no new mount API; ENODEV: no ext4).
+int fnhost_detached_ext4_available(void);
+
 /// Copies the file `source` to a new file `destination` (mode 0600), writing only its data and
 /// leaving its holes as holes: a fresh copy of a freshly made, mostly empty filesystem image.
 /// Returns 0, or a negative errno (the partial destination is removed).
