@@ -69,14 +69,32 @@ public final class AsyncInvocationQueue: AsyncInvocationSink, Service {
     // MARK: Accepting
 
     public func enqueue(_ function: FunctionConfiguration, _ request: InvocationRequest) async throws {
-        guard !stopping.load(ordering: .relaxed) else { throw InvokeError(.shuttingDown, "the host is shutting down") }
+        try await withCheckedThrowingContinuation { (done: CheckedContinuation<Void, any Error>) in
+            guard enqueueIfAccepting(function, request, completion: { done.resume(with: $0) }) else {
+                return done.resume(throwing: InvokeError(.shuttingDown, "the host is shutting down"))
+            }
+        }
+    }
+
+    /// Takes events until the host begins to stop; `completion` runs on the store's writer queue.
+    public func enqueueIfAccepting(
+        _ function: FunctionConfiguration, _ request: InvocationRequest,
+        completion: @escaping @Sendable (Result<Void, any Error>) -> Void
+    ) -> Bool {
+        guard !stopping.load(ordering: .relaxed) else { return false }
         let now = clock.seconds()
         let record = AsyncInvocationRecord(
             requestID: request.requestID, functionName: function.functionName,
             invokedFunctionARN: request.invokedFunctionARN, traceID: request.traceID,
             payload: Data(request.payload.readableBytesView), enqueuedAt: now, notBefore: now, attempts: 0)
-        try await commits.write { db in try record.insertNew(db) }
-        lanes[function.functionName]?.signal()
+        let lane = lanes[function.functionName]
+        commits.write(
+            { db in try record.insertNew(db) },
+            completion: { result in
+                if case .success = result { lane?.signal() }
+                completion(result)
+            })
+        return true
     }
 
     // MARK: Dispatching
@@ -144,19 +162,18 @@ public final class AsyncInvocationQueue: AsyncInvocationSink, Service {
                         if running.count < limit {
                             // Ids first: payloads (up to 1 MB each) are read only for the events about to start.
                             let ids = try Int64.fetchAll(
-                                db,
-                                sql: """
-                                    SELECT id FROM asyncInvocation WHERE functionName = ? AND notBefore <= ?
-                                    ORDER BY notBefore, id LIMIT ?
-                                    """,
+                                db.cachedStatement(
+                                    sql: """
+                                        SELECT id FROM asyncInvocation WHERE functionName = ? AND notBefore <= ?
+                                        ORDER BY notBefore, id LIMIT ?
+                                        """),
                                 arguments: [name, now, limit + running.count])
                             let chosen = ids.filter { !running.contains($0) }.prefix(limit - running.count)
-                            due = try AsyncInvocationRecord.fetchAll(db, keys: Array(chosen))
-                                .sorted { $0.notBefore == $1.notBefore ? $0.id! < $1.id! : $0.notBefore < $1.notBefore }
+                            due = try chosen.compactMap { id in try AsyncInvocationRecord.fetchOne(id: id, db) }
                         }
                         let next = try Double.fetchOne(
-                            db,
-                            sql: "SELECT MIN(notBefore) FROM asyncInvocation WHERE functionName = ? AND notBefore > ?",
+                            db.cachedStatement(
+                                sql: "SELECT MIN(notBefore) FROM asyncInvocation WHERE functionName = ? AND notBefore > ?"),
                             arguments: [name, now])
                         guard refreshGauges else { return (due, next, nil as (depth: Int, oldest: Double?)?) }
                         let row = try Row.fetchOne(
@@ -282,9 +299,8 @@ public final class AsyncInvocationQueue: AsyncInvocationSink, Service {
     private func reschedule(_ record: AsyncInvocationRecord, attempts: Int, notBefore: Double) async {
         do {
             try await commits.write { db in
-                try db.execute(
-                    sql: "UPDATE asyncInvocation SET attempts = ?, notBefore = ? WHERE id = ?",
-                    arguments: [attempts, notBefore, record.id])
+                try db.cachedStatement(sql: "UPDATE asyncInvocation SET attempts = ?, notBefore = ? WHERE id = ?")
+                    .execute(arguments: [attempts, notBefore, record.id])
             }
         } catch {
             logger.error("async invocation could not be rescheduled", metadata: ["invocation.id": "\(record.requestID)", "error": "\(error)"])
