@@ -156,9 +156,12 @@ public final class AsyncInvocationQueue: AsyncInvocationSink, Service {
                 let now = clock.seconds()
                 var nextDue: Double?
                 let refreshGauges = ContinuousClock.now >= gaugesDue
+                // Decided when the events are taken, so an attempt is counted in the same write.
+                let (policy, _) = policy(for: name)
+                let reserved = concurrency?.reservedConcurrency(of: name)
                 do {
-                    let (due, next, backlog) = try await writer.read { db in
-                        var due: [AsyncInvocationRecord] = []
+                    let (due, next, backlog) = try await commits.write { db in
+                        var due: [(AsyncInvocationRecord, AsyncDispatchStart)] = []
                         if running.count < limit {
                             // Ids first: payloads (up to 1 MB each) are read only for the events about to start.
                             let ids = try Int64.fetchAll(
@@ -168,8 +171,13 @@ public final class AsyncInvocationQueue: AsyncInvocationSink, Service {
                                         ORDER BY notBefore, id LIMIT ?
                                         """),
                                 arguments: [name, now, limit + running.count])
-                            let chosen = ids.filter { !running.contains($0) }.prefix(limit - running.count)
-                            due = try chosen.compactMap { id in try AsyncInvocationRecord.fetchOne(id: id, db) }
+                            for id in ids.filter({ !running.contains($0) }).prefix(limit - running.count) {
+                                guard let record = try AsyncInvocationRecord.fetchOne(id: id, db) else { continue }
+                                let start = AsyncDispatchStart(of: record, policy: policy, reservedConcurrency: reserved, now: now)
+                                // Counted before it starts: a crash during the attempt cannot earn the event an extra one.
+                                if case .run = start { try AsyncInvocationRecord.countAttempt(id: id, attempts: record.attempts + 1, db) }
+                                due.append((record, start))
+                            }
                         }
                         let next = try Double.fetchOne(
                             db.cachedStatement(
@@ -187,13 +195,11 @@ public final class AsyncInvocationQueue: AsyncInvocationSink, Service {
                         metrics[name]?.depth.set(backlog.depth)
                         metrics[name]?.oldestAge.set(backlog.oldest.map { max(0, now - $0) } ?? 0)
                     }
-                    var started = running.count
-                    for record in due where started < limit {
-                        guard let id = record.id, !running.contains(id) else { continue }
+                    for (record, start) in due {
+                        guard let id = record.id else { continue }
                         lane.start(id)
-                        started += 1
                         group.addTask {
-                            await self.attempt(record, of: function)
+                            await self.attempt(record, start, of: function)
                             lane.finish(id)
                         }
                     }
@@ -219,24 +225,22 @@ public final class AsyncInvocationQueue: AsyncInvocationSink, Service {
         )
     }
 
-    private func attempt(_ record: AsyncInvocationRecord, of function: FunctionConfiguration) async {
-        if let outcome = record.outcome {
+    /// Runs a taken event as `start` says; `record` is as it was read (its attempts not counting this one).
+    private func attempt(_ record: AsyncInvocationRecord, _ start: AsyncDispatchStart, of function: FunctionConfiguration) async {
+        switch start {
+        case .deliver:
             // Decided before; only its destinations are still owed.
             await finish(
-                record, attempts: record.attempts, failure: AsyncRetryPolicy.FailureCondition(rawValue: outcome),
+                record, attempts: record.attempts, failure: record.outcome.flatMap(AsyncRetryPolicy.FailureCondition.init(rawValue:)),
                 response: record.response.map { ($0, record.functionError) }, of: function)
             return
-        }
-        let (policy, _) = policy(for: function.functionName)
-        if let failure = policy.failureBeforeAttempt(
-            attemptsSoFar: record.attempts, age: clock.seconds() - record.enqueuedAt,
-            reservedConcurrency: concurrency?.reservedConcurrency(of: function.functionName))
-        {
+        case .giveUp(let failure):
             await finish(record, attempts: record.attempts, failure: failure, response: nil, of: function)
             return
+        case .run:
+            break
         }
-        // Counted before it starts: a crash during the attempt cannot earn the event an extra one.
-        await reschedule(record, attempts: record.attempts + 1, notBefore: record.notBefore)
+        let (policy, _) = policy(for: function.functionName)
         let request = InvocationRequest(
             requestID: record.requestID, payload: ByteBuffer(bytes: record.payload),
             invokedFunctionARN: record.invokedFunctionARN, traceID: record.traceID)

@@ -97,6 +97,11 @@ struct AsyncInvocationRecord: Codable, Sendable, FetchableRecord, MutablePersist
             .map { try AsyncInvocationRecord(row: $0) }
     }
 
+    /// Records that an attempt of the event starts (`attempts` counts it).
+    static func countAttempt(id: Int64, attempts: Int, _ db: Database) throws {
+        try db.cachedStatement(sql: "UPDATE asyncInvocation SET attempts = ? WHERE id = ?").execute(arguments: [attempts, id])
+    }
+
     /// Removes a finished event.
     static func delete(id: Int64?, _ db: Database) throws {
         try db.cachedStatement(sql: "DELETE FROM asyncInvocation WHERE id = ?").execute(arguments: [id])
