@@ -199,8 +199,8 @@ public final class AsyncInvocationQueue: AsyncInvocationSink, Service {
                         guard let id = record.id else { continue }
                         lane.start(id)
                         group.addTask {
-                            await self.attempt(record, start, of: function)
-                            lane.finish(id)
+                            // The lane lets it go once its last write is committed: not read again before.
+                            await self.attempt(record, start, of: function) { lane.finish(id) }
                         }
                     }
                 } catch {
@@ -225,17 +225,22 @@ public final class AsyncInvocationQueue: AsyncInvocationSink, Service {
         )
     }
 
-    /// Runs a taken event as `start` says; `record` is as it was read (its attempts not counting this one).
-    private func attempt(_ record: AsyncInvocationRecord, _ start: AsyncDispatchStart, of function: FunctionConfiguration) async {
+    /// Runs a taken event as `start` says; `record` is as it was read (its attempts not counting this
+    /// one). `done` is called once, when the event's last write is committed (or failed): the
+    /// attempt itself does not wait for that commit.
+    private func attempt(
+        _ record: AsyncInvocationRecord, _ start: AsyncDispatchStart, of function: FunctionConfiguration,
+        then done: @escaping @Sendable () -> Void
+    ) async {
         switch start {
         case .deliver:
             // Decided before; only its destinations are still owed.
             await finish(
                 record, attempts: record.attempts, failure: record.outcome.flatMap(AsyncRetryPolicy.FailureCondition.init(rawValue:)),
-                response: record.response.map { ($0, record.functionError) }, of: function)
+                response: record.response.map { ($0, record.functionError) }, of: function, then: done)
             return
         case .giveUp(let failure):
-            await finish(record, attempts: record.attempts, failure: failure, response: nil, of: function)
+            await finish(record, attempts: record.attempts, failure: failure, response: nil, of: function, then: done)
             return
         case .run:
             break
@@ -251,28 +256,28 @@ public final class AsyncInvocationQueue: AsyncInvocationSink, Service {
             result = try await invoker.invoke(
                 function, request, admission: .waitForCapacity(startBy: record.enqueuedAt + policy.maximumEventAge))
         } catch let error as InvokeError where error.code == .expiredWhileWaiting {
-            await finish(record, attempts: record.attempts, failure: .eventAgeExceeded, response: nil, of: function)
+            await finish(record, attempts: record.attempts, failure: .eventAgeExceeded, response: nil, of: function, then: done)
             return
         } catch {
             // Not an attempt: the host could not run the function (stopping, or a spawn failure).
             guard !stopping.load(ordering: .relaxed), !Task.isCancelled, !(error is CancellationError),
                 (error as? InvokeError)?.code != .shuttingDown
             else {
-                await reschedule(record, attempts: record.attempts, notBefore: record.notBefore)
+                reschedule(record, attempts: record.attempts, notBefore: record.notBefore, then: done)
                 return
             }
             logger.error(
                 "async invocation could not run",
                 metadata: ["function.name": "\(function.functionName)", "invocation.id": "\(record.requestID)", "error": "\(error)"])
-            await reschedule(
+            reschedule(
                 record, attempts: record.attempts,
-                notBefore: clock.seconds() + AsyncRetryPolicy.systemRetryDelay(consecutiveFailures: 0))
+                notBefore: clock.seconds() + AsyncRetryPolicy.systemRetryDelay(consecutiveFailures: 0), then: done)
             return
         }
         // A worker killed because the host is stopping is not the function's failure: the event runs
         // again after a restart, without this attempt counted.
         guard !stopping.load(ordering: .relaxed), !Task.isCancelled else {
-            await reschedule(record, attempts: record.attempts, notBefore: record.notBefore)
+            reschedule(record, attempts: record.attempts, notBefore: record.notBefore, then: done)
             return
         }
         let attempts = record.attempts + 1
@@ -281,7 +286,7 @@ public final class AsyncInvocationQueue: AsyncInvocationSink, Service {
         let response = (Data(result.payload.readableBytesView), result.functionError)
         switch current.decide(functionFailed: result.functionError != nil, attempts: attempts, age: clock.seconds() - record.enqueuedAt) {
         case .succeeded:
-            await finish(record, attempts: attempts, failure: nil, response: response, of: function)
+            await finish(record, attempts: attempts, failure: nil, response: response, of: function, then: done)
         case .retry(let delay):
             // The due time is fixed when the decision is made, before it is logged: a virtual clock
             // advanced on seeing the log line still finds the retry due at decision time + delay.
@@ -293,32 +298,42 @@ public final class AsyncInvocationQueue: AsyncInvocationSink, Service {
                     "invocation.attempts": "\(attempts)", "retry.delay": "\(delay)",
                 ])
             metrics[function.functionName]?.retries.increment()
-            await reschedule(record, attempts: attempts, notBefore: notBefore)
+            reschedule(record, attempts: attempts, notBefore: notBefore, then: done)
         case .failed(let condition):
-            await finish(record, attempts: attempts, failure: condition, response: response, of: function)
+            await finish(record, attempts: attempts, failure: condition, response: response, of: function, then: done)
         }
     }
 
-    /// Records the attempt and when (host-clock epoch seconds) the event may run again.
-    private func reschedule(_ record: AsyncInvocationRecord, attempts: Int, notBefore: Double) async {
-        do {
-            try await commits.write { db in
+    /// Records the attempt and when (host-clock epoch seconds) the event may run again; `done`
+    /// once that is committed.
+    private func reschedule(
+        _ record: AsyncInvocationRecord, attempts: Int, notBefore: Double, then done: @escaping @Sendable () -> Void
+    ) {
+        let logger = logger
+        commits.write(
+            { db in
                 try db.cachedStatement(sql: "UPDATE asyncInvocation SET attempts = ?, notBefore = ? WHERE id = ?")
                     .execute(arguments: [attempts, notBefore, record.id])
-            }
-        } catch {
-            logger.error("async invocation could not be rescheduled", metadata: ["invocation.id": "\(record.requestID)", "error": "\(error)"])
-        }
+            },
+            completion: { result in
+                if case .failure(let error) = result {
+                    logger.error(
+                        "async invocation could not be rescheduled",
+                        metadata: ["invocation.id": "\(record.requestID)", "error": "\(error)"])
+                }
+                done()
+            })
     }
 
     /// Serves the destinations of an event that succeeded (`failure == nil`) or was given up,
     /// then removes it. A function destination is queued in the same transaction. When an SQS
     /// destination or the dead-letter queue cannot be reached, the event stays, with its outcome,
     /// and delivery is tried again after a backoff (at least once: a destination that did take
-    /// the record may get it again).
+    /// the record may get it again). `done` once the event's removal (or its keeping) is committed.
     private func finish(
         _ record: AsyncInvocationRecord, attempts: Int, failure: AsyncRetryPolicy.FailureCondition?,
-        response: (payload: Data, functionError: String?)?, of function: FunctionConfiguration
+        response: (payload: Data, functionError: String?)?, of function: FunctionConfiguration,
+        then done: @escaping @Sendable () -> Void
     ) async {
         let name = function.functionName
         let config = configs.config(of: name)
@@ -363,7 +378,7 @@ public final class AsyncInvocationQueue: AsyncInvocationSink, Service {
         }
         let now = clock.seconds()
         if undelivered {
-            await keepForDelivery(record, attempts: attempts, outcome: outcome.condition, response: response, now: now)
+            keepForDelivery(record, attempts: attempts, outcome: outcome.condition, response: response, now: now, then: done)
             return
         }
         let followUp = functionTarget.map { target in
@@ -372,38 +387,50 @@ public final class AsyncInvocationQueue: AsyncInvocationSink, Service {
                 invokedFunctionARN: account.functionARN(target.functionName), traceID: InvocationIdentifiers.traceHeader(),
                 payload: Data(outcome.invocationRecord().utf8), enqueuedAt: now, notBefore: now, attempts: 0)
         }
-        do {
-            try await commits.write { db in
+        let (logger, targetLane, context) = (logger, functionTarget.flatMap { lanes[$0.functionName] }, metadata)
+        commits.write(
+            { db in
                 try AsyncInvocationRecord.delete(id: record.id, db)
                 try followUp?.insertNew(db)
-            }
-        } catch {
-            logger.error("async invocation could not be completed", metadata: metadata.merging(["error": "\(error)"]) { $1 })
-        }
-        if let functionTarget { lanes[functionTarget.functionName]?.signal() }
+            },
+            completion: { result in
+                if case .failure(let error) = result {
+                    logger.error("async invocation could not be completed", metadata: context.merging(["error": "\(error)"]) { $1 })
+                }
+                targetLane?.signal()
+                done()
+            })
     }
 
     /// Keeps a decided event whose destinations could not all be reached, to deliver it again later.
     private func keepForDelivery(
         _ record: AsyncInvocationRecord, attempts: Int, outcome: String, response: (payload: Data, functionError: String?)?,
-        now: Double
-    ) async {
+        now: Double, then done: @escaping @Sendable () -> Void
+    ) {
         let delay = AsyncRetryPolicy.systemRetryDelay(consecutiveFailures: record.deliveryFailures)
-        do {
-            try await commits.write { db in
+        let logger = logger
+        commits.write(
+            { db in
                 try db.execute(
                     sql: """
                         UPDATE asyncInvocation SET attempts = ?, outcome = ?, response = ?, functionError = ?,
                           deliveryFailures = deliveryFailures + 1, notBefore = ? WHERE id = ?
                         """,
                     arguments: [attempts, outcome, response?.payload, response?.functionError, now + delay, record.id])
-            }
-            logger.warning(
-                "async invocation kept: a destination could not be reached, delivery is retried",
-                metadata: ["invocation.id": "\(record.requestID)", "retry.delay": "\(delay)"])
-        } catch {
-            logger.error("async invocation could not be kept for delivery", metadata: ["invocation.id": "\(record.requestID)", "error": "\(error)"])
-        }
+            },
+            completion: { result in
+                switch result {
+                case .success:
+                    logger.warning(
+                        "async invocation kept: a destination could not be reached, delivery is retried",
+                        metadata: ["invocation.id": "\(record.requestID)", "retry.delay": "\(delay)"])
+                case .failure(let error):
+                    logger.error(
+                        "async invocation could not be kept for delivery",
+                        metadata: ["invocation.id": "\(record.requestID)", "error": "\(error)"])
+                }
+                done()
+            })
     }
 
     /// Sends to an SQS queue; `false` (logged) when it could not be sent.
