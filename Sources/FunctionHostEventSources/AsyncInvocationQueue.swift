@@ -173,9 +173,12 @@ public final class AsyncInvocationQueue: AsyncInvocationSink, Service {
                                 arguments: [name, now, limit + running.count])
                             for id in ids.filter({ !running.contains($0) }).prefix(limit - running.count) {
                                 guard let record = try AsyncInvocationRecord.fetchOne(id: id, db) else { continue }
-                                let start = AsyncDispatchStart(of: record, policy: policy, reservedConcurrency: reserved, now: now)
+                                let start = AsyncDispatchStart(
+                                    of: record, policy: policy, reservedConcurrency: reserved, now: now)
                                 // Counted before it starts: a crash during the attempt cannot earn the event an extra one.
-                                if case .run = start { try AsyncInvocationRecord.countAttempt(id: id, attempts: record.attempts + 1, db) }
+                                if case .run = start {
+                                    try AsyncInvocationRecord.countAttempt(id: id, attempts: record.attempts + 1, db)
+                                }
                                 due.append((record, start))
                             }
                         }
@@ -236,7 +239,8 @@ public final class AsyncInvocationQueue: AsyncInvocationSink, Service {
         case .deliver:
             // Decided before; only its destinations are still owed.
             await finish(
-                record, attempts: record.attempts, failure: record.outcome.flatMap(AsyncRetryPolicy.FailureCondition.init(rawValue:)),
+                record, attempts: record.attempts,
+                failure: record.outcome.flatMap(AsyncRetryPolicy.FailureCondition.init(rawValue:)),
                 response: record.response.map { ($0, record.functionError) }, of: function, then: done)
             return
         case .giveUp(let failure):
@@ -256,7 +260,8 @@ public final class AsyncInvocationQueue: AsyncInvocationSink, Service {
             result = try await invoker.invoke(
                 function, request, admission: .waitForCapacity(startBy: record.enqueuedAt + policy.maximumEventAge))
         } catch let error as InvokeError where error.code == .expiredWhileWaiting {
-            await finish(record, attempts: record.attempts, failure: .eventAgeExceeded, response: nil, of: function, then: done)
+            await finish(
+                record, attempts: record.attempts, failure: .eventAgeExceeded, response: nil, of: function, then: done)
             return
         } catch {
             // Not an attempt: the host could not run the function (stopping, or a spawn failure).
@@ -378,7 +383,8 @@ public final class AsyncInvocationQueue: AsyncInvocationSink, Service {
         }
         let now = clock.seconds()
         if undelivered {
-            keepForDelivery(record, attempts: attempts, outcome: outcome.condition, response: response, now: now, then: done)
+            keepForDelivery(
+                record, attempts: attempts, outcome: outcome.condition, response: response, now: now, then: done)
             return
         }
         let followUp = functionTarget.map { target in
@@ -395,7 +401,9 @@ public final class AsyncInvocationQueue: AsyncInvocationSink, Service {
             },
             completion: { result in
                 if case .failure(let error) = result {
-                    logger.error("async invocation could not be completed", metadata: context.merging(["error": "\(error)"]) { $1 })
+                    logger.error(
+                        "async invocation could not be completed",
+                        metadata: context.merging(["error": "\(error)"]) { $1 })
                 }
                 targetLane?.signal()
                 done()

@@ -99,7 +99,8 @@ struct AsyncInvocationRecord: Codable, Sendable, FetchableRecord, MutablePersist
 
     /// Records that an attempt of the event starts (`attempts` counts it).
     static func countAttempt(id: Int64, attempts: Int, _ db: Database) throws {
-        try db.cachedStatement(sql: "UPDATE asyncInvocation SET attempts = ? WHERE id = ?").execute(arguments: [attempts, id])
+        try db.cachedStatement(sql: "UPDATE asyncInvocation SET attempts = ? WHERE id = ?")
+            .execute(arguments: [attempts, id])
     }
 
     /// Removes a finished event.

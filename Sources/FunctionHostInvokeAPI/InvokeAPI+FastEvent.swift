@@ -18,7 +18,8 @@ extension InvokeAPI {
                 (head, body) = (HTTPResponse(status: .accepted), ByteBuffer())
                 head.headerFields[.amznRequestID] = request.requestID
             case .failure(let error):
-                (head, body) = LambdaAPIError.service("The event could not be queued: \(error)").wire(requestID: request.requestID)
+                (head, body) = LambdaAPIError.service("The event could not be queued: \(error)").wire(
+                    requestID: request.requestID)
             }
             head.headerFields[.contentLength] = String(body.readableBytes)
             head.headerFields[.date] = HTTPDate.now()

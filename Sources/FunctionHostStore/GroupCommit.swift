@@ -53,7 +53,8 @@ public final class GroupCommit: Sendable {
     /// once that transaction is committed (or the error `work` threw, or the commit's), on the
     /// writer's queue: it must return quickly (hand the answer to its own thread).
     public func write<T: Sendable>(
-        _ work: @escaping @Sendable (Database) throws -> T, completion: @escaping @Sendable (Result<T, any Error>) -> Void
+        _ work: @escaping @Sendable (Database) throws -> T,
+        completion: @escaping @Sendable (Result<T, any Error>) -> Void
     ) {
         let pending = Pending(
             work: { db in try work(db) },

@@ -19,15 +19,24 @@ import Testing
     }
 
     @Test func anEventThatMayNotRunIsGivenUpUnrun() {
-        #expect(AsyncDispatchStart(of: event(), policy: policy, reservedConcurrency: 0, now: 1000) == .giveUp(.zeroReservedConcurrency))
-        #expect(AsyncDispatchStart(of: event(), policy: policy, reservedConcurrency: nil, now: 4601) == .giveUp(.eventAgeExceeded))
+        #expect(
+            AsyncDispatchStart(of: event(), policy: policy, reservedConcurrency: 0, now: 1000)
+                == .giveUp(.zeroReservedConcurrency))
+        #expect(
+            AsyncDispatchStart(of: event(), policy: policy, reservedConcurrency: nil, now: 4601)
+                == .giveUp(.eventAgeExceeded))
         // An attempt counted before a crash cut it short counts: every retry is used.
-        #expect(AsyncDispatchStart(of: event(attempts: 3), policy: policy, reservedConcurrency: nil, now: 1000) == .giveUp(.retriesExhausted))
+        #expect(
+            AsyncDispatchStart(of: event(attempts: 3), policy: policy, reservedConcurrency: nil, now: 1000)
+                == .giveUp(.retriesExhausted))
     }
 
     @Test func aDecidedEventIsOnlyDeliveredWhateverItsFunctionAllowsNow() {
         for outcome in ["Success", "RetriesExhausted"] {
-            #expect(AsyncDispatchStart(of: event(attempts: 3, outcome: outcome), policy: policy, reservedConcurrency: 0, now: 9999) == .deliver)
+            #expect(
+                AsyncDispatchStart(
+                    of: event(attempts: 3, outcome: outcome), policy: policy, reservedConcurrency: 0, now: 9999)
+                    == .deliver)
         }
     }
 }

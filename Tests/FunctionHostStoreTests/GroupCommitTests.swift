@@ -136,7 +136,9 @@ import Testing
                 try db.execute(sql: "INSERT INTO item(value) VALUES (10)")
                 return db.lastInsertedRowID
             }
-            async let failing: Bool = succeeded { try await group.write { db in try db.execute(sql: "INSERT INTO item(value) VALUES (NULL)") } }
+            async let failing: Bool = succeeded {
+                try await group.write { db in try db.execute(sql: "INSERT INTO item(value) VALUES (NULL)") }
+            }
             async let eleven: Int64 = group.write { db in
                 try db.execute(sql: "INSERT INTO item(value) VALUES (11)")
                 return db.lastInsertedRowID
@@ -146,7 +148,9 @@ import Testing
             try await first
             let (tenID, elevenID) = (try await ten, try await eleven)
             #expect(await failing == false)
-            let rows = try await store.writer.read { db in try Row.fetchAll(db, sql: "SELECT id, value FROM item ORDER BY value") }
+            let rows = try await store.writer.read { db in
+                try Row.fetchAll(db, sql: "SELECT id, value FROM item ORDER BY value")
+            }
             // Each surviving write's row once, and the value it returned names it (the batch's order is the arrival's).
             #expect(rows.map { $0["value"] as Int } == [1, 10, 11])
             #expect(rows.dropFirst().map { $0["id"] as Int64 } == [tenID, elevenID])
