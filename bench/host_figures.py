@@ -4,12 +4,15 @@ function starts its own host(s) on 127.0.0.1 port 0, stops them, and returns one
 with its reference from the same run. Called by fnhost_bench.main (see bench/README.md).
 """
 
+import json
 import os
 import signal
 import sqlite3
 import subprocess
 import threading
 import time
+import urllib.error
+import urllib.request
 
 from fnhost_bench import HERE, BenchFailure, Server, log, percentile, run_client, run_load, summarize
 
@@ -48,23 +51,46 @@ def single_commit_rate(directory, seconds=2.0):
 
 
 def async_enqueue(fnhost, workdir, duration, concurrency):
-    """`fnhost load CNoop --invocation-type Event`: every 202 is a committed row."""
-    server, state = _start_host(fnhost, workdir, "async-enqueue")
-    try:
-        log(f"async enqueue: {concurrency} clients, Event invokes for {duration:g} s")
-        figures = run_load(fnhost, server.port, "CNoop", "Event", concurrency, duration, warmup=1000)
-    finally:
-        server.stop()
+    """`fnhost load CNoop --invocation-type Event`: every 202 is a committed row. Twice, each on a
+    fresh host: with the function's events held back (reserved concurrency 0, set through the API:
+    the events are not run, the dispatcher gives them up as `ZeroReservedConcurrency`), which is the
+    enqueue alone, and with the host running the events meanwhile."""
+    figures = {}
+    for label, held in (("async-enqueue-held", True), ("async-enqueue", False)):
+        server, state = _start_host(fnhost, workdir, label)
+        try:
+            if held:
+                _put_json(server.port, "/2017-10-31/functions/CNoop/concurrency", {"ReservedConcurrentExecutions": 0})
+            log(f"async enqueue: {concurrency} clients, Event invokes for {duration:g} s, "
+                + ("events held back (reserved concurrency 0)" if held else "events run meanwhile"))
+            figures[held] = run_load(fnhost, server.port, "CNoop", "Event", concurrency, duration, warmup=1000)
+        finally:
+            server.stop()
     reference = single_commit_rate(state)
     return {
         "client": f"fnhost load CNoop --invocation-type Event, {concurrency} closed-loop keep-alive clients, "
-                  f"{duration:g} s after 1000 warm-up requests (the host runs the events meanwhile)",
-        "fnhost": figures,
+                  f"{duration:g} s after 1000 warm-up requests",
+        "fnhost": figures[False],
+        "fnhost_events_held": figures[True],
         "reference_single_commit_per_s": reference,
-        "ratio_over_single_commit": round(figures["rps"] / reference, 2) if reference else None,
-        "definition": "each 202 follows the commit of its row (WAL, synchronous=FULL); the reference is one "
-                      "writer committing one row per transaction on the same filesystem (python sqlite3)",
+        "ratio_over_single_commit": round(figures[False]["rps"] / reference, 2) if reference else None,
+        "ratio_held_over_single_commit": round(figures[True]["rps"] / reference, 2) if reference else None,
+        "definition": "each 202 follows the commit of its row (WAL, synchronous=FULL); `fnhost`: the host runs the "
+                      "events meanwhile; `fnhost_events_held`: CNoop's reserved concurrency is 0 (set through the "
+                      "API), so its events are not run; the reference is one writer committing one row per "
+                      "transaction on the same filesystem (python sqlite3)",
     }
+
+
+def _put_json(port, path, body):
+    """PUT of a JSON body to the host's API; raises BenchFailure unless it answers 2xx."""
+    request = urllib.request.Request(f"http://127.0.0.1:{port}{path}", data=json.dumps(body).encode(), method="PUT",
+                                     headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            response.read()
+    except (OSError, urllib.error.HTTPError) as error:
+        raise BenchFailure(f"PUT {path} failed: {error}")
 
 
 def _python_interpreter(minor):

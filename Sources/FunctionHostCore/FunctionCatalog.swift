@@ -65,4 +65,23 @@ public struct FunctionCatalog: Sendable {
 public protocol AsyncInvocationSink: Sendable {
     /// Returns once the event is accepted; throws if it cannot be.
     func enqueue(_ function: FunctionConfiguration, _ request: InvocationRequest) async throws
+
+    /// The same for callers on an event loop, without a task: when the sink takes events now,
+    /// returns true and `completion` gets the outcome once the event is accepted or could not be
+    /// (on any thread); otherwise returns false, calls nothing, and the caller takes
+    /// ``enqueue(_:_:)``.
+    func enqueueIfAccepting(
+        _ function: FunctionConfiguration, _ request: InvocationRequest,
+        completion: @escaping @Sendable (Result<Void, any Error>) -> Void
+    ) -> Bool
+}
+
+extension AsyncInvocationSink {
+    /// Sinks that need a task never take the event-loop path.
+    public func enqueueIfAccepting(
+        _ function: FunctionConfiguration, _ request: InvocationRequest,
+        completion: @escaping @Sendable (Result<Void, any Error>) -> Void
+    ) -> Bool {
+        false
+    }
 }

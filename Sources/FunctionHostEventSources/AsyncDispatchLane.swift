@@ -43,6 +43,12 @@ final class AsyncDispatchLane: Sendable {
     /// Returns on a signal, when `clock` reaches `deadline` (epoch milliseconds), after `recheck`
     /// of real time (so changed settings are seen), or on cancellation, whichever is first.
     func wait(until deadline: Int64?, on clock: any HostClock, recheckAfter recheck: Duration) async {
+        // Signalled while the loop worked (the usual case while events keep arriving): no timers to set up.
+        let signalled = state.withLock { state in
+            defer { state.signalled = false }
+            return state.signalled
+        }
+        guard !signalled else { return }
         await withTaskGroup(of: Void.self) { group in
             group.addTask { await self.waitForSignal() }
             if let deadline { group.addTask { try? await clock.sleep(until: deadline) } }

@@ -69,14 +69,32 @@ public final class AsyncInvocationQueue: AsyncInvocationSink, Service {
     // MARK: Accepting
 
     public func enqueue(_ function: FunctionConfiguration, _ request: InvocationRequest) async throws {
-        guard !stopping.load(ordering: .relaxed) else { throw InvokeError(.shuttingDown, "the host is shutting down") }
+        try await withCheckedThrowingContinuation { (done: CheckedContinuation<Void, any Error>) in
+            guard enqueueIfAccepting(function, request, completion: { done.resume(with: $0) }) else {
+                return done.resume(throwing: InvokeError(.shuttingDown, "the host is shutting down"))
+            }
+        }
+    }
+
+    /// Takes events until the host begins to stop; `completion` runs on the store's writer queue.
+    public func enqueueIfAccepting(
+        _ function: FunctionConfiguration, _ request: InvocationRequest,
+        completion: @escaping @Sendable (Result<Void, any Error>) -> Void
+    ) -> Bool {
+        guard !stopping.load(ordering: .relaxed) else { return false }
         let now = clock.seconds()
         let record = AsyncInvocationRecord(
             requestID: request.requestID, functionName: function.functionName,
             invokedFunctionARN: request.invokedFunctionARN, traceID: request.traceID,
             payload: Data(request.payload.readableBytesView), enqueuedAt: now, notBefore: now, attempts: 0)
-        try await commits.write { db in try record.insertNew(db) }
-        lanes[function.functionName]?.signal()
+        let lane = lanes[function.functionName]
+        commits.write(
+            { db in try record.insertNew(db) },
+            completion: { result in
+                if case .success = result { lane?.signal() }
+                completion(result)
+            })
+        return true
     }
 
     // MARK: Dispatching
@@ -138,25 +156,35 @@ public final class AsyncInvocationQueue: AsyncInvocationSink, Service {
                 let now = clock.seconds()
                 var nextDue: Double?
                 let refreshGauges = ContinuousClock.now >= gaugesDue
+                // Decided when the events are taken, so an attempt is counted in the same write.
+                let (policy, _) = policy(for: name)
+                let reserved = concurrency?.reservedConcurrency(of: name)
                 do {
-                    let (due, next, backlog) = try await writer.read { db in
-                        var due: [AsyncInvocationRecord] = []
+                    let (due, next, backlog) = try await commits.write { db in
+                        var due: [(AsyncInvocationRecord, AsyncDispatchStart)] = []
                         if running.count < limit {
                             // Ids first: payloads (up to 1 MB each) are read only for the events about to start.
                             let ids = try Int64.fetchAll(
-                                db,
-                                sql: """
-                                    SELECT id FROM asyncInvocation WHERE functionName = ? AND notBefore <= ?
-                                    ORDER BY notBefore, id LIMIT ?
-                                    """,
+                                db.cachedStatement(
+                                    sql: """
+                                        SELECT id FROM asyncInvocation WHERE functionName = ? AND notBefore <= ?
+                                        ORDER BY notBefore, id LIMIT ?
+                                        """),
                                 arguments: [name, now, limit + running.count])
-                            let chosen = ids.filter { !running.contains($0) }.prefix(limit - running.count)
-                            due = try AsyncInvocationRecord.fetchAll(db, keys: Array(chosen))
-                                .sorted { $0.notBefore == $1.notBefore ? $0.id! < $1.id! : $0.notBefore < $1.notBefore }
+                            for id in ids.filter({ !running.contains($0) }).prefix(limit - running.count) {
+                                guard let record = try AsyncInvocationRecord.fetchOne(id: id, db) else { continue }
+                                let start = AsyncDispatchStart(
+                                    of: record, policy: policy, reservedConcurrency: reserved, now: now)
+                                // Counted before it starts: a crash during the attempt cannot earn the event an extra one.
+                                if case .run = start {
+                                    try AsyncInvocationRecord.countAttempt(id: id, attempts: record.attempts + 1, db)
+                                }
+                                due.append((record, start))
+                            }
                         }
                         let next = try Double.fetchOne(
-                            db,
-                            sql: "SELECT MIN(notBefore) FROM asyncInvocation WHERE functionName = ? AND notBefore > ?",
+                            db.cachedStatement(
+                                sql: "SELECT MIN(notBefore) FROM asyncInvocation WHERE functionName = ? AND notBefore > ?"),
                             arguments: [name, now])
                         guard refreshGauges else { return (due, next, nil as (depth: Int, oldest: Double?)?) }
                         let row = try Row.fetchOne(
@@ -170,14 +198,12 @@ public final class AsyncInvocationQueue: AsyncInvocationSink, Service {
                         metrics[name]?.depth.set(backlog.depth)
                         metrics[name]?.oldestAge.set(backlog.oldest.map { max(0, now - $0) } ?? 0)
                     }
-                    var started = running.count
-                    for record in due where started < limit {
-                        guard let id = record.id, !running.contains(id) else { continue }
+                    for (record, start) in due {
+                        guard let id = record.id else { continue }
                         lane.start(id)
-                        started += 1
                         group.addTask {
-                            await self.attempt(record, of: function)
-                            lane.finish(id)
+                            // The lane lets it go once its last write is committed: not read again before.
+                            await self.attempt(record, start, of: function) { lane.finish(id) }
                         }
                     }
                 } catch {
@@ -202,24 +228,28 @@ public final class AsyncInvocationQueue: AsyncInvocationSink, Service {
         )
     }
 
-    private func attempt(_ record: AsyncInvocationRecord, of function: FunctionConfiguration) async {
-        if let outcome = record.outcome {
+    /// Runs a taken event as `start` says; `record` is as it was read (its attempts not counting this
+    /// one). `done` is called once, when the event's last write is committed (or failed): the
+    /// attempt itself does not wait for that commit.
+    private func attempt(
+        _ record: AsyncInvocationRecord, _ start: AsyncDispatchStart, of function: FunctionConfiguration,
+        then done: @escaping @Sendable () -> Void
+    ) async {
+        switch start {
+        case .deliver:
             // Decided before; only its destinations are still owed.
             await finish(
-                record, attempts: record.attempts, failure: AsyncRetryPolicy.FailureCondition(rawValue: outcome),
-                response: record.response.map { ($0, record.functionError) }, of: function)
+                record, attempts: record.attempts,
+                failure: record.outcome.flatMap(AsyncRetryPolicy.FailureCondition.init(rawValue:)),
+                response: record.response.map { ($0, record.functionError) }, of: function, then: done)
             return
+        case .giveUp(let failure):
+            await finish(record, attempts: record.attempts, failure: failure, response: nil, of: function, then: done)
+            return
+        case .run:
+            break
         }
         let (policy, _) = policy(for: function.functionName)
-        if let failure = policy.failureBeforeAttempt(
-            attemptsSoFar: record.attempts, age: clock.seconds() - record.enqueuedAt,
-            reservedConcurrency: concurrency?.reservedConcurrency(of: function.functionName))
-        {
-            await finish(record, attempts: record.attempts, failure: failure, response: nil, of: function)
-            return
-        }
-        // Counted before it starts: a crash during the attempt cannot earn the event an extra one.
-        await reschedule(record, attempts: record.attempts + 1, notBefore: record.notBefore)
         let request = InvocationRequest(
             requestID: record.requestID, payload: ByteBuffer(bytes: record.payload),
             invokedFunctionARN: record.invokedFunctionARN, traceID: record.traceID)
@@ -230,28 +260,29 @@ public final class AsyncInvocationQueue: AsyncInvocationSink, Service {
             result = try await invoker.invoke(
                 function, request, admission: .waitForCapacity(startBy: record.enqueuedAt + policy.maximumEventAge))
         } catch let error as InvokeError where error.code == .expiredWhileWaiting {
-            await finish(record, attempts: record.attempts, failure: .eventAgeExceeded, response: nil, of: function)
+            await finish(
+                record, attempts: record.attempts, failure: .eventAgeExceeded, response: nil, of: function, then: done)
             return
         } catch {
             // Not an attempt: the host could not run the function (stopping, or a spawn failure).
             guard !stopping.load(ordering: .relaxed), !Task.isCancelled, !(error is CancellationError),
                 (error as? InvokeError)?.code != .shuttingDown
             else {
-                await reschedule(record, attempts: record.attempts, notBefore: record.notBefore)
+                reschedule(record, attempts: record.attempts, notBefore: record.notBefore, then: done)
                 return
             }
             logger.error(
                 "async invocation could not run",
                 metadata: ["function.name": "\(function.functionName)", "invocation.id": "\(record.requestID)", "error": "\(error)"])
-            await reschedule(
+            reschedule(
                 record, attempts: record.attempts,
-                notBefore: clock.seconds() + AsyncRetryPolicy.systemRetryDelay(consecutiveFailures: 0))
+                notBefore: clock.seconds() + AsyncRetryPolicy.systemRetryDelay(consecutiveFailures: 0), then: done)
             return
         }
         // A worker killed because the host is stopping is not the function's failure: the event runs
         // again after a restart, without this attempt counted.
         guard !stopping.load(ordering: .relaxed), !Task.isCancelled else {
-            await reschedule(record, attempts: record.attempts, notBefore: record.notBefore)
+            reschedule(record, attempts: record.attempts, notBefore: record.notBefore, then: done)
             return
         }
         let attempts = record.attempts + 1
@@ -260,7 +291,7 @@ public final class AsyncInvocationQueue: AsyncInvocationSink, Service {
         let response = (Data(result.payload.readableBytesView), result.functionError)
         switch current.decide(functionFailed: result.functionError != nil, attempts: attempts, age: clock.seconds() - record.enqueuedAt) {
         case .succeeded:
-            await finish(record, attempts: attempts, failure: nil, response: response, of: function)
+            await finish(record, attempts: attempts, failure: nil, response: response, of: function, then: done)
         case .retry(let delay):
             // The due time is fixed when the decision is made, before it is logged: a virtual clock
             // advanced on seeing the log line still finds the retry due at decision time + delay.
@@ -272,33 +303,42 @@ public final class AsyncInvocationQueue: AsyncInvocationSink, Service {
                     "invocation.attempts": "\(attempts)", "retry.delay": "\(delay)",
                 ])
             metrics[function.functionName]?.retries.increment()
-            await reschedule(record, attempts: attempts, notBefore: notBefore)
+            reschedule(record, attempts: attempts, notBefore: notBefore, then: done)
         case .failed(let condition):
-            await finish(record, attempts: attempts, failure: condition, response: response, of: function)
+            await finish(record, attempts: attempts, failure: condition, response: response, of: function, then: done)
         }
     }
 
-    /// Records the attempt and when (host-clock epoch seconds) the event may run again.
-    private func reschedule(_ record: AsyncInvocationRecord, attempts: Int, notBefore: Double) async {
-        do {
-            try await commits.write { db in
-                try db.execute(
-                    sql: "UPDATE asyncInvocation SET attempts = ?, notBefore = ? WHERE id = ?",
-                    arguments: [attempts, notBefore, record.id])
-            }
-        } catch {
-            logger.error("async invocation could not be rescheduled", metadata: ["invocation.id": "\(record.requestID)", "error": "\(error)"])
-        }
+    /// Records the attempt and when (host-clock epoch seconds) the event may run again; `done`
+    /// once that is committed.
+    private func reschedule(
+        _ record: AsyncInvocationRecord, attempts: Int, notBefore: Double, then done: @escaping @Sendable () -> Void
+    ) {
+        let logger = logger
+        commits.write(
+            { db in
+                try db.cachedStatement(sql: "UPDATE asyncInvocation SET attempts = ?, notBefore = ? WHERE id = ?")
+                    .execute(arguments: [attempts, notBefore, record.id])
+            },
+            completion: { result in
+                if case .failure(let error) = result {
+                    logger.error(
+                        "async invocation could not be rescheduled",
+                        metadata: ["invocation.id": "\(record.requestID)", "error": "\(error)"])
+                }
+                done()
+            })
     }
 
     /// Serves the destinations of an event that succeeded (`failure == nil`) or was given up,
     /// then removes it. A function destination is queued in the same transaction. When an SQS
     /// destination or the dead-letter queue cannot be reached, the event stays, with its outcome,
     /// and delivery is tried again after a backoff (at least once: a destination that did take
-    /// the record may get it again).
+    /// the record may get it again). `done` once the event's removal (or its keeping) is committed.
     private func finish(
         _ record: AsyncInvocationRecord, attempts: Int, failure: AsyncRetryPolicy.FailureCondition?,
-        response: (payload: Data, functionError: String?)?, of function: FunctionConfiguration
+        response: (payload: Data, functionError: String?)?, of function: FunctionConfiguration,
+        then done: @escaping @Sendable () -> Void
     ) async {
         let name = function.functionName
         let config = configs.config(of: name)
@@ -343,7 +383,8 @@ public final class AsyncInvocationQueue: AsyncInvocationSink, Service {
         }
         let now = clock.seconds()
         if undelivered {
-            await keepForDelivery(record, attempts: attempts, outcome: outcome.condition, response: response, now: now)
+            keepForDelivery(
+                record, attempts: attempts, outcome: outcome.condition, response: response, now: now, then: done)
             return
         }
         let followUp = functionTarget.map { target in
@@ -352,38 +393,52 @@ public final class AsyncInvocationQueue: AsyncInvocationSink, Service {
                 invokedFunctionARN: account.functionARN(target.functionName), traceID: InvocationIdentifiers.traceHeader(),
                 payload: Data(outcome.invocationRecord().utf8), enqueuedAt: now, notBefore: now, attempts: 0)
         }
-        do {
-            try await commits.write { db in
+        let (logger, targetLane, context) = (logger, functionTarget.flatMap { lanes[$0.functionName] }, metadata)
+        commits.write(
+            { db in
                 try AsyncInvocationRecord.delete(id: record.id, db)
                 try followUp?.insertNew(db)
-            }
-        } catch {
-            logger.error("async invocation could not be completed", metadata: metadata.merging(["error": "\(error)"]) { $1 })
-        }
-        if let functionTarget { lanes[functionTarget.functionName]?.signal() }
+            },
+            completion: { result in
+                if case .failure(let error) = result {
+                    logger.error(
+                        "async invocation could not be completed",
+                        metadata: context.merging(["error": "\(error)"]) { $1 })
+                }
+                targetLane?.signal()
+                done()
+            })
     }
 
     /// Keeps a decided event whose destinations could not all be reached, to deliver it again later.
     private func keepForDelivery(
         _ record: AsyncInvocationRecord, attempts: Int, outcome: String, response: (payload: Data, functionError: String?)?,
-        now: Double
-    ) async {
+        now: Double, then done: @escaping @Sendable () -> Void
+    ) {
         let delay = AsyncRetryPolicy.systemRetryDelay(consecutiveFailures: record.deliveryFailures)
-        do {
-            try await commits.write { db in
+        let logger = logger
+        commits.write(
+            { db in
                 try db.execute(
                     sql: """
                         UPDATE asyncInvocation SET attempts = ?, outcome = ?, response = ?, functionError = ?,
                           deliveryFailures = deliveryFailures + 1, notBefore = ? WHERE id = ?
                         """,
                     arguments: [attempts, outcome, response?.payload, response?.functionError, now + delay, record.id])
-            }
-            logger.warning(
-                "async invocation kept: a destination could not be reached, delivery is retried",
-                metadata: ["invocation.id": "\(record.requestID)", "retry.delay": "\(delay)"])
-        } catch {
-            logger.error("async invocation could not be kept for delivery", metadata: ["invocation.id": "\(record.requestID)", "error": "\(error)"])
-        }
+            },
+            completion: { result in
+                switch result {
+                case .success:
+                    logger.warning(
+                        "async invocation kept: a destination could not be reached, delivery is retried",
+                        metadata: ["invocation.id": "\(record.requestID)", "retry.delay": "\(delay)"])
+                case .failure(let error):
+                    logger.error(
+                        "async invocation could not be kept for delivery",
+                        metadata: ["invocation.id": "\(record.requestID)", "error": "\(error)"])
+                }
+                done()
+            })
     }
 
     /// Sends to an SQS queue; `false` (logged) when it could not be sent.

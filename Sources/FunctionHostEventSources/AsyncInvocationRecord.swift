@@ -77,9 +77,9 @@ struct AsyncInvocationRecord: Codable, Sendable, FetchableRecord, MutablePersist
             deliveryFailures: try row.decode(forColumn: "deliveryFailures"))
     }
 
-    // Every accepted event is inserted once and deleted once inside a shared commit, where GRDB's
-    // record methods (Codable encoding, a statement prepared per call) cost ≈ 50 µs a row: these
-    // two use cached statements.
+    // Every accepted event is inserted once, read once and deleted once (the insert and the delete
+    // inside a shared commit), where GRDB's record methods (Codable encoding, a statement prepared
+    // per call) cost ≈ 50 µs a row: these use cached statements.
 
     /// Inserts a just-accepted event (no attempt, outcome or delivery yet).
     func insertNew(_ db: Database) throws {
@@ -89,6 +89,18 @@ struct AsyncInvocationRecord: Codable, Sendable, FetchableRecord, MutablePersist
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                 """
         ).execute(arguments: [requestID, functionName, invokedFunctionARN, traceID, payload, enqueuedAt, notBefore, attempts])
+    }
+
+    /// The event with this id, if it is still queued.
+    static func fetchOne(id: Int64, _ db: Database) throws -> AsyncInvocationRecord? {
+        try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM asyncInvocation WHERE id = ?"), arguments: [id])
+            .map { try AsyncInvocationRecord(row: $0) }
+    }
+
+    /// Records that an attempt of the event starts (`attempts` counts it).
+    static func countAttempt(id: Int64, attempts: Int, _ db: Database) throws {
+        try db.cachedStatement(sql: "UPDATE asyncInvocation SET attempts = ? WHERE id = ?")
+            .execute(arguments: [attempts, id])
     }
 
     /// Removes a finished event.

@@ -3,30 +3,38 @@ import HTTPTypes
 import NIOCore
 
 extension InvokeAPI {
-    /// A plain synchronous invoke, as SDKs and `fnhost load` send it, that the serve port runs
-    /// without the router when a warm worker is free (``InvokeFastPath``). Everything else, and
-    /// this too when no warm worker is free, takes the route in `InvokeAPI+Invoke.swift`, which
-    /// answers the same.
+    /// A plain invoke, as SDKs and `fnhost load` send it, that the serve port runs without the
+    /// router (``InvokeFastPath``): a synchronous one when a warm worker is free, an `Event` when
+    /// the queue accepts it. Everything else, and these too when they cannot start at once, takes
+    /// the route in `InvokeAPI+Invoke.swift`, which answers the same.
     struct FastInvocation {
         var function: FunctionConfiguration
         var head: HTTPRequest
         var declaredLength: Int
+        /// `Event`: queued and answered `202` once committed; otherwise run and answered `200`.
+        var isEvent: Bool
     }
 
     /// The fast path's invocation for `head`, or `nil` when the route must answer it: anything but
     /// `POST /2015-03-31/functions/NAME/invocations` naming a served function by name without
-    /// qualifier, with a declared body within the synchronous limit, no `Expect`, no client
-    /// context, and `Connection` not `close`.
+    /// qualifier, of invocation type `RequestResponse` or `Event`, with a declared body within that
+    /// type's limit, no `Expect`, no client context, and `Connection` not `close`.
     func fastInvocation(for head: HTTPRequest) -> FastInvocation? {
+        let isEvent: Bool
+        switch head.headerFields[.amzInvocationType] {
+        case nil, "RequestResponse": isEvent = false
+        case "Event": isEvent = true
+        default: return nil
+        }
+        let limit = isEvent ? Self.maximumAsyncPayload : Self.maximumSyncPayload
         guard head.method == .post, let path = head.path, let name = Self.invokedName(path),
             let entry = catalog.entry(named: String(name)), entry.configuration.publishedLayers.isEmpty,
-            let length = head.headerFields[.contentLength].flatMap({ Int($0) }), (0...Self.maximumSyncPayload).contains(length),
+            let length = head.headerFields[.contentLength].flatMap({ Int($0) }), (0...limit).contains(length),
             head.headerFields[.transferEncoding] == nil, head.headerFields[.expect] == nil,
             head.headerFields[.connection] != "close", head.headerFields[.amzClientContext] == nil,
-            head.headerFields[.amzInvocationType].map({ $0 == "RequestResponse" }) ?? true,
             head.headerFields[.amzLogType].map({ $0 == "None" || $0 == "Tail" }) ?? true
         else { return nil }
-        return FastInvocation(function: entry.configuration, head: head, declaredLength: length)
+        return FastInvocation(function: entry.configuration, head: head, declaredLength: length, isEvent: isEvent)
     }
 
     /// NAME in `/2015-03-31/functions/NAME/invocations` (or with a trailing slash) when it is a
@@ -63,7 +71,7 @@ extension InvokeAPI {
             requestID: Self.newRequestID(), payload: payload,
             invokedFunctionARN: account.functionARN(invocation.function.functionName, qualifier: nil),
             traceID: fields[.amznTraceID] ?? InvocationIdentifiers.traceHeader(), tenantID: fields[.amzTenantID],
-            wantsLogTail: fields[.amzLogType] == "Tail")
+            wantsLogTail: !invocation.isEvent && fields[.amzLogType] == "Tail")
     }
 
     /// The route's `200` for `result`, head and body.

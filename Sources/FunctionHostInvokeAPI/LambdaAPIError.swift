@@ -19,17 +19,23 @@ struct LambdaAPIError: Error {
     var closesConnection = false
 
     func response(requestID: String) -> Response {
+        let (head, body) = wire(requestID: requestID)
+        return Response(status: head.status, headers: head.headerFields, body: ResponseBody(byteBuffer: body))
+    }
+
+    /// The response's head and body as the router sends them, before it adds `Content-Length` and `Date`.
+    func wire(requestID: String) -> (HTTPResponse, ByteBuffer) {
         // AWS writes `Reason` first: {"Reason":…,"Type":"User","message":"Rate Exceeded."}.
         var body = "{"
         if let reason { body += "\"Reason\":\(JSONText.quote(reason))," }
         body += "\"Type\":\(JSONText.quote(type)),\"\(messageKey)\":\(JSONText.quote(message))}"
-        var headers = HTTPFields()
-        if let retryAfter { headers[.retryAfter] = String(retryAfter) }
-        if closesConnection { headers[.connection] = "close" }
-        headers[.contentType] = "application/json"
-        headers[.amznErrorType] = code
-        headers[.amznRequestID] = requestID
-        return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: body)))
+        var head = HTTPResponse(status: status)
+        if let retryAfter { head.headerFields[.retryAfter] = String(retryAfter) }
+        if closesConnection { head.headerFields[.connection] = "close" }
+        head.headerFields[.contentType] = "application/json"
+        head.headerFields[.amznErrorType] = code
+        head.headerFields[.amznRequestID] = requestID
+        return (head, ByteBuffer(string: body))
     }
 
     static func functionNotFound(_ arn: String) -> Self {

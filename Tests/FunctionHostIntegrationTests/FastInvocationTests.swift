@@ -45,8 +45,19 @@ import Testing
         #expect(api.fastInvocation(for: head("/2015-03-31/functions/Echo/invocations/")) != nil)
         #expect(api.fastInvocation(for: head(length: "6291456")) != nil)
         for fields in [[("X-Amz-Invocation-Type", "RequestResponse")], [("X-Amz-Log-Type", "Tail")], [("X-Amz-Log-Type", "None")]] {
-            #expect(api.fastInvocation(for: head(fields: fields)) != nil, "\(fields)")
+            #expect(api.fastInvocation(for: head(fields: fields))?.isEvent == false, "\(fields)")
         }
+    }
+
+    @Test func takesPlainEventInvokesWithinTheEventLimit() throws {
+        let event = [("X-Amz-Invocation-Type", "Event")]
+        #expect(api.fastInvocation(for: head(fields: event))?.isEvent == true)
+        #expect(api.fastInvocation(for: head(length: "1048576", fields: event))?.isEvent == true)
+        // Over the Event limit (still within the synchronous one): the route answers the 413.
+        #expect(api.fastInvocation(for: head(length: "1048577", fields: event)) == nil)
+        // An Event's log tail is never asked for, whatever the header says.
+        let tail = try #require(api.fastInvocation(for: head(fields: event + [("X-Amz-Log-Type", "Tail")])))
+        #expect(try #require(api.request(for: tail, body: ByteBuffer(string: "{}"))).wantsLogTail == false)
     }
 
     @Test func leavesEverythingElseToTheRouter() {
@@ -62,7 +73,9 @@ import Testing
             head(length: nil),
             head(length: "6291457"),
             head(length: "two"),
-            head(fields: [("X-Amz-Invocation-Type", "Event")]),
+            head(fields: [("X-Amz-Invocation-Type", "event")]),
+            head(fields: [("X-Amz-Invocation-Type", "Event"), ("X-Amz-Client-Context", "e30=")]),
+            head(fields: [("X-Amz-Invocation-Type", "Event"), ("X-Amz-Log-Type", "Everything")]),
             head(fields: [("X-Amz-Invocation-Type", "DryRun")]),
             head(fields: [("X-Amz-Invocation-Type", "Sometimes")]),
             head(fields: [("X-Amz-Log-Type", "Everything")]),

@@ -100,6 +100,65 @@ import Testing
         }
     }
 
+    @Test func theCallbackFormAnswersOnlyOnceItsTransactionIsCommitted() async throws {
+        try await withStore { store in
+            let commits = CommitCounter()
+            try await store.writer.write { db in db.add(transactionObserver: commits, extent: .databaseLifetime) }
+            let committedBefore = commits.count
+            let group = GroupCommit(writer: store.writer)
+            let (value, committedWhenAnswered) = try await withCheckedThrowingContinuation {
+                (done: CheckedContinuation<(Int, Int), any Error>) in
+                group.write(
+                    { db in
+                        try db.execute(sql: "INSERT INTO item(value) VALUES (5)")
+                        return 5
+                    },
+                    completion: { result in done.resume(with: result.map { ($0, commits.count) }) })
+            }
+            #expect(value == 5)
+            #expect(committedWhenAnswered == committedBefore + 1)
+        }
+    }
+
+    @Test func aFailingWriteInABatchLeavesTheOthersCommittedOnceWithTheirValues() async throws {
+        try await withStore { store in
+            let commits = CommitCounter()
+            try await store.writer.write { db in db.add(transactionObserver: commits, extent: .databaseLifetime) }
+            let group = GroupCommit(writer: store.writer)
+            let release = Gate()
+            async let first: Void = group.write { db in
+                release.wait()
+                try db.execute(sql: "INSERT INTO item(value) VALUES (1)")
+            }
+            #expect(await eventually { release.isHolding })
+            let committedBefore = commits.count
+            async let ten: Int64 = group.write { db in
+                try db.execute(sql: "INSERT INTO item(value) VALUES (10)")
+                return db.lastInsertedRowID
+            }
+            async let failing: Bool = succeeded {
+                try await group.write { db in try db.execute(sql: "INSERT INTO item(value) VALUES (NULL)") }
+            }
+            async let eleven: Int64 = group.write { db in
+                try db.execute(sql: "INSERT INTO item(value) VALUES (11)")
+                return db.lastInsertedRowID
+            }
+            #expect(await eventually { group.waitingCount == 3 })
+            release.open()
+            try await first
+            let (tenID, elevenID) = (try await ten, try await eleven)
+            #expect(await failing == false)
+            let rows = try await store.writer.read { db in
+                try Row.fetchAll(db, sql: "SELECT id, value FROM item ORDER BY value")
+            }
+            // Each surviving write's row once, and the value it returned names it (the batch's order is the arrival's).
+            #expect(rows.map { $0["value"] as Int } == [1, 10, 11])
+            #expect(rows.dropFirst().map { $0["id"] as Int64 } == [tenID, elevenID])
+            // The first write's transaction, then one for the batch (its first try was rolled back).
+            #expect(commits.count - committedBefore == 2)
+        }
+    }
+
     private func succeeded(_ body: () async throws -> Void) async -> Bool {
         do {
             try await body()

@@ -4,6 +4,7 @@ sends and Event invokes, and every message and event it answered for is in the s
 from __future__ import annotations
 
 import signal
+import socket
 import sqlite3
 import threading
 from pathlib import Path
@@ -104,3 +105,55 @@ def test_a_kill_during_a_burst_loses_no_acknowledged_message_or_event(tmp_path: 
     finally:
         assert host.terminate(timeout=10) == 0, host.stderr()[-2000:]
 
+
+
+def test_a_kill_during_concurrent_event_invokes_loses_no_acknowledged_event(tmp_path: Path):
+    """Sixteen keep-alive clients, as `fnhost load` sends them (the serve port queues these from its
+    event loop, many to one commit): every 202 given before the kill names a stored event."""
+    template = tmp_path / "template.yaml"
+    template.write_text(TEMPLATE.format(code=FIXTURE_TEMPLATE.parent.parent / "functions" / "instructed"))
+    host = start_host(template, tmp_path / "host")
+    body = b'{"sleep": 30}'
+    request = (b"POST /2015-03-31/functions/Busy/invocations HTTP/1.1\r\nHost: x\r\nX-Amz-Invocation-Type: Event\r\n"
+               b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body)
+    acknowledged: list[str] = []
+    stop = threading.Event()
+
+    def client():
+        try:
+            with socket.create_connection(("127.0.0.1", host.port), timeout=10) as connection:
+                received = b""
+                while not stop.is_set():
+                    connection.sendall(request)
+                    while b"\r\n\r\n" not in received:
+                        chunk = connection.recv(65536)
+                        if not chunk:
+                            return
+                        received += chunk
+                    head, _, received = received.partition(b"\r\n\r\n")
+                    if not head.startswith(b"HTTP/1.1 202 "):
+                        return
+                    fields = {n.lower(): v for n, v in (line.split(b": ", 1) for line in head.split(b"\r\n")[1:])}
+                    assert fields[b"content-length"] == b"0"
+                    acknowledged.append(fields[b"x-amzn-requestid"].decode())
+        except OSError:
+            return
+
+    threads = [threading.Thread(target=client) for _ in range(16)]
+    try:
+        for thread in threads:
+            thread.start()
+        wait_for(lambda: len(acknowledged) >= 3000, 60, what="3000 events acknowledged")
+        host.process.send_signal(signal.SIGKILL)
+        host.process.wait(timeout=5)
+        stop.set()
+        for thread in threads:
+            thread.join(timeout=30)
+    finally:
+        stop.set()
+        host.kill_hard()
+
+    database = sqlite3.connect(tmp_path / "host" / "state" / "fnhost.sqlite")
+    stored = {row[0] for row in database.execute("SELECT requestID FROM asyncInvocation")}
+    assert len(acknowledged) >= 3000
+    assert set(acknowledged) - stored == set()

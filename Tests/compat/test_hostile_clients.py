@@ -12,7 +12,7 @@ from pathlib import Path
 import boto3
 import pytest
 
-from conftest import FIXTURE_TEMPLATE, invoke_json, lambda_client, start_host
+from conftest import FIXTURE_TEMPLATE, invoke_json, lambda_client, start_host, wait_for
 
 ONE_FUNCTION = """\
 Transform: AWS::Serverless-2016-10-31
@@ -165,14 +165,20 @@ def invoke_request(name: str, body: bytes, *headers: bytes) -> bytes:
 
 def read_responses(connection: socket.socket, count: int) -> list[tuple[int, bytes]]:
     """Reads ``count`` responses (status, body) from a keep-alive connection, in order."""
+    return [(status, body) for status, _, body in read_answers(connection, count)]
+
+
+def read_answers(connection: socket.socket, count: int) -> list[tuple[int, dict[str, str], bytes]]:
+    """Reads ``count`` responses (status, headers by lowercased name, body), in order."""
     received, answers = b"", []
     while len(answers) < count:
         if b"\r\n\r\n" in received:
             head, _, rest = received.partition(b"\r\n\r\n")
-            length = next(int(line.split(b":")[1]) for line in head.split(b"\r\n")
-                          if line.lower().startswith(b"content-length:"))
+            fields = dict(line.decode().split(": ", 1) for line in head.split(b"\r\n")[1:])
+            fields = {name.lower(): value for name, value in fields.items()}
+            length = int(fields["content-length"])
             if len(rest) >= length:
-                answers.append((int(head.split(b" ")[1]), rest[:length]))
+                answers.append((int(head.split(b" ")[1]), fields, rest[:length]))
                 received = rest[length:]
                 continue
         chunk = connection.recv(65536)
@@ -201,6 +207,38 @@ def test_pipelined_requests_are_answered_in_order_by_both_paths(hostile_host):
     assert json.loads(answers[2][1]) == {"echo": {"echo": 2}}
     assert json.loads(answers[3][1])["Type"] == "User"
     assert [json.loads(body) for _, body in answers[4:]] == [{"echo": {"echo": 3}}, {"echo": {"echo": 4}}]
+
+
+def test_event_invokes_get_the_same_answers_from_both_paths_in_order(hostile_host):
+    """Plain Event invokes are queued from the event loop; the rest go to the router. Pipelined,
+    they are answered in order, and a 202 looks the same whichever path gave it."""
+    event = b"X-Amz-Invocation-Type: Event"
+    requests = [
+        invoke_request("Instructed", b'{"n": 1}', event),  # the event-loop path
+        invoke_request("Instructed", b'{"n": 2}', event, b"X-Amz-Client-Context: e30="),  # the router's
+        invoke_request("Instructed", b'{"n": ', event),  # not JSON: the router's 400
+        invoke_request("Nope", b'{}', event),  # no such function: the router's 404
+        invoke_request("Instructed", b"", event),  # empty: queued as {}
+        invoke_request("Instructed", b'{"n": 3}', event, b"X-Amz-Log-Type: Tail"),
+        invoke_request("Instructed", b'{"n": 4}', event, b"X-Amz-Log-Type: Everything"),  # the router's 400
+    ]
+    with socket.create_connection(("127.0.0.1", hostile_host.port), timeout=10) as connection:
+        connection.sendall(b"".join(requests))
+        answers = read_answers(connection, len(requests))
+    assert [status for status, _, _ in answers] == [202, 202, 400, 404, 202, 202, 400], answers
+    accepted = [answers[i] for i in (0, 1, 4, 5)]
+    for _, fields, body in accepted:
+        assert body == b"" and fields["content-length"] == "0"
+        assert set(fields) == {"x-amzn-requestid", "content-length", "date"}, fields
+    request_ids = [fields["x-amzn-requestid"] for _, fields, _ in accepted]
+    assert len(set(request_ids)) == 4
+    assert answers[2][1]["x-amzn-errortype"] == "InvalidRequestContentException"
+    assert answers[3][1]["x-amzn-errortype"] == "ResourceNotFoundException"
+    assert answers[6][1]["x-amzn-errortype"] == "ValidationException"
+    # Each accepted event runs (with its request id), the empty one with {}.
+    for request_id in request_ids:
+        wait_for(lambda: f"START RequestId: {request_id} " in hostile_host.log_text("Instructed"), 30,
+                 what=f"the event {request_id} to run")
 
 
 def test_a_connection_invoking_steadily_outlives_the_idle_timeout(hostile_host):

@@ -3,11 +3,13 @@ import HTTPTypes
 import NIOCore
 import NIOHTTPTypes
 
-/// Runs plain synchronous invokes of warm functions straight from the serve connection's event
-/// loop: the request is read here, handed to a warm worker on this thread, and the answer written
-/// back from the worker's event loop, with no task, router or actor in between. Whatever it does
-/// not take (``InvokeAPI/fastInvocation(for:)``, a body that is not JSON, no warm worker free, a
-/// throttle) passes on unchanged to the router behind it, which answers the same way.
+/// Runs plain synchronous invokes of warm functions, and plain `Event` invokes, straight from the
+/// serve connection's event loop: the request is read here, handed to a warm worker (or to the
+/// async queue's group commit) on this thread, and the answer written back from the worker's event
+/// loop (or once the event's row is committed), with no task, router or actor in between.
+/// Whatever it does not take (``InvokeAPI/fastInvocation(for:)``, a body that is not JSON, no warm
+/// worker free, a throttle, a stopping queue) passes on unchanged to the router behind it, which
+/// answers the same way.
 ///
 /// Responses keep request order: a request is taken only when every request passed on before it
 /// has been answered, and while one runs, later pipelined parts wait here; reads stop only once
@@ -83,14 +85,17 @@ final class InvokeFastPath: ChannelDuplexHandler, RemovableChannelHandler {
         state = .invoking
         let loop = context.eventLoop
         let bound = NIOLoopBound((self, context), eventLoop: loop)
-        let started = api.invoker.invokeIfWarm(invocation.function, request) { result in
-            let answer = InvokeAPI.response(to: request, result)
+        let respond: @Sendable ((HTTPResponse, ByteBuffer)) -> Void = { answer in
             if loop.inEventLoop {
                 bound.value.0.respond(answer, context: bound.value.1)
             } else {
                 loop.execute { bound.value.0.respond(answer, context: bound.value.1) }
             }
         }
+        let started =
+            invocation.isEvent
+            ? api.enqueueIfAccepting(invocation.function, request, answer: respond)
+            : api.invoker.invokeIfWarm(invocation.function, request) { respond(InvokeAPI.response(to: request, $0)) }
         if started {
             body = ByteBuffer()
         } else {
