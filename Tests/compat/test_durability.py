@@ -69,19 +69,8 @@ def test_a_kill_during_a_burst_loses_no_acknowledged_message_or_event(tmp_path: 
                 return
 
     threads = [threading.Thread(target=send_messages), threading.Thread(target=send_events)]
-    try:
-        for thread in threads:
-            thread.start()
-        wait_for(lambda: len(messages) >= BURST // 2 and len(events) >= BURST // 2, 60,
-                 what="half of the burst acknowledged")
-        host.process.send_signal(signal.SIGKILL)
-        host.process.wait(timeout=5)
-        stop.set()
-        for thread in threads:
-            thread.join(timeout=30)
-    finally:
-        stop.set()
-        host.kill_hard()
+    _kill_host_once(host, threads, stop, lambda: len(messages) >= BURST // 2 and len(events) >= BURST // 2,
+                    "half of the burst acknowledged")
 
     acknowledged_messages, acknowledged_events = set(messages), set(events)
     assert len(acknowledged_messages) >= BURST // 2 and len(acknowledged_events) >= BURST // 2
@@ -140,10 +129,20 @@ def test_a_kill_during_concurrent_event_invokes_loses_no_acknowledged_event(tmp_
             return
 
     threads = [threading.Thread(target=client) for _ in range(16)]
+    _kill_host_once(host, threads, stop, lambda: len(acknowledged) >= 3000, "3000 events acknowledged")
+
+    database = sqlite3.connect(tmp_path / "host" / "state" / "fnhost.sqlite")
+    stored = {row[0] for row in database.execute("SELECT requestID FROM asyncInvocation")}
+    assert len(acknowledged) >= 3000
+    assert set(acknowledged) - stored == set()
+
+
+def _kill_host_once(host, threads, stop, acknowledged_enough, what):
+    """Starts the client `threads`, SIGKILLs the host once `acknowledged_enough()`, then stops the clients."""
     try:
         for thread in threads:
             thread.start()
-        wait_for(lambda: len(acknowledged) >= 3000, 60, what="3000 events acknowledged")
+        wait_for(acknowledged_enough, 60, what=what)
         host.process.send_signal(signal.SIGKILL)
         host.process.wait(timeout=5)
         stop.set()
@@ -152,8 +151,3 @@ def test_a_kill_during_concurrent_event_invokes_loses_no_acknowledged_event(tmp_
     finally:
         stop.set()
         host.kill_hard()
-
-    database = sqlite3.connect(tmp_path / "host" / "state" / "fnhost.sqlite")
-    stored = {row[0] for row in database.execute("SELECT requestID FROM asyncInvocation")}
-    assert len(acknowledged) >= 3000
-    assert set(acknowledged) - stored == set()
