@@ -26,6 +26,9 @@ final class WorkerProcess: Sendable {
     private let consumed = Atomic<Int>(0)
     /// Descriptor of the child's `/proc/PID/status`, or one of the markers below.
     private let memoryStatus = Mutex<Int32>(WorkerProcess.notOpened)
+    /// True once the launcher is reaped and its pid free for another process: ``kill()`` signals
+    /// only under this lock while it is false, so never a stranger that got the pid.
+    private let reaped = Mutex(false)
     private static let notOpened: Int32 = -1
     private static let unavailable: Int32 = -2
 
@@ -103,16 +106,19 @@ final class WorkerProcess: Sendable {
     /// the host kills every descendant of the launcher itself (a subreaper, so a `setsid()`'d or
     /// double-forked process is still below it while it lives), then the launcher.
     func kill() {
-        guard !sandboxed else {
-            Glibc.kill(pid, Self.endRequest)
-            return
+        reaped.withLock { reaped in
+            guard !reaped else { return }
+            guard !sandboxed else {
+                Glibc.kill(pid, Self.endRequest)
+                return
+            }
+            for _ in 0..<Self.sweepRounds {
+                let found = Self.liveDescendants(of: pid)
+                if found.isEmpty { break }
+                for descendant in found { Glibc.kill(descendant, SIGKILL) }
+            }
+            Glibc.kill(pid, SIGKILL)
         }
-        for _ in 0..<Self.sweepRounds {
-            let found = Self.liveDescendants(of: pid)
-            if found.isEmpty { break }
-            for descendant in found { Glibc.kill(descendant, SIGKILL) }
-        }
-        Glibc.kill(pid, SIGKILL)
     }
 
     /// Passes over the tree; each one kills what forked since the last (a fork bomb is capped by RLIMIT_NPROC).
@@ -260,10 +266,20 @@ final class WorkerProcess: Sendable {
     }
 
     private func reap() -> ExitReason {
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 {
-            guard errno == EINTR else { return .exited(status: -1) }
+        // Waits for the exit without reaping: the zombie keeps the pid while `kill()` may still use it.
+        var exited = siginfo_t()
+        while waitid(P_PID, id_t(pid), &exited, WEXITED | WNOWAIT) < 0 {
+            guard errno == EINTR else { break }
         }
+        var status: Int32 = 0
+        let waited = reaped.withLock { reaped in
+            reaped = true
+            while waitpid(pid, &status, 0) < 0 {
+                guard errno == EINTR else { return false }
+            }
+            return true
+        }
+        guard waited else { return .exited(status: -1) }
         memoryStatus.withLock { descriptor in
             if descriptor >= 0 { close(descriptor) }
             descriptor = Self.unavailable
