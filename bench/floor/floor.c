@@ -24,6 +24,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "http.h"
+
 #define BUFFER_SIZE 65536
 #define MAX_EVENTS 256
 
@@ -37,17 +39,6 @@ struct connection {
 static volatile sig_atomic_t stopping;
 
 static void on_signal(int signo) { (void)signo; stopping = 1; }
-
-/* Content-Length of the header block [start, end), 0 when absent. */
-static long content_length(const char *start, const char *end)
-{
-    static const char name[] = "\r\ncontent-length:";
-    for (const char *p = start; p + sizeof name - 1 < end; p++) {
-        if (strncasecmp(p, name, sizeof name - 1) == 0)
-            return strtol(p + sizeof name - 1, NULL, 10);
-    }
-    return 0;
-}
 
 /* Answers every complete request in the buffer; returns -1 when the connection must close. */
 static int serve(struct connection *c)

@@ -36,6 +36,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "http.h"
+
 #define BUFFER_SIZE 65536
 #define MAX_DESCRIPTORS 16384
 #define MAX_PROCESSES 4096
@@ -80,16 +82,6 @@ static int epoll_fd;
 static unsigned long request_number;
 
 static void on_signal(int signo) { (void)signo; stopping = 1; }
-
-static long content_length(const char *start, const char *end)
-{
-    static const char name[] = "\r\ncontent-length:";
-    for (const char *p = start; p + sizeof name - 1 < end; p++) {
-        if (strncasecmp(p, name, sizeof name - 1) == 0)
-            return strtol(p + sizeof name - 1, NULL, 10);
-    }
-    return 0;
-}
 
 static int write_all(int fd, const char *data, size_t length)
 {
