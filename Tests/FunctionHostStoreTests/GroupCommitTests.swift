@@ -9,8 +9,7 @@ import Testing
 @Suite struct GroupCommitTests {
     @Test func writesThatArriveDuringACommitShareTheNextTransaction() async throws {
         try await withStore { store in
-            let commits = CommitCounter()
-            try await store.writer.write { db in db.add(transactionObserver: commits, extent: .databaseLifetime) }
+            let commits = try await CommitCounter.observing(store)
             let committedBefore = commits.count
             let group = GroupCommit(writer: store.writer)
             // The first write holds its transaction open until the others wait behind it.
@@ -102,8 +101,7 @@ import Testing
 
     @Test func theCallbackFormAnswersOnlyOnceItsTransactionIsCommitted() async throws {
         try await withStore { store in
-            let commits = CommitCounter()
-            try await store.writer.write { db in db.add(transactionObserver: commits, extent: .databaseLifetime) }
+            let commits = try await CommitCounter.observing(store)
             let committedBefore = commits.count
             let group = GroupCommit(writer: store.writer)
             let (value, committedWhenAnswered) = try await withCheckedThrowingContinuation {
@@ -122,8 +120,7 @@ import Testing
 
     @Test func aFailingWriteInABatchLeavesTheOthersCommittedOnceWithTheirValues() async throws {
         try await withStore { store in
-            let commits = CommitCounter()
-            try await store.writer.write { db in db.add(transactionObserver: commits, extent: .databaseLifetime) }
+            let commits = try await CommitCounter.observing(store)
             let group = GroupCommit(writer: store.writer)
             let release = Gate()
             async let first: Void = group.write { db in
@@ -190,6 +187,14 @@ private enum ItemMigrations: StoreMigrations {
 /// Counts committed transactions.
 private final class CommitCounter: TransactionObserver, Sendable {
     private let commits = Atomic(0)
+
+    /// A counter of every commit `store`'s writer makes from now on.
+    static func observing(_ store: Store) async throws -> CommitCounter {
+        let commits = CommitCounter()
+        try await store.writer.write { db in db.add(transactionObserver: commits, extent: .databaseLifetime) }
+        return commits
+    }
+
     var count: Int { commits.load(ordering: .relaxed) }
     func observes(eventsOfKind eventKind: DatabaseEventKind) -> Bool { true }
     func databaseDidChange(with event: DatabaseEvent) {}
