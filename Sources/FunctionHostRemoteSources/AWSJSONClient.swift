@@ -22,6 +22,15 @@ public struct AWSJSONClient: Sendable {
     /// Largest answer read (a Kinesis GetRecords page is at most 10 MiB of data, base64 grows it).
     static let maximumResponse = 16 * 1_048_576
 
+    /// Most pages one listing (Scan, ListShards, DescribeStream) is followed for: an endpoint that
+    /// always names a next page must not keep the host reading, and collecting, forever.
+    static let maximumPages = 100
+
+    /// The error of a listing still not at its end after ``maximumPages``.
+    static func endlessListing(_ service: String, _ operation: String) -> RemoteSourceError {
+        RemoteSourceError(service: service, code: "EndlessListing", message: "\(operation) named a next page \(maximumPages) times")
+    }
+
     public init(
         service: AWSServiceEndpoint, credentials: AWSCredentials, defaultRegion: String, environment: [String: String],
         targetPrefix: String, contentType: String, httpClient: HTTPClient = .shared

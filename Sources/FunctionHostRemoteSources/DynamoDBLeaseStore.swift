@@ -60,12 +60,13 @@ public final class DynamoDBLeaseStore: ShardLeaseStore {
     public func leases(table: String) async throws -> [ShardLease] {
         var leases: [ShardLease] = []
         var parameters: [String: Any] = ["TableName": table, "ConsistentRead": true]
-        while true {
+        for _ in 0..<AWSJSONClient.maximumPages {
             let answer = try await call("Scan", parameters)
             leases += (answer["Items"] as? [[String: Any]] ?? []).compactMap(Self.lease)
             guard let last = answer["LastEvaluatedKey"] as? [String: Any], !last.isEmpty else { return leases }
             parameters["ExclusiveStartKey"] = last
         }
+        throw AWSJSONClient.endlessListing("dynamodb", "Scan")
     }
 
     public func create(table: String, shardID: String) async throws -> Bool {
@@ -89,7 +90,10 @@ public final class DynamoDBLeaseStore: ShardLeaseStore {
                 ":expected": ["N": String(expectedCounter)],
             ],
             returningItem: true)
-        return (answer?["Attributes"] as? [String: Any]).flatMap(Self.lease)
+        // The item as it is now: this shard's, ours, or the answer is not one to start a shard on.
+        return (answer?["Attributes"] as? [String: Any]).flatMap(Self.lease).flatMap { lease in
+            lease.shardID == shardID && lease.owner == owner ? lease : nil
+        }
     }
 
     public func renew(table: String, shardID: String, counter: Int, owner: String) async throws -> Bool {
@@ -174,8 +178,9 @@ public final class DynamoDBLeaseStore: ShardLeaseStore {
             let counter = ((item["leaseCounter"] as? [String: Any])?["N"] as? String).flatMap({ Int($0) }),
             (0..<Int.max / 2).contains(counter)
         else { return nil }
+        // An empty checkpoint is none: read as a sequence number it would start the shard at its oldest record.
         return ShardLease(
-            shardID: shardID, owner: string("leaseOwner"), counter: counter, checkpoint: string("checkpoint"),
-            windowState: string("windowState"))
+            shardID: shardID, owner: string("leaseOwner"), counter: counter,
+            checkpoint: string("checkpoint").flatMap { $0.isEmpty ? nil : $0 }, windowState: string("windowState"))
     }
 }

@@ -37,21 +37,23 @@ public final class ExternalStreamReader: StreamReader {
         switch service {
         case .kinesis:
             var parameters: [String: Any] = ["StreamName": try Self.streamName(streamARN)]
-            while true {
+            for _ in 0..<AWSJSONClient.maximumPages {
                 let answer = try await client.call("ListShards", parameters, region: AWSARN.region(of: streamARN))
                 shards += (answer["Shards"] as? [[String: Any]] ?? []).compactMap { $0["ShardId"] as? String }
                 guard let token = answer["NextToken"] as? String else { return shards }
                 parameters = ["NextToken": token]
             }
+            throw AWSJSONClient.endlessListing("kinesis", "ListShards")
         case .dynamoDBStreams:
             var parameters: [String: Any] = ["StreamArn": streamARN]
-            while true {
+            for _ in 0..<AWSJSONClient.maximumPages {
                 let answer = try await client.call("DescribeStream", parameters, region: AWSARN.region(of: streamARN))
                 let description = answer["StreamDescription"] as? [String: Any] ?? [:]
                 shards += (description["Shards"] as? [[String: Any]] ?? []).compactMap { $0["ShardId"] as? String }
                 guard let last = description["LastEvaluatedShardId"] as? String else { return shards }
                 parameters["ExclusiveStartShardId"] = last
             }
+            throw AWSJSONClient.endlessListing("dynamodbstreams", "DescribeStream")
         }
     }
 
@@ -115,8 +117,6 @@ public final class ExternalStreamReader: StreamReader {
                     data: data, arrivedAt: created)
             }
         }
-        return StreamReadPage(
-            records: records, nextIterator: answer["NextShardIterator"] as? String,
-            millisBehindLatest: (answer["MillisBehindLatest"] as? Int).map(Int64.init) ?? 0)
+        return StreamReadPage(records: records, nextIterator: answer["NextShardIterator"] as? String)
     }
 }

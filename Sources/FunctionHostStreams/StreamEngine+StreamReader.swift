@@ -31,7 +31,7 @@ extension StreamEngine: StreamReader {
                 StreamReadRecord(
                     sequenceNumber: $0.sequenceNumber.description, partitionKey: $0.partitionKey, data: $0.data,
                     arrivedAt: $0.arrivedAt)
-            }, nextIterator: page.next.token, millisBehindLatest: page.millisBehindLatest)
+            }, nextIterator: page.next.token)
     }
 
     private func name(_ arn: String) throws(StreamError) -> String {

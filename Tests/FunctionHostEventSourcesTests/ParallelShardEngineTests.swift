@@ -50,6 +50,20 @@ import Testing
         #expect(shard.next(lane: 0, now: 0).isEmpty)
     }
 
+    @Test func filteredRecordsBehindAFailingBatchStopTheReader() {
+        var shard = ParallelShardEngine(policy: .init(batchSize: 2), factor: 1)
+        shard.received([record(1, "x")], now: 0)
+        #expect(shard.next(lane: 0, now: 0) == [.invoke([record(1, "x")], attempt: 1)])
+        #expect(shard.completed(lane: 0, .failedFrom("1"), now: 0) == [.retry(count: 1)])
+        // Pages no filter passes fill no lane, but wait behind record 1 for the checkpoint.
+        for page in 0..<4 {
+            #expect(shard.wantsRecords)
+            let records = (0..<2).map { record(10 + 2 * page + $0, "y") }
+            shard.received(records, filteredOut: Set(records.map(\.sequenceNumber)), now: 0)
+        }
+        #expect(!shard.wantsRecords)
+    }
+
     @Test func windowsAreSavedAndRestoredPerLane() {
         var shard = ParallelShardEngine(policy: .init(batchSize: 10, tumblingWindowMilliseconds: 60_000), factor: 2)
         shard.restore(windows: [1: .init(start: 0, end: 60_000, state: #"{"n":4}"#), 7: .init(start: 0, end: 60_000)])

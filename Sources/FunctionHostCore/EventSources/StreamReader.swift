@@ -29,12 +29,10 @@ public struct StreamReadPage: Sendable, Hashable {
     public var records: [StreamReadRecord]
     /// `nil` when the shard is closed and read to its end.
     public var nextIterator: String?
-    public var millisBehindLatest: Int64
 
-    public init(records: [StreamReadRecord], nextIterator: String?, millisBehindLatest: Int64) {
+    public init(records: [StreamReadRecord], nextIterator: String?) {
         self.records = records
         self.nextIterator = nextIterator
-        self.millisBehindLatest = millisBehindLatest
     }
 }
 

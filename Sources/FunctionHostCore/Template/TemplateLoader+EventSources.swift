@@ -170,7 +170,6 @@ extension TemplateLoader {
         return mapping
     }
 
-    /// A mapping's integer property, `value` when it is absent.
     /// A mapping's `FilterCriteria.Filters` patterns (SQS and streams); none when it has no `FilterCriteria`.
     func mappingFilters(
         _ properties: [String: TemplateValue], failure: (String, String) -> TemplateError
@@ -193,6 +192,7 @@ extension TemplateLoader {
         return patterns
     }
 
+    /// A mapping's integer property, `value` when it is absent.
     func mappingInteger(
         _ properties: [String: TemplateValue], _ property: String, default value: Int,
         failure: (String, String) -> TemplateError

@@ -36,9 +36,12 @@ public struct ParallelShardEngine: Sendable, Hashable {
         return Int(hash % UInt64(max(1, lanes)))
     }
 
-    /// Whether the reader should read more: fewer records wait than one batch per lane.
+    /// Whether the reader should read more: fewer records wait than one batch per lane, and fewer
+    /// are read but not yet checkpointed than four (filtered records pile up behind a batch that
+    /// keeps failing without filling any lane).
     public var wantsRecords: Bool {
-        lanes.reduce(0) { $0 + $1.buffer.count } < lanes[0].policy.batchSize * lanes.count
+        let batches = lanes[0].policy.batchSize * lanes.count
+        return lanes.reduce(0) { $0 + $1.buffer.count } < batches && pending.count < 4 * batches
     }
 
     /// Records read from the shard, in order. Those whose sequence number is in `filteredOut` (no

@@ -52,7 +52,7 @@ final class LeasedShardOwnership: ShardOwnership {
                 try? await clock.sleep(milliseconds: max(interval, 1000))
             }
         }
-        var closing: [ShardLeaseBalancer.Action] = []
+        var closing: [String] = []
         await withDiscardingTaskGroup { group in
             var shards: [String] = []
             var shardsReadAt: Int64?
@@ -85,7 +85,7 @@ final class LeasedShardOwnership: ShardOwnership {
             closing = balancer.withLock { $0.shutdown() }
             for continuation in stops.withLock({ $0.values }) { continuation.finish() }
         }
-        await release(closing.compactMap { if case .release(let shardID) = $0 { shardID } else { nil } })
+        await release(closing)
     }
 
     /// Hands leases back once their shards' loops have ended (their last checkpoints written), so
@@ -143,8 +143,6 @@ final class LeasedShardOwnership: ShardOwnership {
                 case .stop(let shardID):
                     logger.info("stream event source mapping lost a shard lease", metadata: ["shard.id": "\(shardID)"])
                     stops.withLock { $0[shardID] }?.finish()
-                case .release(let shardID):
-                    await handBack(shardID)
                 }
             } catch {
                 // The next cycle reads the table again; a lease not renewed in time is given up by `tick`.

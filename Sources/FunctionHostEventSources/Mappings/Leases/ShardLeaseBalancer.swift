@@ -57,8 +57,6 @@ struct ShardLeaseBalancer: Sendable, Hashable {
         case start(shardID: String, checkpoint: String?, windowState: String? = nil)
         /// Stop the shard's loop before its next checkpoint.
         case stop(shardID: String)
-        /// Hand the lease back so another host takes it at once (after the shard's loop ended).
-        case release(shardID: String)
     }
 
     /// The shards this host holds.
@@ -161,13 +159,13 @@ struct ShardLeaseBalancer: Sendable, Hashable {
         return [.stop(shardID: shardID)]
     }
 
-    /// The mapping stops (the host shuts down, or the mapping was deleted): every held lease is to
-    /// be handed back once its shard's loop has ended, and none is renewed or taken any more.
-    mutating func shutdown() -> [Action] {
+    /// The mapping stops (the host shuts down, or the mapping was deleted): the held shards, each to
+    /// be stopped and its lease handed back once its loop has ended; none is renewed or taken any more.
+    mutating func shutdown() -> [String] {
         let shards = held.keys.sorted()
         held = [:]
         stopping.formUnion(shards)
-        return shards.map { .stop(shardID: $0) } + shards.map { .release(shardID: $0) }
+        return shards
     }
 
     /// The shard's loop ended: it may be taken again.

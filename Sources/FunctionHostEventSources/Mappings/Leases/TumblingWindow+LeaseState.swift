@@ -16,12 +16,17 @@ extension StreamShardEngine.TumblingWindow {
         return (try? JSONEncoder().encode(stored)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
     }
 
-    /// The windows `encode` wrote; none from text that is not (another host's item is input).
+    /// The windows `encode` wrote; none from text that is not, and only windows that could be
+    /// (another host's item is input, and a window's state goes into the function's event as is).
     static func decode(_ text: String) -> [Int: Self] {
         guard let stored = try? JSONDecoder().decode([String: Stored].self, from: Data(text.utf8)) else { return [:] }
         return Dictionary(
             stored.compactMap { lane, window in
-                Int(lane).map { ($0, Self(start: window.start, end: window.end, state: window.state)) }
+                guard let lane = Int(lane), window.end > window.start,
+                    window.state.utf8.count <= maximumStateBytes,
+                    (try? JSONSerialization.jsonObject(with: Data(window.state.utf8))) is [String: Any]
+                else { return nil }
+                return (lane, Self(start: window.start, end: window.end, state: window.state))
             },
             uniquingKeysWith: { first, _ in first })
     }
