@@ -110,6 +110,10 @@ public final class AsyncInvocationQueue: AsyncInvocationSink, Service {
                 }
             }
         }
+        // Attempts hand their last writes (reschedule, finish) to the group commit and end without
+        // waiting: one more write, committed after every write queued before it, drains them before
+        // the host exits or a reloaded host opens the same database.
+        _ = try? await commits.write { _ in }
     }
 
     /// Events accepted for a function the template no longer has cannot run (their destinations
@@ -159,39 +163,44 @@ public final class AsyncInvocationQueue: AsyncInvocationSink, Service {
                 // Decided when the events are taken, so an attempt is counted in the same write.
                 let (policy, _) = policy(for: name)
                 let reserved = concurrency?.reservedConcurrency(of: name)
-                do {
-                    let (due, next, backlog) = try await commits.write { db in
-                        var due: [(AsyncInvocationRecord, AsyncDispatchStart)] = []
-                        if running.count < limit {
-                            // Ids first: payloads (up to 1 MB each) are read only for the events about to start.
-                            let ids = try Int64.fetchAll(
-                                db.cachedStatement(
-                                    sql: """
-                                        SELECT id FROM asyncInvocation WHERE functionName = ? AND notBefore <= ?
-                                        ORDER BY notBefore, id LIMIT ?
-                                        """),
-                                arguments: [name, now, limit + running.count])
-                            for id in ids.filter({ !running.contains($0) }).prefix(limit - running.count) {
-                                guard let record = try AsyncInvocationRecord.fetchOne(id: id, db) else { continue }
-                                let start = AsyncDispatchStart(
-                                    of: record, policy: policy, reservedConcurrency: reserved, now: now)
-                                // Counted before it starts: a crash during the attempt cannot earn the event an extra one.
-                                if case .run = start {
-                                    try AsyncInvocationRecord.countAttempt(id: id, attempts: record.attempts + 1, db)
-                                }
-                                due.append((record, start))
-                            }
-                        }
-                        let next = try Double.fetchOne(
+                // Taking events counts their attempts, so it is a write; a full lane only looks, on a reader.
+                let taking = running.count < limit
+                @Sendable func look(
+                    _ db: Database
+                ) throws -> ([(AsyncInvocationRecord, AsyncDispatchStart)], Double?, (depth: Int, oldest: Double?)?) {
+                    var due: [(AsyncInvocationRecord, AsyncDispatchStart)] = []
+                    if taking {
+                        // Ids first: payloads (up to 1 MB each) are read only for the events about to start.
+                        let ids = try Int64.fetchAll(
                             db.cachedStatement(
-                                sql: "SELECT MIN(notBefore) FROM asyncInvocation WHERE functionName = ? AND notBefore > ?"),
-                            arguments: [name, now])
-                        guard refreshGauges else { return (due, next, nil as (depth: Int, oldest: Double?)?) }
-                        let row = try Row.fetchOne(
-                            db, sql: "SELECT COUNT(*), MIN(enqueuedAt) FROM asyncInvocation WHERE functionName = ?",
-                            arguments: [name])
-                        return (due, next, (row?[0] as Int? ?? 0, row?[1] as Double?))
+                                sql: """
+                                    SELECT id FROM asyncInvocation WHERE functionName = ? AND notBefore <= ?
+                                    ORDER BY notBefore, id LIMIT ?
+                                    """),
+                            arguments: [name, now, limit + running.count])
+                        for id in ids.filter({ !running.contains($0) }).prefix(limit - running.count) {
+                            guard let record = try AsyncInvocationRecord.fetchOne(id: id, db) else { continue }
+                            let start = AsyncDispatchStart(
+                                of: record, policy: policy, reservedConcurrency: reserved, now: now)
+                            // Counted before it starts: a crash during the attempt cannot earn the event an extra one.
+                            if case .run = start {
+                                try AsyncInvocationRecord.countAttempt(id: id, attempts: record.attempts + 1, db)
+                            }
+                            due.append((record, start))
+                        }
                     }
+                    let next = try Double.fetchOne(
+                        db.cachedStatement(
+                            sql: "SELECT MIN(notBefore) FROM asyncInvocation WHERE functionName = ? AND notBefore > ?"),
+                        arguments: [name, now])
+                    guard refreshGauges else { return (due, next, nil as (depth: Int, oldest: Double?)?) }
+                    let row = try Row.fetchOne(
+                        db, sql: "SELECT COUNT(*), MIN(enqueuedAt) FROM asyncInvocation WHERE functionName = ?",
+                        arguments: [name])
+                    return (due, next, (row?[0] as Int? ?? 0, row?[1] as Double?))
+                }
+                do {
+                    let (due, next, backlog) = taking ? try await commits.write(look) : try await writer.read(look)
                     nextDue = next
                     if let backlog {
                         gaugesDue = .now + Self.gaugeInterval

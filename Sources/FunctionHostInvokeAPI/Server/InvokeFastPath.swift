@@ -37,7 +37,7 @@ final class InvokeFastPath: ChannelDuplexHandler, RemovableChannelHandler {
     /// Requests passed on whose response has not ended yet.
     private var awaitingRouter = 0
     /// Parts that arrived while a taken request ran.
-    private var held: [HTTPRequestPart] = []
+    private var held = CircularBuffer<HTTPRequestPart>()
     private var readHeld = false
 
     init(api: InvokeAPI) {
@@ -83,6 +83,10 @@ final class InvokeFastPath: ChannelDuplexHandler, RemovableChannelHandler {
             return passOn(invocation, end: true, context: context)
         }
         state = .invoking
+        // Cleared before the start: its answer may come at once (a worker that just exited), and
+        // replaying held parts then reads the next request's body into this buffer.
+        let read = body
+        body = ByteBuffer()
         let loop = context.eventLoop
         let bound = NIOLoopBound((self, context), eventLoop: loop)
         let respond: @Sendable ((HTTPResponse, ByteBuffer)) -> Void = { answer in
@@ -96,10 +100,9 @@ final class InvokeFastPath: ChannelDuplexHandler, RemovableChannelHandler {
             invocation.isEvent
             ? api.enqueueIfAccepting(invocation.function, request, answer: respond)
             : api.invoker.invokeIfWarm(invocation.function, request) { respond(InvokeAPI.response(to: request, $0)) }
-        if started {
-            body = ByteBuffer()
-        } else {
+        if !started {
             state = .passing
+            body = read
             passOn(invocation, end: true, context: context)
         }
     }
