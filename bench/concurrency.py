@@ -5,7 +5,9 @@ Started by bench/run-concurrency. Starts `fnhost serve` on 127.0.0.1 port 0 with
 bench/concurrency.yaml, then runs --rounds rounds of --concurrent invokes released at the same
 moment (one thread and one connection each). Round 1 starts every worker (cold), later rounds
 reuse them (warm). Reports per round: completed (200 without X-Amz-Function-Error), lost
-(anything else: throttles, errors, timeouts), latency p50/p99/max; and for the host: peak RSS
+(anything else: throttles, errors, timeouts), latency p50/p99/max from each request's own send,
+the same from the moment all were released (`from_release_ms`) and when the last was sent (a
+client thread starved of the CPU sends late, which its own latency hides); and for the host: peak RSS
 (VmHWM), RSS before the first round and with every worker idle, so the host's own cost per
 worker; and the workers' own RSS (launcher + bootstrap) per worker. The same rounds then run
 against the reference, bench/floor/relay.c with up to --concurrent workers of the same bootstrap:
@@ -70,9 +72,9 @@ def one_round(port, count):
             connection.request("POST", "/2015-03-31/functions/CSleep/invocations", body=b"{}")
             response = connection.getresponse()
             response.read()
-            elapsed = time.monotonic() - started
+            finished = time.monotonic()
             ok = response.status == 200 and response.getheader("X-Amz-Function-Error") is None
-            results[index] = (ok, elapsed, response.status)
+            results[index] = (ok, finished - started, response.status, started, finished)
         except Exception as error:  # noqa: BLE001 - counted as lost
             results[index] = (False, None, repr(error))
         finally:
@@ -87,6 +89,10 @@ def one_round(port, count):
         thread.join(timeout=REQUEST_TIMEOUT + 10)
     wall = time.monotonic() - round_started
     latencies = sorted(r[1] * 1000 for r in results if r and r[0])
+    # A thread starved of the CPU sends late and times only from its own send: the spread of the
+    # sends, and each answer timed from the moment all were released, show what that hides.
+    from_release = sorted((r[4] - round_started) * 1000 for r in results if r and r[0])
+    sends = [(r[3] - round_started) * 1000 for r in results if r and r[0]]
     failures = {}
     for r in results:
         if not r or not r[0]:
@@ -102,6 +108,11 @@ def one_round(port, count):
             "p99": round(percentile(latencies, 99), 1) if latencies else None,
             "max": round(latencies[-1], 1) if latencies else None,
         },
+        "from_release_ms": {
+            "p50": round(percentile(from_release, 50), 1) if from_release else None,
+            "p99": round(percentile(from_release, 99), 1) if from_release else None,
+        },
+        "last_sent_after_release_ms": round(max(sends), 1) if sends else None,
     }
 
 
@@ -146,16 +157,25 @@ def run_rounds(bin_dir, concurrent, rounds, workdir):
     return result
 
 
-def reference_rounds(concurrent, rounds, workdir):
-    """The same rounds through bench/floor/relay.c, which starts the same bootstrap on demand."""
+def reference_rounds(concurrent, rounds, workdir, start_limit=None):
+    """The same rounds through bench/floor/relay.c, which starts the same bootstrap on demand: a
+    worker per waiting request, or with `start_limit` at most that many starting at once and the
+    rest waiting for the first worker free or start free, as fnhost does."""
     relay = os.path.join(HERE, "floor", "build", "relay")
     argv = [relay, os.path.join(HERE, "functions", "c-sleep", "build", "bootstrap"), str(concurrent)]
+    if start_limit:
+        argv.append(str(start_limit))
     server = Server("relay-concurrency", argv, "relay listening on", workdir)
     try:
         return [dict(one_round(server.port, concurrent), kind="cold" if index == 0 else "warm")
                 for index in range(rounds)]
     finally:
         server.stop()
+
+
+def fnhost_start_limit():
+    """fnhost's default `--max-starting`: four cold starts per CPU."""
+    return 4 * (os.cpu_count() or 1)
 
 
 def main():
@@ -172,6 +192,8 @@ def main():
     result.update(run_rounds(options.bin_dir, options.concurrent, options.rounds, workdir))
     log("reference: the same rounds through bench/floor/relay.c")
     result["reference_rounds"] = reference_rounds(options.concurrent, options.rounds, workdir)
+    log("reference: the cold round through bench/floor/relay.c with fnhost's start limit")
+    result["reference_same_policy_cold_round"] = reference_rounds(options.concurrent, 1, workdir, fnhost_start_limit())[0]
     json.dump(result, sys.stdout, indent=2)
     print()
 

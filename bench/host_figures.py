@@ -172,7 +172,7 @@ def runtime_cold_starts(fnhost, bench, workdir, count):
 
 def burst(bin_dir, workdir, concurrent):
     """`concurrent` simultaneous 1-second invokes of a cold function, then again warm (bench/concurrency.py)."""
-    from concurrency import reference_rounds, run_rounds
+    from concurrency import fnhost_start_limit, reference_rounds, run_rounds
 
     directory = os.path.join(workdir, "burst")
     os.makedirs(directory)
@@ -180,6 +180,9 @@ def burst(bin_dir, workdir, concurrent):
     cold, warm = figures["rounds"]
     log(f"burst: the same {concurrent} simultaneous invokes through bench/floor/relay.c (the reference)")
     reference_cold, reference_warm = reference_rounds(concurrent, 2, directory)
+    start_limit = fnhost_start_limit()
+    log(f"burst: the cold round through bench/floor/relay.c starting at most {start_limit} workers at once (fnhost's policy)")
+    same_policy_cold = reference_rounds(concurrent, 1, directory, start_limit)[0]
     return {
         "function": "CSleep (bench/functions/c-sleep: the C no-op plus a 1 s sleep), bench/concurrency.yaml",
         "concurrent": concurrent,
@@ -196,9 +199,17 @@ def burst(bin_dir, workdir, concurrent):
                           "cgroup, logs or limits); what the client, the function's start-up and 1 s sleep and this "
                           "machine cost without fnhost",
         },
+        "reference_same_policy": {
+            "cold_round": same_policy_cold,
+            "start_limit": start_limit,
+            "definition": "the cold round through bench/floor/relay.c with fnhost's default start limit: at most "
+                          "that many workers start at once, and a request that finds none idle and no start free "
+                          "takes whichever comes first, a worker that finished or a start of its own",
+        },
         "over_reference_p99_ms": {
             "cold_round": round(cold["latency_ms"]["p99"] - reference_cold["latency_ms"]["p99"], 1),
             "warm_round": round(warm["latency_ms"]["p99"] - reference_warm["latency_ms"]["p99"], 1),
+            "cold_round_same_policy": round(cold["latency_ms"]["p99"] - same_policy_cold["latency_ms"]["p99"], 1),
         },
     }
 

@@ -67,6 +67,9 @@ int fnhost_loop_volume(const char *image) {
     int context = fsopen("ext4", FSOPEN_CLOEXEC);
     if (context < 0) result = -errno;
     if (result == 0 && fsconfig(context, FSCONFIG_SET_STRING, "source", device, 0) != 0) result = -errno;
+    // The image is sparse: its inode tables read as zeros already, and writing zeros over them in
+    // the background (ext4's lazy init) was most of a burst's disk traffic.
+    if (result == 0 && fsconfig(context, FSCONFIG_SET_FLAG, "noinit_itable", NULL, 0) != 0) result = -errno;
     if (result == 0 && fsconfig(context, FSCONFIG_CMD_CREATE, NULL, NULL, 0) != 0) result = -errno;
     int volume = -1;
     if (result == 0) {

@@ -33,6 +33,8 @@ final class FunctionPool: Sendable {
         /// Workers already killed whose ``Worker/stop()`` (reaping, giving back cgroup and `/tmp`)
         /// ``maintain()`` or ``stop()`` still owes.
         var retired: [Worker] = []
+        /// Invocations waiting in line, by their place.
+        var waiters: [WarmPool.WaiterID: CheckedContinuation<WarmPool.Acquisition, Never>] = [:]
     }
 
     private let members: Mutex<Members>
@@ -45,7 +47,7 @@ final class FunctionPool: Sendable {
 
     init(
         function: FunctionConfiguration, settings: WorkerSettings, sink: FunctionLogSink, logger: Logger,
-        metrics: FunctionMetrics, memory: MemoryEnforcement, idleTimeout: Duration, clock: any HostClock
+        metrics: FunctionMetrics, memory: MemoryEnforcement, idleTimeout: Duration, startLimit: Int, clock: any HostClock
     ) {
         self.clock = clock
         self.function = function
@@ -57,29 +59,23 @@ final class FunctionPool: Sendable {
             ProvisionedConcurrencyStatus(qualifier: qualifier, requested: count, allocated: 0, lastModified: Self.timestamp())
         }
         members = Mutex(
-            Members(pool: WarmPool(idleTimeout: Int64(idleTimeout.milliseconds), provisioned: provisioned), settings: settings))
+            Members(
+                pool: WarmPool(idleTimeout: Int64(idleTimeout.milliseconds), provisioned: provisioned, startLimit: startLimit),
+                settings: settings))
         (provisioningRequests, provisioningNeeded) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
         (retirements, retirementNeeded) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
     }
 
     func invoke(_ request: InvocationRequest) async throws -> InvocationResult {
-        let (acquisition, warm, actions) = members.withLock { members in
-            let workers = members.workers
-            let loop = WorkerPlacement.eventLoop
-            let (acquisition, actions) = members.pool.acquire(
-                isAlive: { workers[$0]?.isAlive == true }, prefers: { loop != nil && workers[$0]?.eventLoop === loop })
-            guard case .reuse(let id, _) = acquisition else { return (acquisition, nil as Worker?, actions) }
-            return (acquisition, workers[id], actions)
-        }
-        await execute(actions)
         let id: WarmPool.EnvironmentID
         let worker: Worker
-        switch acquisition {
-        case .shuttingDown:
+        var initialized: (@Sendable () -> Void)?
+        switch await acquire() {
+        case .shuttingDown, .wait:
             throw InvokeError(.shuttingDown, "the host is shutting down")
         case .reuse(let reused, _):
-            guard let warm else {
-                _ = members.withLock { $0.pool.finished(reused, reusable: false, now: clock.now()) }
+            guard let warm = members.withLock({ $0.workers[reused] }) else {
+                retire(members.withLock { $0.pool.finished(reused, reusable: false, now: clock.now()) })
                 throw InvokeError(.spawnFailed, "worker \(reused) is gone")
             }
             (id, worker) = (reused, warm)
@@ -88,7 +84,7 @@ final class FunctionPool: Sendable {
             do {
                 worker = try await startWorker(provisioned: false)
             } catch {
-                members.withLock { $0.pool.startFailed(new) }
+                retire(members.withLock { $0.pool.startFailed(new) })
                 throw error
             }
             let started = members.withLock { members in
@@ -101,11 +97,29 @@ final class FunctionPool: Sendable {
                 throw InvokeError(.shuttingDown, "the host is shutting down")
             }
             id = new
+            initialized = { [self] in retire(members.withLock { $0.pool.initialized(new) }) }
         }
         updateGauges()
-        let (result, reusable) = await worker.invoke(request)
+        let (result, reusable) = await worker.invoke(request, initialized: initialized)
         await execute(finished(id, worker, result: result, reusable: reusable))
         return result
+    }
+
+    /// The environment for one invocation: decided at once, or after waiting in line (never `.wait`).
+    private func acquire() async -> WarmPool.Acquisition {
+        await withCheckedContinuation { waiter in
+            let loop = WorkerPlacement.eventLoop
+            let (acquisition, actions) = members.withLock { members in
+                let workers = members.workers
+                let (acquisition, actions) = members.pool.acquire(
+                    isAlive: { workers[$0]?.isAlive == true }, prefers: { loop != nil && workers[$0]?.eventLoop === loop })
+                if case .wait(let place) = acquisition { members.waiters[place] = waiter }
+                return (acquisition, actions)
+            }
+            retire(actions)
+            if case .wait = acquisition { return }
+            waiter.resume(returning: acquisition)
+        }
     }
 
     /// The fast path of a warm invocation: when an idle worker is there, sends `request` to it on
@@ -133,13 +147,17 @@ final class FunctionPool: Sendable {
     private func finished(
         _ id: WarmPool.EnvironmentID, _ worker: Worker, result: InvocationResult, reusable: Bool
     ) -> [WarmPool.Action] {
-        record(worker.lastReport, failed: result.functionError != nil, outOfMemory: !worker.isAlive && worker.exitedOutOfMemory)
-        let (actions, gauges) = members.withLock { ($0.pool.finished(id, reusable: reusable, now: clock.now()), $0.gauges) }
+        let alive = worker.isAlive
+        record(worker.lastReport, failed: result.functionError != nil, outOfMemory: !alive && worker.exitedOutOfMemory)
+        let (actions, gauges) = members.withLock {
+            ($0.pool.finished(id, reusable: reusable && alive, now: clock.now()), $0.gauges)
+        }
         setGauges(gauges)
         return actions
     }
 
-    /// Carries out decisions and waits for them: stops workers, asks ``maintain()`` for provisioned ones.
+    /// Carries out decisions and waits for them: stops workers, asks ``maintain()`` for provisioned
+    /// ones, tells invocations in line what they got.
     private func execute(_ actions: [WarmPool.Action]) async {
         for action in actions {
             switch action {
@@ -147,8 +165,15 @@ final class FunctionPool: Sendable {
                 await members.withLock { $0.workers.removeValue(forKey: id) }?.stop()
             case .provision:
                 provisioningNeeded.yield()
+            case .assign(let place, let acquisition):
+                assign(place, acquisition)
             }
         }
+    }
+
+    /// Resumes the invocation waiting in line at `place` with what it got.
+    private func assign(_ place: WarmPool.WaiterID, _ acquisition: WarmPool.Acquisition) {
+        members.withLock { $0.waiters.removeValue(forKey: place) }?.resume(returning: acquisition)
     }
 
     /// Carries out decisions without waiting: a worker to stop is killed now and handed to
@@ -168,6 +193,8 @@ final class FunctionPool: Sendable {
                 retirementNeeded.yield()
             case .provision:
                 provisioningNeeded.yield()
+            case .assign(let place, let acquisition):
+                assign(place, acquisition)
             }
         }
     }
@@ -361,12 +388,15 @@ final class FunctionPool: Sendable {
         await provision()
     }
 
-    /// Stops every worker; invocations in flight end as their workers die.
+    /// Stops every worker; invocations in flight end as their workers die, those in line are
+    /// answered that the host is shutting down.
     func stop() async {
-        let stopping = members.withLock { members in
+        let (stopping, actions) = members.withLock { members in
             defer { members.retired.removeAll() }
-            return members.take(members.pool.stop()) + members.retired
+            let actions = members.pool.stop()
+            return (members.take(actions) + members.retired, actions)
         }
+        for case .assign(let place, let acquisition) in actions { assign(place, acquisition) }
         provisioningNeeded.finish()
         retirementNeeded.finish()
         updateGauges()

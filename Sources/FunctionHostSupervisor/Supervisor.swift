@@ -45,7 +45,8 @@ public final class Supervisor: Invoker, ConcurrencyControl, Service {
                 rotation: (limits.logFileSize, limits.logFiles))
             pools[function.functionName] = FunctionPool(
                 function: function, settings: settings, sink: sink, logger: logger,
-                metrics: metrics[function.functionName]!, memory: memory, idleTimeout: limits.idleTimeout, clock: clock)
+                metrics: metrics[function.functionName]!, memory: memory, idleTimeout: limits.idleTimeout,
+                startLimit: limits.startLimit, clock: clock)
         }
         self.pools = pools
         self.metrics = metrics

@@ -1,17 +1,24 @@
 import FunctionHostCore
+import NIOCore
 
 /// Which of one function's execution environments serves, and when environments start and stop,
 /// as a pure state machine: every decision of ``FunctionPool``, none of its processes.
 ///
 /// Provisioned environments take invocations first and are never evicted; above them the most
 /// recently used idle on-demand one is reused, and a new one is started when none is idle.
-/// On-demand environments idle for ``idleTimeout`` are evicted. An environment that cannot be
+/// On-demand environments idle for ``idleTimeout`` are evicted. At most ``startLimit`` on-demand
+/// environments start at once (from the decision to their runtime's first `/next`): an invocation
+/// that finds none idle and no start free waits in line, and takes whichever comes first, an
+/// environment that finished its invocation or a start that became free, so a burst never starts
+/// more environments in parallel than the machine can take and never more than it needs. An environment that cannot be
 /// reused (it timed out, crashed, or runs code from before a reload) is stopped; a provisioned
 /// one that is lost is replaced. Methods take the host-clock time as `now` (epoch milliseconds)
 /// and return the ``Action``s the owner carries out; environments are named by ``EnvironmentID``,
 /// the owner maps them to its workers. Not thread-safe: the owner serialises calls.
 struct WarmPool: Sendable {
     typealias EnvironmentID = UInt64
+    /// An invocation waiting in line for an environment.
+    typealias WaiterID = UInt64
 
     enum Kind: Sendable, Hashable {
         case onDemand
@@ -39,20 +46,33 @@ struct WarmPool: Sendable {
         case stop(EnvironmentID)
         /// Start the missing provisioned environments (in the background: ``startProvisioning()``).
         case provision
+        /// Tell this waiting invocation what it got: an environment that finished its invocation
+        /// (`reuse`, busy again), a start of its own (`start`), or `shuttingDown`.
+        case assign(WaiterID, Acquisition)
     }
 
     /// What ``acquire(isAlive:)`` decided for one invocation.
     enum Acquisition: Sendable, Hashable {
         /// Run it on this warm environment (now busy).
         case reuse(EnvironmentID, Kind)
-        /// Start this new on-demand environment for it (a cold start), then ``started(_:)``.
+        /// Start this new on-demand environment for it (a cold start), then ``started(_:)`` and
+        /// ``initialized(_:)``.
         case start(EnvironmentID)
+        /// Wait in line: an ``Action/assign(_:_:)`` for this waiter comes with a later decision.
+        case wait(WaiterID)
         /// The pool is stopped.
         case shuttingDown
     }
 
     /// How long an on-demand environment may stay idle, in milliseconds.
     let idleTimeout: Int64
+    /// On-demand environments started at once, at most.
+    let startLimit: Int
+    /// On-demand environments between their start decision and their runtime's first `/next` (or failure).
+    private(set) var starting = 0
+    /// Invocations waiting for an environment, oldest first.
+    private var waiting = CircularBuffer<WaiterID>()
+    private var nextWaiter: WaiterID = 0
     private(set) var environments: [EnvironmentID: Environment] = [:]
     /// Idle on-demand environments; the last is the most recently used.
     private var idleOnDemand: [EnvironmentID] = []
@@ -69,10 +89,14 @@ struct WarmPool: Sendable {
     /// Provisioned environments being started.
     private(set) var provisioning = 0
 
-    init(idleTimeout: Int64, provisioned: ProvisionedConcurrencyStatus? = nil) {
+    init(idleTimeout: Int64, provisioned: ProvisionedConcurrencyStatus? = nil, startLimit: Int = .max) {
         self.idleTimeout = idleTimeout
         self.provisioned = provisioned
+        self.startLimit = max(1, startLimit)
     }
+
+    /// Invocations waiting in line.
+    var waitingCount: Int { waiting.count }
 
     /// Idle environments, provisioned or not.
     var idleCount: Int { idleOnDemand.count + idleProvisioned.count }
@@ -83,14 +107,21 @@ struct WarmPool: Sendable {
     // MARK: Invocations
 
     /// Chooses the environment for one invocation: an idle provisioned one, else the most recently
-    /// used idle on-demand one, else a new one. Idle environments whose process exited
-    /// (`isAlive` false) are dropped on the way, and lost provisioned ones replaced.
+    /// used idle on-demand one, else a new one while fewer than ``startLimit`` start, else a place
+    /// in line. Idle environments whose process exited (`isAlive` false) are dropped on the way,
+    /// and lost provisioned ones replaced.
     mutating func acquire(
         isAlive: (EnvironmentID) -> Bool, prefers: (EnvironmentID) -> Bool = { _ in false }
     ) -> (Acquisition, [Action]) {
         guard !stopped else { return (.shuttingDown, []) }
         let (warm, actions) = acquireWarm(isAlive: isAlive, prefers: prefers)
         if let warm { return (.reuse(warm.id, warm.kind), actions) }
+        guard starting < startLimit else {
+            nextWaiter += 1
+            waiting.append(nextWaiter)
+            return (.wait(nextWaiter), actions)
+        }
+        starting += 1
         return (.start(newEnvironment(.onDemand)), actions)
     }
 
@@ -140,10 +171,12 @@ struct WarmPool: Sendable {
     }
 
     /// A cold start's process is up: true, or false when the pool stopped meanwhile (the owner
-    /// stops it and answers that the host is shutting down).
+    /// stops it and answers that the host is shutting down). It still counts as starting until
+    /// ``initialized(_:)``.
     mutating func started(_ id: EnvironmentID) -> Bool {
         guard !stopped else {
             environments[id] = nil
+            starting -= 1
             return false
         }
         environments[id]?.phase = .busy
@@ -151,9 +184,18 @@ struct WarmPool: Sendable {
         return true
     }
 
-    /// A cold start could not start its process.
-    mutating func startFailed(_ id: EnvironmentID) {
+    /// A started environment's runtime asked for its first event, or its init ended otherwise:
+    /// its start is free for the next invocation in line.
+    mutating func initialized(_ id: EnvironmentID) -> [Action] {
+        starting -= 1
+        return startForNextInLine()
+    }
+
+    /// A cold start could not start its process: its start is free for the next invocation in line.
+    mutating func startFailed(_ id: EnvironmentID) -> [Action] {
         environments[id] = nil
+        starting -= 1
+        return startForNextInLine()
     }
 
     /// An invocation ended on `id`; `reusable` is false when its environment must be replaced
@@ -169,14 +211,17 @@ struct WarmPool: Sendable {
             provisionedAlive -= 1
             return [.stop(id)] + replenishment()
         }
-        if isProvisioned, provisionedAlive <= provisioned?.requested ?? 0 {
-            environments[id]?.phase = .idle(since: now)
-            idleProvisioned.append(id)
-        } else {
-            if isProvisioned { provisionedAlive -= 1 }
-            environments[id] = Environment(kind: .onDemand, phase: .idle(since: now), generation: environment.generation)
-            idleOnDemand.append(id)
+        let stillProvisioned = isProvisioned && provisionedAlive <= provisioned?.requested ?? 0
+        if isProvisioned, !stillProvisioned {
+            provisionedAlive -= 1
+            environments[id]?.kind = .onDemand
         }
+        if let waiter = nextInLine() {
+            busyCount += 1
+            return [.assign(waiter, .reuse(id, stillProvisioned ? .provisioned : .onDemand))]
+        }
+        environments[id]?.phase = .idle(since: now)
+        if stillProvisioned { idleProvisioned.append(id) } else { idleOnDemand.append(id) }
         return []
     }
 
@@ -216,6 +261,11 @@ struct WarmPool: Sendable {
             return environment.generation == generation ? [.stop(id)] : [.stop(id), .provision]
         }
         provisionedAlive += 1
+        if let waiter = nextInLine() {
+            environments[id]?.phase = .busy
+            busyCount += 1
+            return [.assign(waiter, .reuse(id, .provisioned))]
+        }
         environments[id]?.phase = .idle(since: now)
         idleProvisioned.append(id)
         return []
@@ -270,17 +320,30 @@ struct WarmPool: Sendable {
         return stale.map(Action.stop) + [.provision]
     }
 
-    /// Stops everything: idle and busy environments stop now; invocations in flight end as they die.
+    /// Stops everything: idle and busy environments stop now; invocations in flight end as they
+    /// die; those in line are told the pool is shutting down.
     mutating func stop() -> [Action] {
         stopped = true
         let all = environments.filter { $0.value.phase != .starting }.keys.sorted()
         idleProvisioned.removeAll()
         idleOnDemand.removeAll()
         for id in all where environments[id]?.phase != .busy { environments[id] = nil }
-        return all.map(Action.stop)
+        var rejected: [Action] = []
+        while let waiter = nextInLine() { rejected.append(.assign(waiter, .shuttingDown)) }
+        return all.map(Action.stop) + rejected
     }
 
     // MARK: Helpers
+
+    /// Removes and returns the oldest invocation in line, if any.
+    private mutating func nextInLine() -> WaiterID? { waiting.popFirst() }
+
+    /// A start became free: a new on-demand environment for the oldest invocation in line, if any.
+    private mutating func startForNextInLine() -> [Action] {
+        guard !stopped, starting < startLimit, let waiter = nextInLine() else { return [] }
+        starting += 1
+        return [.assign(waiter, .start(newEnvironment(.onDemand)))]
+    }
 
     private mutating func newEnvironment(_ kind: Kind) -> EnvironmentID {
         nextID += 1

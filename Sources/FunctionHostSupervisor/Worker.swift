@@ -109,9 +109,13 @@ final class Worker: Sendable {
     }
 
     /// Runs one invocation; `reusable` is false when the environment must be replaced.
-    func invoke(_ request: InvocationRequest) async -> (result: InvocationResult, reusable: Bool) {
+    /// `initialized` is called once the init phase this invocation waits for has ended (its
+    /// runtime's first `/next`, or the failure); not at all on an initialised worker.
+    func invoke(
+        _ request: InvocationRequest, initialized: (@Sendable () -> Void)? = nil
+    ) async -> (result: InvocationResult, reusable: Bool) {
         await withCheckedContinuation { waiter in
-            invoke(request) { result, reusable in waiter.resume(returning: (result, reusable)) }
+            invoke(request, initialized: initialized) { result, reusable in waiter.resume(returning: (result, reusable)) }
         }
     }
 
@@ -121,13 +125,16 @@ final class Worker: Sendable {
     /// Runs one invocation and calls `completion` once when it ends. An initialised worker's
     /// invocation takes no thread hop of its own: the event leaves from the caller's thread and
     /// `completion` runs on the worker's event loop, which received the answer.
-    func invoke(_ request: InvocationRequest, completion: @escaping Completion) {
+    func invoke(
+        _ request: InvocationRequest, initialized initEnded: (@Sendable () -> Void)? = nil, completion: @escaping Completion
+    ) {
         if request.wantsLogTail { output.beginCapture() }
         guard !initialized.load(ordering: .relaxed) else {
             return run(request, initDuration: nil, completion: completion)
         }
         whenReady(requestID: request.requestID) { [self] failure in
             let initDuration = spawnedAt.duration(to: .now).milliseconds
+            initEnded?()
             guard let failure else {
                 initialized.store(true, ordering: .relaxed)
                 return run(request, initDuration: initDuration, completion: completion)

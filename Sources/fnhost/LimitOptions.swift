@@ -15,6 +15,11 @@ struct LimitOptions: ParsableArguments {
     var idleTimeout: Double = 600
 
     @Option(help: ArgumentHelp(
+        "Cold starts of one function in flight at once; more invocations wait for the first worker that is free or the next start (default: 4 per CPU).",
+        valueName: "N"))
+    var maxStarting: Int?
+
+    @Option(help: ArgumentHelp(
         "Close serve-port connections idle (or sending headers) this long; a request body must arrive within twice this.",
         valueName: "SECONDS"))
     var clientTimeout: Double = 30
@@ -39,6 +44,7 @@ struct LimitOptions: ParsableArguments {
         guard clientTimeout > 0 else { throw ValidationError("--client-timeout must be more than 0 seconds") }
         guard logFileSize >= 1, logFiles >= 1 else { throw ValidationError("--log-file-size and --log-files must be at least 1") }
         guard maxConnections >= 1 else { throw ValidationError("--max-connections must be at least 1") }
+        if let maxStarting, maxStarting < 1 { throw ValidationError("--max-starting must be at least 1") }
         if let memoryEnforcement, MemoryEnforcement.Kind(rawValue: memoryEnforcement) == nil {
             throw ValidationError("--memory-enforcement must be one of cgroup-v2, cgroup-v1, rss")
         }
@@ -50,6 +56,7 @@ struct LimitOptions: ParsableArguments {
         configuration.limits = HostLimits(
             accountLimit: maxConcurrency, idleTimeout: .milliseconds(Int64(idleTimeout * 1000)),
             logFileSize: logFileSize * 1024 * 1024, logFiles: logFiles)
+        if let maxStarting { configuration.limits.startLimit = maxStarting }
         configuration.servePort.clientTimeout = .milliseconds(Int64(clientTimeout * 1000))
         configuration.servePort.maximumConnections = maxConnections
         configuration.memoryEnforcement = memoryEnforcement.flatMap(MemoryEnforcement.Kind.init(rawValue:))

@@ -27,6 +27,8 @@ import Testing
         guard case (.start(let id), _) = pool.acquire(isAlive: Self.alive) else { return nil }
         let accepted1 = pool.started(id)
         #expect(accepted1)
+        let afterInit = pool.initialized(id)
+        #expect(afterInit.isEmpty)
         return id
     }
 
@@ -115,7 +117,8 @@ import Testing
             Issue.record("a cold start was expected")
             return
         }
-        pool.startFailed(id)
+        let afterFailure = pool.startFailed(id)
+        #expect(afterFailure.isEmpty)
         #expect(pool.environments.isEmpty && pool.busyCount == 0)
     }
 
@@ -298,5 +301,109 @@ import Testing
         #expect(pool.environments.isEmpty)
         let starting6 = pool.startProvisioning()
         #expect(starting6.isEmpty)
+    }
+
+    // MARK: Starts in flight and the line
+
+    /// A pool that allows `limit` starts at once and has them all in flight (started, not
+    /// initialised), with `waiting` invocations in line: the starts' ids and the places.
+    private func poolAtItsStartLimit(
+        _ limit: Int, waiting: Int
+    ) throws -> (WarmPool, [WarmPool.EnvironmentID], [WarmPool.WaiterID]) {
+        var pool = WarmPool(idleTimeout: 1000, startLimit: limit)
+        var starts: [WarmPool.EnvironmentID] = []
+        for _ in 0..<limit {
+            guard case (.start(let id), _) = pool.acquire(isAlive: Self.alive) else { throw PoolTestFailure() }
+            let accepted = pool.started(id)
+            #expect(accepted)
+            starts.append(id)
+        }
+        var places: [WarmPool.WaiterID] = []
+        for _ in 0..<waiting {
+            guard case (.wait(let place), let actions) = pool.acquire(isAlive: Self.alive) else { throw PoolTestFailure() }
+            #expect(actions.isEmpty)
+            places.append(place)
+        }
+        #expect(pool.starting == limit && pool.waitingCount == waiting)
+        return (pool, starts, places)
+    }
+
+    private struct PoolTestFailure: Error {}
+
+    /// The new environment `actions` start for `place`, when that is all they do.
+    private func start(for place: WarmPool.WaiterID, in actions: [WarmPool.Action]) -> WarmPool.EnvironmentID? {
+        guard actions.count == 1, case .assign(place, .start(let id)) = actions[0] else { return nil }
+        return id
+    }
+
+    @Test func beyondTheStartLimitInvocationsWaitAndTakeStartsAsTheyFreeInArrivalOrder() throws {
+        var (pool, starts, places) = try poolAtItsStartLimit(2, waiting: 3)
+        // A runtime's first `/next` frees its start for the oldest in line.
+        let third = try #require(start(for: places[0], in: pool.initialized(starts[0])))
+        // A start that failed frees its start as well.
+        let fourth = try #require(start(for: places[1], in: pool.startFailed(starts[1])))
+        #expect(Set([third, fourth]).count == 2 && !starts.contains(third) && !starts.contains(fourth))
+        #expect(pool.starting == 2 && pool.waitingCount == 1)
+        #expect(pool.environments[starts[1]] == nil)
+    }
+
+    @Test func anEnvironmentThatFinishesGoesToTheOldestInLineInsteadOfIdling() throws {
+        var (pool, starts, places) = try poolAtItsStartLimit(1, waiting: 2)
+        let afterFinish = pool.finished(starts[0], reusable: true, now: 10)
+        #expect(afterFinish == [.assign(places[0], .reuse(starts[0], .onDemand))])
+        #expect(pool.busyCount == 1 && pool.idleCount == 0 && pool.waitingCount == 1)
+        // Once the line is empty, a finished environment idles again.
+        let second = try #require(start(for: places[1], in: pool.initialized(starts[0])))
+        let accepted = pool.started(second)
+        let afterInit = pool.initialized(second)
+        let afterSecondFinish = pool.finished(starts[0], reusable: true, now: 20)
+        #expect(accepted && afterInit.isEmpty && afterSecondFinish.isEmpty)
+        #expect(pool.idleCount == 1 && pool.waitingCount == 0)
+        let warm = pool.acquire(isAlive: Self.alive)
+        #expect(warm.0 == .reuse(starts[0], .onDemand))
+    }
+
+    @Test func anEnvironmentThatCannotBeReusedIsStoppedNotHandedOn() throws {
+        var (pool, starts, places) = try poolAtItsStartLimit(1, waiting: 1)
+        let afterFinish = pool.finished(starts[0], reusable: false, now: 10)
+        #expect(afterFinish == [.stop(starts[0])])
+        #expect(pool.waitingCount == 1)
+        // Its start counts until its init ended; then the line moves.
+        #expect(start(for: places[0], in: pool.initialized(starts[0])) != nil)
+    }
+
+    @Test func anEnvironmentRunningOldCodeIsNotHandedOnAfterADrain() throws {
+        var (pool, starts, _) = try poolAtItsStartLimit(1, waiting: 1)
+        _ = pool.drain()
+        let afterFinish = pool.finished(starts[0], reusable: true, now: 10)
+        #expect(afterFinish == [.stop(starts[0])])
+        #expect(pool.waitingCount == 1)
+    }
+
+    @Test func aProvisionedEnvironmentThatComesUpServesTheLineFirst() throws {
+        var pool = WarmPool(idleTimeout: 1000, provisioned: provisioned(1), startLimit: 1)
+        let provisioning = pool.startProvisioning()
+        guard case (.start(let cold), _) = pool.acquire(isAlive: Self.alive),
+            case (.wait(let place), _) = pool.acquire(isAlive: Self.alive)
+        else {
+            Issue.record("a start and a place in line were expected")
+            return
+        }
+        let afterProvisioned = pool.provisionedStarted(provisioning[0], now: 0)
+        #expect(afterProvisioned == [.assign(place, .reuse(provisioning[0], .provisioned))])
+        #expect(pool.idleCount == 0 && pool.busyCount == 1 && pool.provisionedStatus?.allocated == 1)
+        let accepted = pool.started(cold)
+        let afterInit = pool.initialized(cold)
+        #expect(accepted && afterInit.isEmpty)
+    }
+
+    @Test func stoppingAnswersEveryInvocationInLine() throws {
+        var (pool, starts, places) = try poolAtItsStartLimit(1, waiting: 2)
+        let actions = pool.stop()
+        #expect(actions == [.stop(starts[0])] + places.map { .assign($0, .shuttingDown) })
+        #expect(pool.waitingCount == 0)
+        // A start that ends after the stop hands nothing on.
+        let afterInit = pool.initialized(starts[0])
+        #expect(afterInit.isEmpty)
     }
 }

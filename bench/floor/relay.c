@@ -8,11 +8,14 @@
  * while fewer than MAX_WORKERS exist and waits for that worker's first `/next`, as a Lambda
  * invoke waits for the environment started for it (a cold start: posix_spawn, the bootstrap's
  * own start-up, its first `/next`); beyond MAX_WORKERS it waits for whichever worker is free
- * first.  No sandbox, no cgroup, no logs, no limits: what
+ * first.  With START_LIMIT, at most that many workers start at once (fnhost's policy): a request
+ * that finds none idle and no start free waits for whichever comes first, a worker that finished
+ * or a start of its own once one is free.  No sandbox, no cgroup, no logs, no limits: what
  * is left is two loopback HTTP exchanges, two process wake-ups and the spawns, the part of an
  * invoke no host can avoid.
  *
- *   relay BOOTSTRAP [MAX_WORKERS]   (default 1) starts one worker and prints
+ *   relay BOOTSTRAP [MAX_WORKERS [START_LIMIT]]
+ *                                   (default 1, no limit) starts one worker and prints
  *                                   "relay listening on http://127.0.0.1:PORT" once it asked for
  *                                   its first event
  *
@@ -76,6 +79,7 @@ static int parked_count;
 static struct queue claimed, unclaimed;
 static pid_t workers[MAX_PROCESSES];
 static int worker_count, max_workers = 1;
+static int starting, start_limit = MAX_PROCESSES; /* workers whose first `/next` is still to come, and their limit */
 static char *bootstrap;
 static volatile sig_atomic_t stopping;
 static int epoll_fd;
@@ -106,6 +110,7 @@ static void start_worker(void)
         exit(1);
     }
     workers[worker_count++] = pid;
+    starting++;
 }
 
 /* Hands `body` to the most recently parked `/next` and remembers whom its response answers. */
@@ -153,12 +158,12 @@ static int deliver_oldest(struct queue *q)
 }
 
 /* A client's request: delivered at once when a `/next` is parked, else it starts a worker of its
- * own and waits for it, or waits for any when every worker is started. */
+ * own and waits for it, or waits for any when every worker (or every start) is taken. */
 static void submit(int client, const char *body, long length)
 {
     if (parked_count > 0) {
         deliver(client, body, length);
-    } else if (worker_count < max_workers) {
+    } else if (worker_count < max_workers && starting < start_limit) {
         enqueue(&claimed, client, body, length);
         start_worker();
     } else {
@@ -166,15 +171,28 @@ static void submit(int client, const char *body, long length)
     }
 }
 
-/* A `/next` arrived on `c`: a new worker takes the oldest request that started one, any worker
- * the oldest that started none; otherwise it parks. */
+/* A `/next` arrived on `c`: a new worker frees its start for the oldest request waiting for any
+ * worker and takes the oldest request that started one; any worker takes the oldest that started
+ * none; otherwise it parks. */
 static void park(struct connection *c)
 {
     parked[parked_count++] = c->fd;
     int fresh = c->fresh;
     c->fresh = 0;
-    if (fresh && deliver_oldest(&claimed))
-        return;
+    if (fresh) {
+        starting--;
+        struct waiting *w = unclaimed.first;
+        if (w != NULL && worker_count < max_workers) {
+            unclaimed.first = w->next;
+            if (unclaimed.first == NULL)
+                unclaimed.last = NULL;
+            enqueue(&claimed, w->client, w->body, w->length);
+            free(w);
+            start_worker();
+        }
+        if (deliver_oldest(&claimed))
+            return;
+    }
     deliver_oldest(&unclaimed);
 }
 
@@ -308,8 +326,9 @@ static void drop(int fd)
 
 int main(int argc, char **argv)
 {
-    if (argc < 2 || argc > 3 || (argc == 3 && (max_workers = atoi(argv[2])) < 1) || max_workers > MAX_PROCESSES) {
-        fprintf(stderr, "usage: relay BOOTSTRAP [MAX_WORKERS (1-%d)]\n", MAX_PROCESSES);
+    if (argc < 2 || argc > 4 || (argc >= 3 && (max_workers = atoi(argv[2])) < 1) || max_workers > MAX_PROCESSES
+        || (argc == 4 && (start_limit = atoi(argv[3])) < 1)) {
+        fprintf(stderr, "usage: relay BOOTSTRAP [MAX_WORKERS (1-%d) [START_LIMIT]]\n", MAX_PROCESSES);
         return 2;
     }
     bootstrap = argv[1];
