@@ -12,7 +12,8 @@ import Synchronization
 /// Provisioned workers are started ahead of traffic (at start-up by ``provision()``, and when one
 /// is lost or the configuration changes by ``maintain()``, which the supervisor's service runs);
 /// idle on-demand workers are stopped by ``evictIdle()``. How many run at once is the concurrency
-/// ledger's business, not the pool's.
+/// ledger's business; how many start at once is ``WarmPool/startLimit``'s, and an invocation
+/// beyond it waits in line (a continuation per place, resumed by ``WarmPool/Action/assign(_:_:)``).
 ///
 /// The decisions live under one lock rather than in an actor, so a warm invocation is chosen and
 /// sent on the caller's own thread (``invokeIfWarm(_:completion:)``, the serve port's fast path);

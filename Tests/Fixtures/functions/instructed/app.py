@@ -1,4 +1,5 @@
-"""Test fixture: a handler that does what its event tells it to.
+"""Test fixture: a handler that does what its event tells it to (its init sleeps
+INIT_SLEEP_SECONDS first, when set).
 
 Instructions are applied in this order (any combination):
   {"print": ["line", ...]}  print each line
@@ -23,6 +24,9 @@ import sys
 import time
 
 _KEPT = []
+
+# A slow init phase, when the function's environment asks for one.
+time.sleep(float(os.environ.get("INIT_SLEEP_SECONDS", "0")))
 
 
 def _client_context(cc):
