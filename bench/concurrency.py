@@ -3,8 +3,11 @@
 
 Started by bench/run-concurrency. Starts `fnhost serve` on 127.0.0.1 port 0 with
 bench/concurrency.yaml, then runs --rounds rounds of --concurrent invokes released at the same
-moment (one thread and one connection each). Round 1 starts every worker (cold), later rounds
-reuse them (warm). Reports per round: completed (200 without X-Amz-Function-Error), lost
+moment (one thread and one connection each). Round 1 meets no worker (cold), later rounds reuse
+them (warm), once the host's `/metrics` counts a warm worker per invoke (after a burst fnhost goes
+on starting environments until it has one per invocation at the peak, as Lambda would;
+`pool_full_after_cold_round_s` says how long that took). Reports per round: completed (200
+without X-Amz-Function-Error), lost
 (anything else: throttles, errors, timeouts), latency p50/p99/max from each request's own send,
 the same from the moment all were released (`from_release_ms`) and when the last was sent (a
 client thread starved of the CPU sends late, which its own latency hides); and for the host: peak RSS
@@ -116,6 +119,23 @@ def one_round(port, count):
     }
 
 
+def wait_for_warm_workers(port, count, limit_s=60.0):
+    """Seconds until the host's `/metrics` counts `count` idle CSleep workers: after a burst fnhost
+    goes on starting environments until it has one per invocation at the peak (as Lambda would),
+    so the warm round is run on a full pool; None if it never got there within `limit_s`."""
+    import re
+    import urllib.request
+    started = time.monotonic()
+    pattern = re.compile(r'^fnhost_workers\{(?=[^}]*function_name="CSleep")(?=[^}]*state="warm")[^}]*\} (\S+)$', re.M)
+    while time.monotonic() - started < limit_s:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as answer:
+            found = pattern.search(answer.read().decode())
+        if found and float(found.group(1)) >= count:
+            return round(time.monotonic() - started, 2)
+        time.sleep(0.2)  # polling a gauge, bounded by limit_s
+    return None
+
+
 def raise_fd_limit(concurrent):
     """Each invoke holds a client socket, a host socket and a worker's descriptors."""
     import resource
@@ -135,6 +155,8 @@ def run_rounds(bin_dir, concurrent, rounds, workdir):
         time.sleep(0.5)  # let start-up settle before the baseline sample (a reading, not a wait for an outcome)
         baseline_kb = status_kb(pid, "VmRSS")
         for index in range(rounds):
+            if index == 1:
+                result["pool_full_after_cold_round_s"] = wait_for_warm_workers(server.port, concurrent)
             log(f"round {index + 1}: {concurrent} simultaneous invokes")
             figures = one_round(server.port, concurrent)
             figures["kind"] = "cold" if index == 0 else "warm"

@@ -189,6 +189,7 @@ def burst(bin_dir, workdir, concurrent):
         "lost": cold["lost"] + warm["lost"],
         "cold_round": cold,
         "warm_round": warm,
+        "pool_full_after_cold_round_s": figures.get("pool_full_after_cold_round_s"),
         "host": figures["host"],
         "workers": figures["workers"],
         "reference": {

@@ -45,6 +45,9 @@ final class FunctionPool: Sendable {
     /// Wakes ``maintain()`` when workers were retired.
     private let retirementNeeded: AsyncStream<Void>.Continuation
     private let retirements: AsyncStream<Void>
+    /// Environments ``maintain()`` is to prewarm.
+    private let prewarmNeeded: AsyncStream<WarmPool.EnvironmentID>.Continuation
+    private let prewarms: AsyncStream<WarmPool.EnvironmentID>
 
     init(
         function: FunctionConfiguration, settings: WorkerSettings, sink: FunctionLogSink, logger: Logger,
@@ -65,6 +68,7 @@ final class FunctionPool: Sendable {
                 settings: settings))
         (provisioningRequests, provisioningNeeded) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
         (retirements, retirementNeeded) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+        (prewarms, prewarmNeeded) = AsyncStream.makeStream(of: WarmPool.EnvironmentID.self)
     }
 
     func invoke(_ request: InvocationRequest) async throws -> InvocationResult {
@@ -168,7 +172,17 @@ final class FunctionPool: Sendable {
                 provisioningNeeded.yield()
             case .assign(let place, let acquisition):
                 assign(place, acquisition)
+            case .prewarm(let id):
+                prewarm(id)
             }
+        }
+    }
+
+    /// Hands `id` to ``maintain()`` to start; when that no longer runs (the host stops), the pool
+    /// hears at once that it failed.
+    private func prewarm(_ id: WarmPool.EnvironmentID) {
+        guard case .enqueued = prewarmNeeded.yield(id) else {
+            return retire(members.withLock { $0.pool.prewarmFailed(id) })
         }
     }
 
@@ -196,6 +210,8 @@ final class FunctionPool: Sendable {
                 provisioningNeeded.yield()
             case .assign(let place, let acquisition):
                 assign(place, acquisition)
+            case .prewarm(let id):
+                prewarm(id)
             }
         }
     }
@@ -264,13 +280,36 @@ final class FunctionPool: Sendable {
 
     // MARK: Provisioned concurrency
 
-    /// Starts missing provisioned workers whenever they are asked for, and finishes stopping
-    /// retired workers, until ``stop()`` (the supervisor's service runs it).
+    /// Starts missing provisioned workers whenever they are asked for, prewarms the environments a
+    /// burst is owed, and finishes stopping retired workers, until ``stop()`` or cancellation (the
+    /// supervisor's service runs it).
     func maintain() async {
         await withDiscardingTaskGroup { group in
             group.addTask { for await _ in self.provisioningRequests { await self.provision() } }
             group.addTask { for await _ in self.retirements { await self.stopRetired() } }
+            group.addTask {
+                await withDiscardingTaskGroup { starts in
+                    for await id in self.prewarms { starts.addTask { await self.startPrewarmed(id) } }
+                }
+            }
         }
+    }
+
+    /// Starts and initialises the on-demand environment `id` ahead of any invocation; a stopping
+    /// host kills it rather than wait for its init.
+    private func startPrewarmed(_ id: WarmPool.EnvironmentID) async {
+        metrics.coldStarts.increment()
+        guard let worker = try? await startWorker(provisioned: false) else {
+            return await execute(members.withLock { $0.pool.prewarmFailed(id) })
+        }
+        members.withLock { $0.workers[id] = worker }
+        let failure = await withTaskCancellationHandler { await worker.initialize() } onCancel: { worker.kill() }
+        if failure != nil {
+            await members.withLock { $0.workers.removeValue(forKey: id) }?.stop()
+            return await execute(members.withLock { $0.pool.prewarmFailed(id) })
+        }
+        await execute(members.withLock { $0.pool.prewarmed(id, now: clock.now()) })
+        updateGauges()
     }
 
     /// Finishes the stops of retired workers.
@@ -395,11 +434,15 @@ final class FunctionPool: Sendable {
         let (stopping, actions) = members.withLock { members in
             defer { members.retired.removeAll() }
             let actions = members.pool.stop()
-            return (members.take(actions) + members.retired, actions)
+            // What is left after the pool's stops are environments still being prewarmed.
+            let stopped = members.take(actions)
+            defer { members.workers.removeAll() }
+            return (stopped + members.workers.values + members.retired, actions)
         }
         for case .assign(let place, let acquisition) in actions { assign(place, acquisition) }
         provisioningNeeded.finish()
         retirementNeeded.finish()
+        prewarmNeeded.finish()
         updateGauges()
         await withDiscardingTaskGroup { group in
             for worker in stopping { group.addTask { await worker.stop() } }

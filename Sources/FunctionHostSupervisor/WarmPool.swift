@@ -10,7 +10,10 @@ import NIOCore
 /// environments start at once (from the decision to their runtime's first `/next`): an invocation
 /// that finds none idle and no start free waits in line, and takes whichever comes first, an
 /// environment that finished its invocation or a start that became free, so a burst never starts
-/// more environments in parallel than the machine can take and never more than it needs. An environment that cannot be
+/// more environments in parallel than the machine can take. Once no one waits, the starts go on
+/// (``Action/prewarm(_:)``) until there are as many environments as invocations were in flight at
+/// the burst's peak, as Lambda would have started one for each; they come up idle, as Lambda's
+/// proactive initialisation does. An environment that cannot be
 /// reused (it timed out, crashed, or runs code from before a reload) is stopped; a provisioned
 /// one that is lost is replaced. Methods take the host-clock time as `now` (epoch milliseconds)
 /// and return the ``Action``s the owner carries out; environments are named by ``EnvironmentID``,
@@ -49,6 +52,9 @@ struct WarmPool: Sendable {
         /// Tell this waiting invocation what it got: an environment that finished its invocation
         /// (`reuse`, busy again), a start of its own (`start`), or `shuttingDown`.
         case assign(WaiterID, Acquisition)
+        /// Start and initialise this new on-demand environment for no invocation in particular (one
+        /// the last burst is still owed), then ``prewarmed(_:now:)`` or ``prewarmFailed(_:)``.
+        case prewarm(EnvironmentID)
     }
 
     /// What ``acquire(isAlive:)`` decided for one invocation.
@@ -72,6 +78,9 @@ struct WarmPool: Sendable {
     private(set) var starting = 0
     /// Invocations waiting for an environment, oldest first.
     private var waiting = CircularBuffer<WaiterID>()
+    /// Environments plus invocations in line at the current burst's peak: how many environments
+    /// Lambda would have; 0 once there are that many (or a start for them failed).
+    private(set) var burstDemand = 0
     private var nextWaiter: WaiterID = 0
     private(set) var environments: [EnvironmentID: Environment] = [:]
     /// Idle on-demand environments; the last is the most recently used.
@@ -119,6 +128,7 @@ struct WarmPool: Sendable {
         guard starting < startLimit else {
             nextWaiter += 1
             waiting.append(nextWaiter)
+            burstDemand = max(burstDemand, environments.count + waiting.count)
             return (.wait(nextWaiter), actions)
         }
         starting += 1
@@ -195,6 +205,32 @@ struct WarmPool: Sendable {
     mutating func startFailed(_ id: EnvironmentID) -> [Action] {
         environments[id] = nil
         starting -= 1
+        return startForNextInLine()
+    }
+
+    /// A prewarmed environment is up and initialised: it serves the oldest invocation in line, or
+    /// idles; it is stopped when the pool stopped or the code changed meanwhile. Its start is free.
+    mutating func prewarmed(_ id: EnvironmentID, now: Int64) -> [Action] {
+        starting -= 1
+        guard let environment = environments[id], !stopped, environment.generation == generation else {
+            environments[id] = nil
+            return [.stop(id)] + startForNextInLine()
+        }
+        if let waiter = nextInLine() {
+            environments[id]?.phase = .busy
+            busyCount += 1
+            return [.assign(waiter, .reuse(id, .onDemand))] + startForNextInLine()
+        }
+        environments[id]?.phase = .idle(since: now)
+        idleOnDemand.append(id)
+        return startForNextInLine()
+    }
+
+    /// A prewarmed environment could not start or failed its init: the burst is owed no more.
+    mutating func prewarmFailed(_ id: EnvironmentID) -> [Action] {
+        environments[id] = nil
+        starting -= 1
+        burstDemand = 0
         return startForNextInLine()
     }
 
@@ -312,6 +348,7 @@ struct WarmPool: Sendable {
     /// ends; provisioned ones are started again.
     mutating func drain() -> [Action] {
         generation += 1
+        burstDemand = 0
         let stale = idleProvisioned + idleOnDemand
         provisionedAlive -= idleProvisioned.count
         idleProvisioned.removeAll()
@@ -324,6 +361,7 @@ struct WarmPool: Sendable {
     /// die; those in line are told the pool is shutting down.
     mutating func stop() -> [Action] {
         stopped = true
+        burstDemand = 0
         let all = environments.filter { $0.value.phase != .starting }.keys.sorted()
         idleProvisioned.removeAll()
         idleOnDemand.removeAll()
@@ -338,11 +376,20 @@ struct WarmPool: Sendable {
     /// Removes and returns the oldest invocation in line, if any.
     private mutating func nextInLine() -> WaiterID? { waiting.popFirst() }
 
-    /// A start became free: a new on-demand environment for the oldest invocation in line, if any.
+    /// A start became free: a new on-demand environment for the oldest invocation in line, else
+    /// one the burst is owed.
     private mutating func startForNextInLine() -> [Action] {
-        guard !stopped, starting < startLimit, let waiter = nextInLine() else { return [] }
+        guard !stopped, starting < startLimit else { return [] }
+        if let waiter = nextInLine() {
+            starting += 1
+            return [.assign(waiter, .start(newEnvironment(.onDemand)))]
+        }
+        guard environments.count < burstDemand else {
+            burstDemand = 0
+            return []
+        }
         starting += 1
-        return [.assign(waiter, .start(newEnvironment(.onDemand)))]
+        return [.prewarm(newEnvironment(.onDemand))]
     }
 
     private mutating func newEnvironment(_ kind: Kind) -> EnvironmentID {

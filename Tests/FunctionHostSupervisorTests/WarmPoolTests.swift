@@ -355,9 +355,8 @@ import Testing
         // Once the line is empty, a finished environment idles again.
         let second = try #require(start(for: places[1], in: pool.initialized(starts[0])))
         let accepted = pool.started(second)
-        let afterInit = pool.initialized(second)
         let afterSecondFinish = pool.finished(starts[0], reusable: true, now: 20)
-        #expect(accepted && afterInit.isEmpty && afterSecondFinish.isEmpty)
+        #expect(accepted && afterSecondFinish.isEmpty)
         #expect(pool.idleCount == 1 && pool.waitingCount == 0)
         let warm = pool.acquire(isAlive: Self.alive)
         #expect(warm.0 == .reuse(starts[0], .onDemand))
@@ -393,8 +392,7 @@ import Testing
         #expect(afterProvisioned == [.assign(place, .reuse(provisioning[0], .provisioned))])
         #expect(pool.idleCount == 0 && pool.busyCount == 1 && pool.provisionedStatus?.allocated == 1)
         let accepted = pool.started(cold)
-        let afterInit = pool.initialized(cold)
-        #expect(accepted && afterInit.isEmpty)
+        #expect(accepted)
     }
 
     @Test func stoppingAnswersEveryInvocationInLine() throws {
@@ -405,5 +403,72 @@ import Testing
         // A start that ends after the stop hands nothing on.
         let afterInit = pool.initialized(starts[0])
         #expect(afterInit.isEmpty)
+    }
+
+    @Test func onceTheLineIsEmptyTheBurstsOwedEnvironmentsArePrewarmedAFewAtATime() throws {
+        // Two starting, three in line: five invocations at the peak, as many environments owed.
+        var (pool, starts, places) = try poolAtItsStartLimit(2, waiting: 3)
+        #expect(pool.burstDemand == 5)
+        let third = try #require(start(for: places[0], in: pool.initialized(starts[0])))
+        let fourth = try #require(start(for: places[1], in: pool.initialized(starts[1])))
+        // The last one in line is served by an environment that finished: nobody waits now.
+        let afterFinish = pool.finished(starts[0], reusable: true, now: 10)
+        #expect(afterFinish == [.assign(places[2], .reuse(starts[0], .onDemand))])
+        let accepted = [pool.started(third), pool.started(fourth)]
+        #expect(accepted == [true, true])
+        // Four environments, five owed: the next free start prewarms the fifth, and no more.
+        let afterThird = pool.initialized(third)
+        guard afterThird.count == 1, case .prewarm(let prewarming) = afterThird[0] else {
+            Issue.record("the fifth environment owed should be prewarmed: \(afterThird)")
+            return
+        }
+        let afterFourth = pool.initialized(fourth)
+        #expect(afterFourth.isEmpty && pool.burstDemand == 0 && pool.starting == 1)
+        // It comes up idle, as a Lambda environment initialised proactively.
+        let afterPrewarm = pool.prewarmed(prewarming, now: 20)
+        #expect(afterPrewarm.isEmpty && pool.idleCount == 1 && pool.starting == 0)
+        let warm = pool.acquire(isAlive: Self.alive)
+        #expect(warm.0 == .reuse(prewarming, .onDemand))
+    }
+
+    @Test func aPrewarmedEnvironmentServesTheLineFirstAndAFailedOneEndsTheBurstsOwedStarts() throws {
+        var (pool, starts, places) = try poolAtItsStartLimit(1, waiting: 2)
+        let second = try #require(start(for: places[0], in: pool.initialized(starts[0])))
+        let afterFinish = pool.finished(starts[0], reusable: true, now: 10)
+        #expect(afterFinish == [.assign(places[1], .reuse(starts[0], .onDemand))])
+        let accepted = pool.started(second)
+        let afterInit = pool.initialized(second)
+        guard accepted, afterInit.count == 1, case .prewarm(let prewarming) = afterInit[0] else {
+            Issue.record("the third environment owed should be prewarmed: \(afterInit)")
+            return
+        }
+        // Someone arrives meanwhile and waits; the prewarmed environment serves them.
+        guard case (.wait(let late), _) = pool.acquire(isAlive: Self.alive) else {
+            Issue.record("a place in line was expected")
+            return
+        }
+        let afterPrewarm = pool.prewarmed(prewarming, now: 20)
+        #expect(afterPrewarm.first == .assign(late, .reuse(prewarming, .onDemand)))
+        // Four at the peak now: the freed start prewarms a fourth, which fails; nothing more is owed.
+        guard afterPrewarm.count == 2, case .prewarm(let failing) = afterPrewarm[1] else {
+            Issue.record("a fourth environment should be prewarmed: \(afterPrewarm)")
+            return
+        }
+        let afterFailure = pool.prewarmFailed(failing)
+        #expect(afterFailure.isEmpty && pool.burstDemand == 0 && pool.starting == 0 && pool.environments[failing] == nil)
+    }
+
+    @Test func aPrewarmThatEndsAfterAReloadIsStopped() throws {
+        var (pool, starts, places) = try poolAtItsStartLimit(1, waiting: 1)
+        let afterFinish = pool.finished(starts[0], reusable: true, now: 10)
+        #expect(afterFinish == [.assign(places[0], .reuse(starts[0], .onDemand))])
+        let afterInit = pool.initialized(starts[0])
+        guard afterInit.count == 1, case .prewarm(let prewarming) = afterInit[0] else {
+            Issue.record("the second environment owed should be prewarmed: \(afterInit)")
+            return
+        }
+        _ = pool.drain()
+        let afterPrewarm = pool.prewarmed(prewarming, now: 20)
+        #expect(afterPrewarm == [.stop(prewarming)] && pool.burstDemand == 0 && pool.starting == 0)
     }
 }

@@ -12,7 +12,6 @@ from conftest import REPO, invoke_json, lambda_client, start_host, wait_for
 
 LIMITS_TEMPLATE = REPO / "Tests" / "Fixtures" / "limits" / "template.yaml"
 ACCOUNT_TEMPLATE = REPO / "Tests" / "Fixtures" / "limits" / "account.yaml"
-SLOW_INIT_TEMPLATE = REPO / "Tests" / "Fixtures" / "limits" / "slow-init.yaml"
 
 
 @pytest.fixture(scope="module")
@@ -146,22 +145,6 @@ def test_events_of_a_function_reserved_at_zero_fail_at_once(limits_host, limits_
     wait_for(lambda: limits_host.log_text("Adjustable").count("END RequestId") == before + 1, 20,
              what="the event sent after the reservation was lifted")
     assert limits_host.log_text("Adjustable").count("refused") == refused_before
-
-
-def test_cold_starts_beyond_the_start_limit_wait_for_the_first_worker_free(tmp_path):
-    """With one start at a time, three simultaneous invokes of a function whose init takes 1 s: the
-    first starts a worker, the second gets the start once that init ends, and the third is served
-    by the first worker when its (instant) invocation ends, long before the second init would; so
-    two workers, two Init Durations, three answers. Each invoke starting its own gives three."""
-    host = start_host(SLOW_INIT_TEMPLATE, tmp_path, "--max-starting", "1")
-    try:
-        client = lambda_client(host.endpoint)
-        outcomes = simultaneous(client, [("SlowInit", {"pid": True})] * 3)
-        assert kinds(outcomes) == ["ok"] * 3, outcomes
-        assert len({body["pid"] for _, body in outcomes}) == 2, outcomes
-        assert host.log_text("SlowInit").count("Init Duration") == 2, host.log_text("SlowInit")
-    finally:
-        assert host.terminate(timeout=10) == 0, host.stderr()[-2000:]
 
 
 def test_the_account_limit(tmp_path):

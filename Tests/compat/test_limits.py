@@ -12,7 +12,9 @@ from pathlib import Path
 import pytest
 
 from conftest import REPO, descendants, invoke_json, lambda_client, pid_alive, start_host, wait_for
-from test_concurrency import LIMITS_TEMPLATE
+from test_concurrency import LIMITS_TEMPLATE, kinds, simultaneous
+
+SLOW_INIT_TEMPLATE = REPO / "Tests" / "Fixtures" / "limits" / "slow-init.yaml"
 
 REPORT_RE = re.compile(r"REPORT RequestId: (\S+)\t.*?Max Memory Used: (\d+) MB(.*)")
 
@@ -300,3 +302,28 @@ Resources:
         assert host.log_text("NeverStarts").count("exit3 bootstrap starting") == 3, host.log_text("NeverStarts")
     finally:
         assert host.terminate(timeout=10) == 0, host.stderr()[-2000:]
+
+
+def test_a_burst_beyond_the_start_limit_takes_the_first_worker_free_then_gets_its_environments(tmp_path):
+    """With one start at a time, three simultaneous invokes of a function whose init takes 1 s: the
+    first starts a worker, the second gets the start once that init ends, and the third is served
+    by the first worker as soon as its (instant) invocation ends, long before the second init would:
+    three answers from two workers, two Init Durations (each invoke starting its own gives three).
+    Then the third environment the burst would have had on Lambda is started in the background and
+    initialised ahead of any invocation: three warm workers, three cold starts."""
+    host = start_host(SLOW_INIT_TEMPLATE, tmp_path, "--max-starting", "1")
+    try:
+        client = lambda_client(host.endpoint)
+        outcomes = simultaneous(client, [("SlowInit", {"pid": True})] * 3)
+        assert kinds(outcomes) == ["ok"] * 3, outcomes
+        assert len({body["pid"] for _, body in outcomes}) == 2, outcomes
+        assert host.log_text("SlowInit").count("Init Duration") == 2, host.log_text("SlowInit")
+        def three_warm():
+            metrics = parse_metrics(metrics_text(host))
+            return (sample(metrics, "fnhost_workers", function_name="SlowInit", state="warm") == 3
+                    and sample(metrics, "fnhost_cold_starts_total", function_name="SlowInit") == 3)
+        wait_for(three_warm, timeout=20, what="the burst's third environment, prewarmed")
+        assert host.log_text("SlowInit").count("Init Duration") == 2, host.log_text("SlowInit")
+    finally:
+        assert host.terminate(timeout=10) == 0, host.stderr()[-2000:]
+
