@@ -143,11 +143,13 @@ def raise_fd_limit(concurrent):
     resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, max(soft, 8 * concurrent + 1024)), hard))
 
 
-def run_rounds(bin_dir, concurrent, rounds, workdir):
+def run_rounds(bin_dir, concurrent, rounds, workdir, max_starting=None):
     """Starts a host on bench/concurrency.yaml, runs the rounds, stops it: rounds, host and workers."""
     raise_fd_limit(concurrent)
     argv = [os.path.join(bin_dir, "fnhost"), "serve", "--template", os.path.join(HERE, "concurrency.yaml"),
             "--port", "0", "--state-dir", os.path.join(workdir, "state")]
+    if max_starting:
+        argv += ["--max-starting", str(max_starting)]
     server = Server("fnhost-concurrency", argv, "fnhost listening on", workdir)
     result = {"concurrent": concurrent, "function_sleep_s": 1.0, "rounds": []}
     try:
@@ -205,13 +207,14 @@ def main():
     parser.add_argument("--bin-dir", required=True)
     parser.add_argument("--concurrent", type=int, default=500, help="simultaneous invokes per round (default 500)")
     parser.add_argument("--rounds", type=int, default=2, help="rounds; the first is cold (default 2)")
+    parser.add_argument("--max-starting", type=int, help="fnhost serve --max-starting (default: the host's)")
     options = parser.parse_args()
 
     import tempfile
     workdir = tempfile.mkdtemp(prefix="fnhost-concurrency-")
     machine = machine_info()
     result = {"benchmark": "concurrency", "machine": machine}
-    result.update(run_rounds(options.bin_dir, options.concurrent, options.rounds, workdir))
+    result.update(run_rounds(options.bin_dir, options.concurrent, options.rounds, workdir, options.max_starting))
     log("reference: the same rounds through bench/floor/relay.c")
     result["reference_rounds"] = reference_rounds(options.concurrent, options.rounds, workdir)
     log("reference: the cold round through bench/floor/relay.c with fnhost's start limit")
