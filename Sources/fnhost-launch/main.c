@@ -388,6 +388,8 @@ int main(int argc, char **argv) {
         // Whatever else it inherited (another worker's pipe or socket, caught in the host between a
         // pipe and its close-on-exec) must not stay open for as long as it waits.
         close_other_descriptors(options.lifeline, options.standby);
+        // Its signals too (64 calls), so the order finds only the sandbox left to do.
+        reset_signals();
         await_order(options.standby, &options);
     }
     if (options.program == NULL) {
@@ -410,7 +412,7 @@ int main(int argc, char **argv) {
     char **program = options.program;
 
     for (; joined < options.cgroup_count; joined++) join_cgroup(options.cgroups[joined]);
-    reset_signals();
+    if (options.standby < 0) reset_signals();
     close_other_descriptors(lifeline, plan.tmp_mount);
     if (lifeline >= 0 && fcntl(lifeline, F_SETFD, FD_CLOEXEC) != 0) fail("bad lifeline descriptor %d", lifeline);
     uid_t uid = 0;
