@@ -7,7 +7,8 @@ import NIOCore
 /// Provisioned environments take invocations first and are never evicted; above them the most
 /// recently used idle on-demand one is reused, and a new one is started when none is idle.
 /// On-demand environments idle for ``idleTimeout`` are evicted. At most ``startLimit`` on-demand
-/// environments start at once (from the decision to their runtime's first `/next`): an invocation
+/// environments start at once (from the decision to their runtime's first `/next`, or until the
+/// owner's timer says a start took too long, ``startIsSlow(_:)``): an invocation
 /// that finds none idle and no start free waits in line, and takes whichever comes first, an
 /// environment that finished its invocation or a start that became free, so a burst never starts
 /// more environments in parallel than the machine can take. Once no one waits, the starts go on
@@ -74,8 +75,9 @@ struct WarmPool: Sendable {
     let idleTimeout: Int64
     /// On-demand environments started at once, at most.
     let startLimit: Int
-    /// On-demand environments between their start decision and their runtime's first `/next` (or failure).
-    private(set) var starting = 0
+    /// On-demand environments holding a start: from the decision to their runtime's first `/next`
+    /// (or failure), or until the owner says they took too long (``startIsSlow(_:)``).
+    private var holdingStarts: Set<EnvironmentID> = []
     /// Invocations waiting for an environment, oldest first.
     private var waiting = CircularBuffer<WaiterID>()
     /// Environments plus invocations in line at the current burst's peak: how many environments
@@ -107,6 +109,9 @@ struct WarmPool: Sendable {
     /// Invocations waiting in line.
     var waitingCount: Int { waiting.count }
 
+    /// Starts taken.
+    var starting: Int { holdingStarts.count }
+
     /// Idle environments, provisioned or not.
     var idleCount: Int { idleOnDemand.count + idleProvisioned.count }
 
@@ -131,8 +136,7 @@ struct WarmPool: Sendable {
             burstDemand = max(burstDemand, environments.count + waiting.count)
             return (.wait(nextWaiter), actions)
         }
-        starting += 1
-        return (.start(newEnvironment(.onDemand)), actions)
+        return (.start(holdStart(newEnvironment(.onDemand))), actions)
     }
 
     /// As ``acquire(isAlive:)`` without the cold start: an idle environment made busy, or `nil`
@@ -186,7 +190,7 @@ struct WarmPool: Sendable {
     mutating func started(_ id: EnvironmentID) -> Bool {
         guard !stopped else {
             environments[id] = nil
-            starting -= 1
+            holdingStarts.remove(id)
             return false
         }
         environments[id]?.phase = .busy
@@ -195,23 +199,29 @@ struct WarmPool: Sendable {
     }
 
     /// A started environment's runtime asked for its first event, or its init ended otherwise:
-    /// its start is free for the next invocation in line.
+    /// its start (if it still holds it) is free for the next invocation in line.
     mutating func initialized(_ id: EnvironmentID) -> [Action] {
-        starting -= 1
-        return startForNextInLine()
+        releaseStart(id)
+    }
+
+    /// An environment has held its start as long as a start may (the owner's timer, from the
+    /// decision): its init waits on something other than this machine, or the machine is swamped;
+    /// it goes on, and its start goes to the next in line, so a function whose init hangs until
+    /// its timeout still starts environments at a steady rate.
+    mutating func startIsSlow(_ id: EnvironmentID) -> [Action] {
+        releaseStart(id)
     }
 
     /// A cold start could not start its process: its start is free for the next invocation in line.
     mutating func startFailed(_ id: EnvironmentID) -> [Action] {
         environments[id] = nil
-        starting -= 1
-        return startForNextInLine()
+        return releaseStart(id)
     }
 
     /// A prewarmed environment is up and initialised: it serves the oldest invocation in line, or
     /// idles; it is stopped when the pool stopped or the code changed meanwhile. Its start is free.
     mutating func prewarmed(_ id: EnvironmentID, now: Int64) -> [Action] {
-        starting -= 1
+        holdingStarts.remove(id)
         guard let environment = environments[id], !stopped, environment.generation == generation else {
             environments[id] = nil
             return [.stop(id)] + startForNextInLine()
@@ -229,7 +239,7 @@ struct WarmPool: Sendable {
     /// A prewarmed environment could not start or failed its init: the burst is owed no more.
     mutating func prewarmFailed(_ id: EnvironmentID) -> [Action] {
         environments[id] = nil
-        starting -= 1
+        holdingStarts.remove(id)
         burstDemand = 0
         return startForNextInLine()
     }
@@ -381,15 +391,24 @@ struct WarmPool: Sendable {
     private mutating func startForNextInLine() -> [Action] {
         guard !stopped, starting < startLimit else { return [] }
         if let waiter = nextInLine() {
-            starting += 1
-            return [.assign(waiter, .start(newEnvironment(.onDemand)))]
+            return [.assign(waiter, .start(holdStart(newEnvironment(.onDemand))))]
         }
         guard environments.count < burstDemand else {
             burstDemand = 0
             return []
         }
-        starting += 1
-        return [.prewarm(newEnvironment(.onDemand))]
+        return [.prewarm(holdStart(newEnvironment(.onDemand)))]
+    }
+
+    private mutating func holdStart(_ id: EnvironmentID) -> EnvironmentID {
+        holdingStarts.insert(id)
+        return id
+    }
+
+    /// `id` gives its start back, if it still holds one: to the next in line.
+    private mutating func releaseStart(_ id: EnvironmentID) -> [Action] {
+        guard holdingStarts.remove(id) != nil else { return [] }
+        return startForNextInLine()
     }
 
     private mutating func newEnvironment(_ kind: Kind) -> EnvironmentID {

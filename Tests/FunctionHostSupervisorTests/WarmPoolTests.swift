@@ -471,4 +471,19 @@ import Testing
         let afterPrewarm = pool.prewarmed(prewarming, now: 20)
         #expect(afterPrewarm == [.stop(prewarming)] && pool.burstDemand == 0 && pool.starting == 0)
     }
+
+    @Test func aStartThatHoldsItsPlaceTooLongGivesItToTheNextInLineOnce() throws {
+        var (pool, starts, places) = try poolAtItsStartLimit(1, waiting: 2)
+        let second = try #require(start(for: places[0], in: pool.startIsSlow(starts[0])))
+        #expect(pool.starting == 1 && pool.waitingCount == 1)
+        // The slow one's init ends later: it gave its start back already, so nothing moves.
+        let afterSlowInit = pool.initialized(starts[0])
+        let afterSecondTimer = pool.startIsSlow(starts[0])
+        #expect(afterSlowInit.isEmpty && afterSecondTimer.isEmpty && pool.starting == 1)
+        // The second one's start is given back once, by whichever comes first.
+        #expect(start(for: places[1], in: pool.initialized(second)) != nil)
+        let late = pool.startIsSlow(second)
+        #expect(late.isEmpty && pool.starting == 1)
+    }
 }
+
