@@ -77,7 +77,7 @@ final class FunctionPool: Sendable {
         let worker: Worker
         var initialized: (@Sendable () -> Void)?
         switch await acquire() {
-        case .shuttingDown, .wait:
+        case .shuttingDown, .wait:  // acquire() resolves a place in line before it returns
             throw InvokeError(.shuttingDown, "the host is shutting down")
         case .reuse(let reused, _):
             guard let warm = members.withLock({ $0.workers[reused] }) else {

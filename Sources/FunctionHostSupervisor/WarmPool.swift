@@ -6,19 +6,22 @@ import NIOCore
 ///
 /// Provisioned environments take invocations first and are never evicted; above them the most
 /// recently used idle on-demand one is reused, and a new one is started when none is idle.
-/// On-demand environments idle for ``idleTimeout`` are evicted. At most ``startLimit`` on-demand
-/// environments start at once (from the decision to their runtime's first `/next`, or until the
-/// owner's timer says a start took too long, ``startIsSlow(_:)``): an invocation
-/// that finds none idle and no start free waits in line, and takes whichever comes first, an
-/// environment that finished its invocation or a start that became free, so a burst never starts
-/// more environments in parallel than the machine can take. Once no one waits, the starts go on
-/// (``Action/prewarm(_:)``) until there are as many environments as invocations were in flight at
-/// the burst's peak, as Lambda would have started one for each; they come up idle, as Lambda's
-/// proactive initialisation does. An environment that cannot be
-/// reused (it timed out, crashed, or runs code from before a reload) is stopped; a provisioned
-/// one that is lost is replaced. Methods take the host-clock time as `now` (epoch milliseconds)
-/// and return the ``Action``s the owner carries out; environments are named by ``EnvironmentID``,
-/// the owner maps them to its workers. Not thread-safe: the owner serialises calls.
+/// On-demand environments idle for ``idleTimeout`` are evicted.
+///
+/// At most ``startLimit`` on-demand environments start at once, each from the decision until its
+/// runtime's first `/next` (or failure), or until the owner's timer says it took too long
+/// (``startIsSlow(_:)``). An invocation that finds none idle and no start free waits in line and
+/// takes whichever comes first, an environment that finished its invocation or a start that became
+/// free, so a burst never starts more environments in parallel than the machine can take. Once no
+/// one waits, the starts go on (``Action/prewarm(_:)``) until there are as many environments as
+/// invocations were in flight at the burst's peak, as Lambda would have started one for each;
+/// they come up idle, as after Lambda's proactive initialisation.
+///
+/// An environment that cannot be reused (it timed out, crashed, or runs code from before a reload)
+/// is stopped; a provisioned one that is lost is replaced. Methods take the host-clock time as
+/// `now` (epoch milliseconds) and return the ``Action``s the owner carries out; environments are
+/// named by ``EnvironmentID``, the owner maps them to its workers. Not thread-safe: the owner
+/// serialises calls.
 struct WarmPool: Sendable {
     typealias EnvironmentID = UInt64
     /// An invocation waiting in line for an environment.
