@@ -1,6 +1,7 @@
 """Memory limits (cgroups and RSS polling), provisioned concurrency, idle eviction and /metrics,
 with real processes through boto3."""
 
+import http.client
 import json
 import os
 import re
@@ -344,3 +345,38 @@ def test_a_start_that_takes_longer_than_its_place_allows_lets_the_next_one_begin
         assert host.log_text("SlowInit").count("Init Duration") == 3, host.log_text("SlowInit")
     finally:
         assert host.terminate(timeout=10) == 0, host.stderr()[-2000:]
+
+
+def test_invocations_in_line_are_answered_when_the_host_stops(tmp_path):
+    """Twelve simultaneous invokes of a function whose init takes 1 s, one start at a time (each
+    holding its place 250 ms): once three starts are under way the rest wait in line. SIGTERM
+    then answers every one of them (`503 ServiceException`, or the function error of a worker the
+    stopping host ended) and the host exits cleanly: nobody is left waiting on a dead host."""
+    host = start_host(SLOW_INIT_TEMPLATE, tmp_path, "--max-starting", "1")
+    answers = [None] * 12
+
+    def invoke(index):
+        connection = http.client.HTTPConnection("127.0.0.1", host.port, timeout=30)
+        try:
+            connection.request("POST", "/2015-03-31/functions/SlowInit/invocations", body=b"{}")
+            response = connection.getresponse()
+            answers[index] = (response.status, json.loads(response.read() or b"{}"))
+        except Exception as error:  # noqa: BLE001 - asserted below
+            answers[index] = ("no answer", repr(error))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=invoke, args=(index,)) for index in range(12)]
+    try:
+        for thread in threads:
+            thread.start()
+        wait_for(lambda: (sample(parse_metrics(metrics_text(host)), "fnhost_cold_starts_total", function_name="SlowInit") or 0) >= 3,
+                 timeout=10, what="three starts under way")
+        assert host.terminate(timeout=10) == 0, host.stderr()[-2000:]
+        for thread in threads:
+            thread.join(timeout=20)
+        assert all(answer is not None and answer[0] != "no answer" for answer in answers), answers
+        refused = [body for status, body in answers if status == 503]
+        assert refused and all(body.get("Type") == "Service" for body in refused), answers
+    finally:
+        host.kill_hard()
