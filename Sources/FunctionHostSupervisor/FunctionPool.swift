@@ -315,7 +315,13 @@ final class FunctionPool: Sendable {
     private func startPrewarmed(_ id: WarmPool.EnvironmentID) async {
         metrics.coldStarts.increment()
         watchStart(id)
-        guard let worker = try? await startWorker(provisioned: false) else {
+        let worker: Worker
+        do {
+            worker = try await startWorker(provisioned: false)
+        } catch {
+            logger.error(
+                "a worker could not be started ahead of invocations",
+                metadata: ["function.name": "\(function.functionName)", "error": "\(error)"])
             return await execute(members.withLock { $0.pool.prewarmFailed(id) })
         }
         members.withLock { $0.workers[id] = worker }
@@ -448,12 +454,12 @@ final class FunctionPool: Sendable {
     /// answered that the host is shutting down.
     func stop() async {
         let (stopping, actions) = members.withLock { members in
-            defer { members.retired.removeAll() }
             let actions = members.pool.stop()
-            // What is left after the pool's stops are environments still being prewarmed.
-            let stopped = members.take(actions)
-            defer { members.workers.removeAll() }
-            return (stopped + members.workers.values + members.retired, actions)
+            // Every worker goes: those the pool stops, those still being prewarmed, the retired.
+            let stopping = Array(members.workers.values) + members.retired
+            members.workers.removeAll()
+            members.retired.removeAll()
+            return (stopping, actions)
         }
         for case .assign(let place, let acquisition) in actions { assign(place, acquisition) }
         provisioningNeeded.finish()
