@@ -305,6 +305,14 @@ Resources:
         assert host.terminate(timeout=10) == 0, host.stderr()[-2000:]
 
 
+def three_at_once(host, name):
+    """Three simultaneous invokes of `name`, all answered: how many workers served them (distinct
+    pids) and how many `Init Duration`s the function's log holds."""
+    outcomes = simultaneous(lambda_client(host.endpoint), [(name, {"pid": True})] * 3)
+    assert kinds(outcomes) == ["ok"] * 3, outcomes
+    return len({body["pid"] for _, body in outcomes}), host.log_text(name).count("Init Duration")
+
+
 def test_a_burst_beyond_the_start_limit_takes_the_first_worker_free_then_gets_its_environments(tmp_path):
     """With one start at a time, three simultaneous invokes of a function whose init takes 0.1 s:
     the first starts a worker, the second gets the start once that init ends, and the third is
@@ -314,11 +322,7 @@ def test_a_burst_beyond_the_start_limit_takes_the_first_worker_free_then_gets_it
     background and initialised ahead of any invocation: three warm workers, three cold starts."""
     host = start_host(SLOW_INIT_TEMPLATE, tmp_path, "--max-starting", "1")
     try:
-        client = lambda_client(host.endpoint)
-        outcomes = simultaneous(client, [("QuickInit", {"pid": True})] * 3)
-        assert kinds(outcomes) == ["ok"] * 3, outcomes
-        assert len({body["pid"] for _, body in outcomes}) == 2, outcomes
-        assert host.log_text("QuickInit").count("Init Duration") == 2, host.log_text("QuickInit")
+        assert three_at_once(host, "QuickInit") == (2, 2)
 
         def three_warm():
             metrics = parse_metrics(metrics_text(host))
@@ -338,11 +342,7 @@ def test_a_start_that_takes_longer_than_its_place_allows_lets_the_next_one_begin
     a burst back for its whole init timeout."""
     host = start_host(SLOW_INIT_TEMPLATE, tmp_path, "--max-starting", "1")
     try:
-        client = lambda_client(host.endpoint)
-        outcomes = simultaneous(client, [("SlowInit", {"pid": True})] * 3)
-        assert kinds(outcomes) == ["ok"] * 3, outcomes
-        assert len({body["pid"] for _, body in outcomes}) == 3, outcomes
-        assert host.log_text("SlowInit").count("Init Duration") == 3, host.log_text("SlowInit")
+        assert three_at_once(host, "SlowInit") == (3, 3)
     finally:
         assert host.terminate(timeout=10) == 0, host.stderr()[-2000:]
 
