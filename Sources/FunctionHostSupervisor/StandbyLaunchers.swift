@@ -33,7 +33,7 @@ public final class StandbyLaunchers: Sendable {
         launcher = settings.launcher
         lifeline = settings.lifeline
         inherited = settings.sandbox.inheritedDescriptors
-        options = settings.sandbox.seccompArguments
+        options = settings.sandbox.standbyArguments
         self.memory = memory
         self.logger = logger
         var plan = StandbyPlan(sizes: sizes, sparesPerSize: Self.sparesPerSize)

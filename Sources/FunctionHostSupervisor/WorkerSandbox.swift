@@ -94,6 +94,13 @@ public struct WorkerSandbox: Sendable {
         level == .off ? [] : seccompProgram.map { ["--seccomp-program", String($0.descriptor)] } ?? ["--seccomp"]
     }
 
+    /// A standby launcher's options: the seccomp policy and, with the full sandbox, `--fresh-root`
+    /// (it builds the root every function gets before its order, so a cold start only attaches the
+    /// function's own directories).
+    var standbyArguments: [String] {
+        seccompArguments + (level == .full ? ["--fresh-root"] : [])
+    }
+
     /// Host descriptors a launcher must inherit for its arguments (the compiled seccomp policy).
     var inheritedDescriptors: [Int32] {
         level == .off ? [] : seccompProgram.map { [$0.descriptor] } ?? []

@@ -10,7 +10,7 @@ enum { LAUNCH_FAILURE = 121 };
 /// Prints `fnhost-launch: MESSAGE` on stderr and exits with LAUNCH_FAILURE.
 __attribute__((noreturn, format(printf, 1, 2))) void fail(const char *format, ...);
 
-/// What the worker's private root filesystem holds (see build_root in root.c).
+/// What the worker's private root filesystem holds of the function's own (see finish_root in root.c).
 struct root_plan {
     const char *task_root;      // bound read-only at /var/task
     const char *opt;            // bound read-only at /opt, or NULL for an empty /opt
@@ -25,8 +25,14 @@ struct root_plan {
     int tmp_mount;              // a detached mount of a disk volume, attached read-write at /tmp, or -1 for a tmpfs
 };
 
-/// Enters a new mount namespace and pivots into a fresh root built from `plan`; cwd is /var/task.
-void build_root(const struct root_plan *plan);
+/// Enters a new mount namespace and pivots into a fresh root holding what every function gets
+/// (the host's system directories, /proc, /dev), still writable; cwd is /. Holds the host's
+/// namespace for finish_root.
+void prepare_root(void);
+
+/// Attaches what `plan` names (copied in the host's namespace) to the root prepare_root built and
+/// makes that root read-only; cwd is /var/task.
+void finish_root(const struct root_plan *plan);
 
 /// The unprivileged uid and gid a sandboxed worker runs as: unique while this launcher lives.
 uid_t sandbox_uid(void);

@@ -5,7 +5,7 @@
 //
 //   fnhost-launch [--task-root DIR [--sandbox [SANDBOX OPTIONS]] | --chdir DIR]
 //                 [--seccomp | --seccomp-program FD] [--cgroup DIR]... [--lifeline FD] -- PROGRAM [ARG...]
-//   fnhost-launch [--cgroup DIR]... [--lifeline FD] [--seccomp | --seccomp-program FD] --standby FD
+//   fnhost-launch [--cgroup DIR]... [--lifeline FD] [--seccomp | --seccomp-program FD] [--fresh-root] --standby FD
 //   fnhost-launch --export-seccomp
 //
 //   --task-root DIR  enter a private mount namespace, bind DIR read-only at /var/task
@@ -47,6 +47,9 @@
 //                    options, `--` and PROGRAM [ARG...], then the environment, each string NUL-terminated
 //                    and each list ended by an empty string. Everything else happens after the order, as
 //                    for a launcher started with those arguments. EOF without an order: exit 0.
+//   --fresh-root     with --standby: also build and enter the part of the sandbox's root that is the
+//                    same for every function (root.c's prepare_root) before the order, which must
+//                    then be a --sandbox one; the order only attaches the function's own directories.
 //
 // PROGRAM always gets RLIMIT_NOFILE 1024, as on Lambda.
 //
@@ -246,6 +249,7 @@ struct launch_options {
     int cgroup_count;
     int lifeline;
     int standby;
+    int fresh_root;
     char **program; // after `--`, or NULL
 };
 
@@ -287,6 +291,8 @@ static void parse_options(int count, char **arguments, struct launch_options *op
             options->cgroups[options->cgroup_count++] = arguments[++index];
         } else if (strcmp(argument, "--lifeline") == 0 && values >= 1) {
             options->lifeline = atoi(arguments[++index]);
+        } else if (strcmp(argument, "--fresh-root") == 0) {
+            options->fresh_root = 1;
         } else if (strcmp(argument, "--standby") == 0 && values >= 1 && options->standby < 0) {
             options->standby = atoi(arguments[++index]);
         } else {
@@ -388,15 +394,20 @@ int main(int argc, char **argv) {
         // Whatever else it inherited (another worker's pipe or socket, caught in the host between a
         // pipe and its close-on-exec) must not stay open for as long as it waits.
         close_other_descriptors(options.lifeline, options.standby);
-        // Its signals too (64 calls), so the order finds only the sandbox left to do.
+        // Its signals too (64 calls), and the root every function gets, so the order finds only
+        // the function's own part of the sandbox left to do.
         reset_signals();
+        if (options.fresh_root) prepare_root();
         await_order(options.standby, &options);
+        if (options.fresh_root && !options.sandbox) fail("a --fresh-root standby takes only --sandbox orders");
+    } else if (options.fresh_root) {
+        fail("--fresh-root needs --standby");
     }
     if (options.program == NULL) {
         fail("usage: fnhost-launch [--task-root DIR [--sandbox [--opt DIR] [--runtime-dir DIR] [--lang-lib DIR] "
              "[--expose DIR]... [--link-target SOURCE TARGET]... "
              "[--tmp-size MB | --tmp-mount FD]] | --chdir DIR] [--seccomp | --seccomp-program FD] [--cgroup DIR]... "
-             "[--lifeline FD] [--standby FD] -- PROGRAM [ARG...]");
+             "[--lifeline FD] [[--fresh-root] --standby FD] -- PROGRAM [ARG...]");
     }
     const char *task_root = options.task_root;
     int sandbox = options.sandbox;
@@ -412,13 +423,17 @@ int main(int argc, char **argv) {
     char **program = options.program;
 
     for (; joined < options.cgroup_count; joined++) join_cgroup(options.cgroups[joined]);
-    if (options.standby < 0) reset_signals();
-    close_other_descriptors(lifeline, plan.tmp_mount);
+    if (options.standby < 0) {
+        // A standby did both before it waited (since then it has opened only what it holds on purpose).
+        reset_signals();
+        close_other_descriptors(lifeline, plan.tmp_mount);
+    }
     if (lifeline >= 0 && fcntl(lifeline, F_SETFD, FD_CLOEXEC) != 0) fail("bad lifeline descriptor %d", lifeline);
     uid_t uid = 0;
     if (sandbox) {
         plan.task_root = task_root;
-        build_root(&plan);
+        if (!options.fresh_root) prepare_root();
+        finish_root(&plan);
         uid = sandbox_uid();
     } else if (task_root != NULL) {
         mount_task_root(task_root);

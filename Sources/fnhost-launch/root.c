@@ -10,6 +10,14 @@
 //
 // Everything else of the host (the checkout, its /tmp, the state dir, home directories) is
 // simply absent: after pivot_root the old root is detached.
+//
+// Built in two steps. prepare_root builds and enters what every function gets: the system
+// directories, /proc and /dev (a standby launcher does this before its order, so the mount
+// namespace's copy, the binds, pivot_root's walk over every task and the old root's detach are
+// off the cold start). finish_root brings in the function's own directories: it steps back into
+// the host's mount namespace, takes a detached copy of each (open_tree), returns and attaches
+// them (move_mount), as the host's /tmp volume is attached. While a standby waits it holds only
+// its fresh root and a reference to the host's namespace, never a copy of the host's mounts.
 #define _GNU_SOURCE
 #include "launch.h"
 
@@ -34,8 +42,12 @@ enum { SYSTEM_ENTRY_COUNT = sizeof system_entries / sizeof system_entries[0] };
 static const char *const device_nodes[] = {"null", "zero", "full", "random", "urandom"};
 
 // The staging point for the new root. Its host content is shadowed while the root is built, so
-// every bind source is opened (O_PATH) before it is mounted over and bound through /proc/self/fd.
+// every system source is opened (O_PATH) before it is mounted over and bound through /proc/self/fd.
 static const char staging[] = "/tmp";
+
+// Between prepare_root and finish_root: the host's mount namespace, the directory the launcher
+// started in (relative paths of the plan resolve there) and the worker's own namespace.
+static int host_namespace = -1, host_directory = -1, worker_namespace = -1;
 
 /// `mkdir -p` relative to the current directory (the staging root); existing directories are fine,
 /// even on a read-only bind (a path exposed inside /usr, say).
@@ -61,14 +73,33 @@ static int open_source(const char *path) {
     return descriptor;
 }
 
-/// Read-only, nosuid, nodev for `target` and every mount below it.
+/// Read-only, nosuid, nodev and private (nothing the host mounts below its source shows up in
+/// the worker) for `target` and every mount below it.
 static void make_read_only(const char *target) {
-    struct mount_attr attributes = {.attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV};
+    struct mount_attr attributes = {
+        .attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, .propagation = MS_PRIVATE};
     if (mount_setattr(AT_FDCWD, target, AT_RECURSIVE, &attributes, sizeof attributes) == 0) return;
     // Kernels before 5.12: one remount, which covers the top mount only.
-    if (mount(NULL, target, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, NULL) != 0) {
+    if (mount(NULL, target, NULL, MS_REC | MS_PRIVATE, NULL) != 0 ||
+        mount(NULL, target, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, NULL) != 0) {
         fail("cannot make %s read-only: %s", target, strerror(errno));
     }
+}
+
+/// A detached copy of the host's `path` and every mount below it, taken in the host's namespace.
+static int copy_tree(const char *path) {
+    int tree = open_tree(host_directory, path, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+    if (tree < 0) fail("cannot open %s: %s", path, strerror(errno));
+    return tree;
+}
+
+/// Attaches the detached copy `tree` of `name` at `target` (relative to the worker's root), read-only.
+static void attach_read_only(int tree, const char *name, const char *target) {
+    if (move_mount(tree, "", AT_FDCWD, target, MOVE_MOUNT_F_EMPTY_PATH) != 0) {
+        fail("cannot bind %s at /%s: %s", name, target, strerror(errno));
+    }
+    close(tree);
+    make_read_only(target);
 }
 
 /// Binds the directory open as `source` at `target` (relative to the staging root), read-only.
@@ -129,26 +160,17 @@ static const char *shell_to_replace(char resolved[PATH_MAX], int *bash) {
     return resolved + 1;
 }
 
-void build_root(const struct root_plan *plan) {
+void prepare_root(void) {
+    host_namespace = open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC);
+    host_directory = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (host_namespace < 0 || host_directory < 0) fail("cannot hold the host's namespace: %s", strerror(errno));
     if (unshare(CLONE_NEWNS) != 0) fail("cannot enter a mount namespace: %s", strerror(errno));
+    worker_namespace = open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC);
+    if (worker_namespace < 0) fail("cannot hold the worker's namespace: %s", strerror(errno));
     // Nothing mounted from here on may propagate back to the host.
     if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0) fail("cannot make mounts private: %s", strerror(errno));
     // Open every source before the staging tmpfs shadows whatever lives under /tmp (and after
     // unshare: a bind source must be a mount of the caller's own namespace).
-    int task_root = open_source(plan->task_root);
-    int opt = plan->opt != NULL ? open_source(plan->opt) : -1;
-    int runtime_dir = plan->runtime_dir != NULL ? open_source(plan->runtime_dir) : -1;
-    int lang_lib = plan->lang_lib != NULL ? open_source(plan->lang_lib) : -1;
-    int exposed[16];
-    for (int index = 0; index < plan->expose_count; index++) {
-        if (plan->expose[index][0] != '/') fail("--expose needs an absolute path, got %s", plan->expose[index]);
-        exposed[index] = open_source(plan->expose[index]);
-    }
-    int linked[32];
-    for (int index = 0; index < plan->link_count; index++) {
-        if (plan->link_target[index][0] != '/') fail("--link-target needs an absolute target, got %s", plan->link_target[index]);
-        linked[index] = open_source(plan->link_source[index]);
-    }
     int system[SYSTEM_ENTRY_COUNT];
     char system_links[SYSTEM_ENTRY_COUNT][PATH_MAX];
     for (int index = 0; index < SYSTEM_ENTRY_COUNT; index++) {
@@ -183,26 +205,62 @@ void build_root(const struct root_plan *plan) {
         } else if (system[index] >= 0) {
             make_directories(name, 0755);
             bind_read_only(system[index], name, name);
+            close(system[index]);
         }
     }
-    if (shell != NULL) bind_read_only(bash, "/bin/bash", shell);
+    if (shell != NULL) {
+        bind_read_only(bash, "/bin/bash", shell);
+        close(bash);
+    }
+    mount_proc();
+    mount_dev();
+
+    // pivot_root(".", ".") stacks the old root on top of the new one; detaching it leaves only the new root.
+    if (syscall(SYS_pivot_root, ".", ".") != 0) fail("cannot pivot into the worker's root: %s", strerror(errno));
+    if (umount2(".", MNT_DETACH) != 0) fail("cannot detach the host's root: %s", strerror(errno));
+    if (chdir("/") != 0) fail("cannot enter /: %s", strerror(errno));
+}
+
+void finish_root(const struct root_plan *plan) {
+    // The plan's directories, copied in the host's namespace (setns puts the launcher at its root,
+    // and back at the worker's).
+    if (setns(host_namespace, CLONE_NEWNS) != 0) fail("cannot return to the host's namespace: %s", strerror(errno));
+    int task_root = copy_tree(plan->task_root);
+    int opt = plan->opt != NULL ? copy_tree(plan->opt) : -1;
+    int runtime_dir = plan->runtime_dir != NULL ? copy_tree(plan->runtime_dir) : -1;
+    int lang_lib = plan->lang_lib != NULL ? copy_tree(plan->lang_lib) : -1;
+    int exposed[16];
+    for (int index = 0; index < plan->expose_count; index++) {
+        if (plan->expose[index][0] != '/') fail("--expose needs an absolute path, got %s", plan->expose[index]);
+        exposed[index] = copy_tree(plan->expose[index]);
+    }
+    int linked[32];
+    for (int index = 0; index < plan->link_count; index++) {
+        if (plan->link_target[index][0] != '/') fail("--link-target needs an absolute target, got %s", plan->link_target[index]);
+        linked[index] = copy_tree(plan->link_source[index]);
+    }
+    if (setns(worker_namespace, CLONE_NEWNS) != 0) fail("cannot enter the worker's namespace: %s", strerror(errno));
+    close(host_namespace);
+    close(host_directory);
+    close(worker_namespace);
+
     for (int index = 0; index < plan->expose_count; index++) {
         const char *relative = plan->expose[index] + strspn(plan->expose[index], "/");
         if (*relative == '\0') fail("--expose / would expose the whole host");
         make_directories(relative, 0755);
-        bind_read_only(exposed[index], plan->expose[index], relative);
+        attach_read_only(exposed[index], plan->expose[index], relative);
     }
     make_directories("var/task", 0755);
-    bind_read_only(task_root, plan->task_root, "var/task");
+    attach_read_only(task_root, plan->task_root, "var/task");
     make_directories("opt", 0755);
-    if (opt >= 0) bind_read_only(opt, plan->opt, "opt");
+    if (opt >= 0) attach_read_only(opt, plan->opt, "opt");
     if (runtime_dir >= 0) {
         make_directories("var/runtime", 0755);
-        bind_read_only(runtime_dir, plan->runtime_dir, "var/runtime");
+        attach_read_only(runtime_dir, plan->runtime_dir, "var/runtime");
     }
     if (lang_lib >= 0) {
         make_directories("var/lang/lib", 0755);
-        bind_read_only(lang_lib, plan->lang_lib, "var/lang/lib");
+        attach_read_only(lang_lib, plan->lang_lib, "var/lang/lib");
     }
     for (int index = 0; index < plan->link_count; index++) {
         const char *relative = plan->link_target[index] + strspn(plan->link_target[index], "/");
@@ -223,7 +281,7 @@ void build_root(const struct root_plan *plan) {
             if (placeholder < 0) fail("cannot create /%s: %s", relative, strerror(errno));
             close(placeholder);
         }
-        bind_read_only(linked[index], plan->link_source[index], relative);
+        attach_read_only(linked[index], plan->link_source[index], relative);
     }
     make_directories("tmp", 01777);
     if (plan->tmp_mount >= 0) {
@@ -239,25 +297,8 @@ void build_root(const struct root_plan *plan) {
             fail("cannot mount /tmp: %s", strerror(errno));
         }
     }
-    mount_proc();
-    mount_dev();
-
-    // pivot_root(".", ".") stacks the old root on top of the new one; detaching it leaves only the new root.
-    if (syscall(SYS_pivot_root, ".", ".") != 0) fail("cannot pivot into the worker's root: %s", strerror(errno));
-    if (umount2(".", MNT_DETACH) != 0) fail("cannot detach the host's root: %s", strerror(errno));
-    if (chdir("/") != 0) fail("cannot enter /: %s", strerror(errno));
     if (mount(NULL, "/", NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV, NULL) != 0) {
         fail("cannot make / read-only: %s", strerror(errno));
     }
     if (chdir("/var/task") != 0) fail("cannot enter /var/task: %s", strerror(errno));
-
-    close(task_root);
-    if (opt >= 0) close(opt);
-    if (runtime_dir >= 0) close(runtime_dir);
-    if (lang_lib >= 0) close(lang_lib);
-    if (bash >= 0) close(bash);
-    for (int index = 0; index < plan->expose_count; index++) close(exposed[index]);
-    for (int index = 0; index < SYSTEM_ENTRY_COUNT; index++) {
-        if (system[index] >= 0) close(system[index]);
-    }
 }

@@ -137,8 +137,11 @@ def test_cold_starts_take_standby_launchers_that_run_under_the_policy(tmp_path: 
         waiting = {pid for pid, argv in _launchers(host.process.pid).items() if "--standby" in argv}
         assert waiting, _launchers(host.process.pid)
         for pid in waiting:
-            # Its output, the lifeline and its order socket: nothing another worker could be kept waiting on.
-            assert len(os.listdir(f"/proc/{pid}/fd")) <= 5, os.listdir(f"/proc/{pid}/fd")
+            # Its output, the lifeline, its order socket and the mount namespaces it holds on purpose:
+            # no other worker's pipe or socket that it could keep open.
+            held = [os.readlink(f"/proc/{pid}/fd/{fd}") for fd in os.listdir(f"/proc/{pid}/fd")]
+            assert len({fd for fd in held if fd.startswith("pipe:")}) <= 2, held
+            assert len([fd for fd in held if fd.startswith("socket:")]) <= 1, held
         client = lambda_client(host.endpoint)
         _, result = invoke_json(client, "Sandboxed", {"read": "/proc/self/status"})
         assert "Seccomp_filters:\t2" in result["read"], result
@@ -150,6 +153,37 @@ def test_cold_starts_take_standby_launchers_that_run_under_the_policy(tmp_path: 
         # Each worker's /tmp volume attached a loop device through /dev/loop-control; the host
         # closes it once the volume is mounted (it kept one per worker, 1,000 in a burst).
         wait_for(lambda: _loop_controls_held(host.process.pid) == 0, timeout=10, what="no /dev/loop-control held")
+    finally:
+        assert host.terminate(timeout=10) == 0, host.stderr()[-2000:]
+
+
+def _mount_points(pid: int) -> list[str]:
+    return [line.split()[4] for line in Path(f"/proc/{pid}/mountinfo").read_text().splitlines()]
+
+
+def test_a_standby_launcher_waits_in_a_fresh_root_without_the_hosts_mounts(tmp_path: Path):
+    """A standby builds the root every function gets before its order (`--fresh-root`): it waits
+    pivoted into it, with the host's system directories, /proc and /dev and nothing else mounted,
+    so it holds no copy of the host's mounts (the state directory, /sys, the checkout) however
+    long it waits; its order then attaches the function's code at /var/task."""
+    if os.geteuid() != 0:
+        import pytest
+        pytest.skip("standby launchers need writable cgroups (root)")
+    host = start_host(TEMPLATE, tmp_path)
+    try:
+        waiting = [pid for pid, argv in _launchers(host.process.pid).items() if "--fresh-root" in argv]
+        assert waiting, _launchers(host.process.pid)
+        system = ("/usr", "/bin", "/sbin", "/lib", "/etc", "/proc", "/dev")
+        for pid in waiting:
+            points = _mount_points(pid)
+            assert "/" in points and "/proc" in points and "/dev/null" in points, points
+            assert all(point == "/" or point.startswith(system) for point in points), points
+            assert not os.path.exists(f"/proc/{pid}/root/var/task"), os.listdir(f"/proc/{pid}/root")
+        client = lambda_client(host.endpoint)
+        _, result = invoke_json(client, "Sandboxed", {"read": "/proc/self/mounts"})
+        mounted = [line.split()[1] for line in result["read"].splitlines()]
+        assert "/var/task" in mounted and "/tmp" in mounted and "/var/runtime" in mounted, result["read"]
+        assert not any(point.startswith(("/sys", str(REPO), str(tmp_path))) for point in mounted), result["read"]
     finally:
         assert host.terminate(timeout=10) == 0, host.stderr()[-2000:]
 
