@@ -237,7 +237,9 @@ public final class ScratchVolumes: Sendable {
     }
 
     /// An empty ext4 filesystem with at least `megabytes` MB free, made once per size and copied
-    /// for each volume: no journal (scratch space), nothing reserved for root.
+    /// for each volume: no journal (scratch space), nothing reserved for root, and no blocks
+    /// reserved for growing it (`resize_inode`; a volume never grows), so each worker's copy
+    /// writes 168 kB of metadata instead of 436 kB.
     private func templateImage(megabytes: Int) throws -> String {
         try templates.withLock { (made: inout [Int: String]) throws(Failure) -> String in
             if let path = made[megabytes] { return path }
@@ -258,7 +260,7 @@ public final class ScratchVolumes: Sendable {
         close(descriptor)
         guard sized else { throw Failure("cannot size \(path): \(String(cString: strerror(errno)))") }
         let made = ProcessSpawner.run(
-            [mkfs, "-q", "-F", "-O", "^has_journal", "-E", "lazy_itable_init=1,nodiscard", "-m", "0", path],
+            [mkfs, "-q", "-F", "-O", "^has_journal,^resize_inode", "-E", "lazy_itable_init=1,nodiscard", "-m", "0", path],
             environment: ["PATH": "/usr/sbin:/sbin:/usr/bin:/bin"])
         guard made.status == 0 else {
             unlink(path)
