@@ -47,9 +47,11 @@
 //                    options, `--` and PROGRAM [ARG...], then the environment, each string NUL-terminated
 //                    and each list ended by an empty string. Everything else happens after the order, as
 //                    for a launcher started with those arguments. EOF without an order: exit 0.
-//   --fresh-root     with --standby: also build and enter the part of the sandbox's root that is the
-//                    same for every function (root.c's prepare_root) before the order, which must
-//                    then be a --sandbox one; the order only attaches the function's own directories.
+//   --fresh-root     with --standby: before the order, also build and enter the part of the sandbox's
+//                    root that is the same for every function (root.c's prepare_root) and fork the
+//                    function's process, already under its uid, rlimits and seccomp policy, to wait
+//                    beside it. The order must then be a --sandbox one: it only attaches the
+//                    function's own directories (finish_root) and hands that process its program.
 //
 // PROGRAM always gets RLIMIT_NOFILE 1024, as on Lambda.
 //
@@ -378,6 +380,97 @@ static void await_order(int descriptor, struct launch_options *options) {
     environ = environment;
 }
 
+// Becomes the subreaper of everything the function starts and watches SIGCHLD (the function or a
+// descendant ended) and SIGTERM (the host ends the worker) through the returned signalfd, so
+// neither is lost before the launcher reads it.
+static int watch_signals(void) {
+    if (prctl(PR_SET_CHILD_SUBREAPER, 1) != 0) fail("cannot become a subreaper: %s", strerror(errno));
+    sigset_t watched_signals;
+    sigemptyset(&watched_signals);
+    sigaddset(&watched_signals, SIGCHLD);
+    sigaddset(&watched_signals, SIGTERM);
+    sigprocmask(SIG_BLOCK, &watched_signals, NULL);
+    int signals = signalfd(-1, &watched_signals, SFD_CLOEXEC | SFD_NONBLOCK);
+    if (signals < 0) fail("cannot watch signals: %s", strerror(errno));
+    return signals;
+}
+
+// Reads the program and environment a standby's function process waits for (send_program) from
+// `descriptor` until EOF, in the order's encoding; exits when the launcher closed it unsent.
+static char **receive_program(int descriptor) {
+    static char text[ORDER_LIMIT];
+    size_t length = 0;
+    for (;;) {
+        ssize_t count = read(descriptor, text + length, sizeof text - length);
+        if (count < 0 && errno == EINTR) continue;
+        if (count < 0) fail("cannot read the program: %s", strerror(errno));
+        if (count == 0) break;
+        length += (size_t)count;
+        if (length == sizeof text) fail("the program is longer than %d bytes", ORDER_LIMIT);
+    }
+    if (length == 0) _exit(LAUNCH_FAILURE);
+    close(descriptor);
+    int count;
+    char **program = split_order(text, length, &count, &environ);
+    if (count < 1) fail("no program to execute");
+    return program;
+}
+
+// Hands a standby's waiting function process its program and the order's environment.
+static void send_program(int descriptor, char **program) {
+    static char text[ORDER_LIMIT];
+    size_t length = 0;
+    char **lists[2] = {program, environ};
+    for (int list = 0; list < 2; list++) {
+        for (char **string = lists[list]; *string != NULL; string++) {
+            size_t size = strlen(*string) + 1;
+            if (length + size + 2 > sizeof text) fail("the program is longer than %d bytes", ORDER_LIMIT);
+            memcpy(text + length, *string, size);
+            length += size;
+        }
+        text[length++] = '\0';
+    }
+    for (size_t sent = 0; sent < length;) {
+        ssize_t count = send(descriptor, text + sent, length - sent, MSG_NOSIGNAL);
+        if (count < 0 && errno == EINTR) continue;
+        // EPIPE: the function's process is gone; its SIGCHLD ends the worker.
+        if (count < 0) break;
+        sent += (size_t)count;
+    }
+    close(descriptor);
+}
+
+// Forks the function's process: a process group of its own, restricted (restrict_child: rlimits,
+// `uid`, seccomp) and killed with the launcher. It executes `program`, or, with `program` NULL,
+// first waits on the socket pair `waiting` for its program and environment (a standby's function
+// process, forked before the order, so the order finds it restricted already).
+static pid_t fork_function(uid_t uid, int filter, char **program, const int waiting[2]) {
+    pid_t launcher = getpid();
+    pid_t child = fork();
+    if (child < 0) fail("cannot fork: %s", strerror(errno));
+    if (child == 0) {
+        setpgid(0, 0);
+        sigset_t none;
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, NULL);
+        restrict_child(uid, filter);
+        // Should anything SIGKILL the launcher after all, the function does not outlive it (set after the
+        // uid change, which clears it; the launcher is single-threaded, so its one thread is its life).
+        if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != launcher) _exit(LAUNCH_FAILURE);
+        if (program == NULL) {
+            // It holds nothing of the launcher's while it waits (the host's namespace, the order's socket).
+            close_other_descriptors(waiting[0], -1);
+            program = receive_program(waiting[0]);
+            if (chdir("/var/task") != 0) fail("cannot enter /var/task: %s", strerror(errno));
+        }
+        execvp(program[0], program);
+        fail("cannot execute %s: %s", program[0], strerror(errno));
+    }
+    // Also here, so the group exists whichever of the two runs first.
+    setpgid(child, child);
+    return child;
+}
+
 int main(int argc, char **argv) {
     if (argc == 2 && strcmp(argv[1], "--export-seccomp") == 0) {
         export_policy(STDOUT_FILENO);
@@ -386,6 +479,9 @@ int main(int argc, char **argv) {
     struct launch_options options = {.plan = {.tmp_megabytes = 512, .tmp_mount = -1}, .lifeline = -1, .standby = -1};
     parse_options(argc - 1, argv + 1, &options);
     int joined = 0;
+    int signals = -1;
+    pid_t child = -1;
+    int program_socket[2] = {-1, -1};
     if (options.standby >= 0) {
         // Joining a cgroup waits for an RCU grace period (5-40 ms here); a standby launcher does it
         // before it is needed, then waits for the rest of its arguments and its environment.
@@ -397,7 +493,17 @@ int main(int argc, char **argv) {
         // Its signals too (64 calls), and the root every function gets, so the order finds only
         // the function's own part of the sandbox left to do.
         reset_signals();
-        if (options.fresh_root) prepare_root();
+        if (options.fresh_root) {
+            prepare_root();
+            // The function's process too, restricted as a --sandbox order's must be: the order only
+            // hands it its program once the root is finished.
+            signals = watch_signals();
+            if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, program_socket) != 0) {
+                fail("cannot create a socket pair: %s", strerror(errno));
+            }
+            child = fork_function(sandbox_uid(), options.filter, NULL, program_socket);
+            close(program_socket[0]);
+        }
         await_order(options.standby, &options);
         if (options.fresh_root && !options.sandbox) fail("a --fresh-root standby takes only --sandbox orders");
     } else if (options.fresh_root) {
@@ -439,34 +545,12 @@ int main(int argc, char **argv) {
         mount_task_root(task_root);
     }
     if (directory != NULL && chdir(directory) != 0) fail("cannot enter %s: %s", directory, strerror(errno));
-    if (prctl(PR_SET_CHILD_SUBREAPER, 1) != 0) fail("cannot become a subreaper: %s", strerror(errno));
-
-    // SIGCHLD (the function or a descendant ended) and SIGTERM (the host ends the worker), read in turn.
-    sigset_t watched_signals;
-    sigemptyset(&watched_signals);
-    sigaddset(&watched_signals, SIGCHLD);
-    sigaddset(&watched_signals, SIGTERM);
-    sigprocmask(SIG_BLOCK, &watched_signals, NULL);
-    int signals = signalfd(-1, &watched_signals, SFD_CLOEXEC | SFD_NONBLOCK);
-    if (signals < 0) fail("cannot watch signals: %s", strerror(errno));
-
-    pid_t launcher = getpid();
-    pid_t child = fork();
-    if (child < 0) fail("cannot fork: %s", strerror(errno));
-    if (child == 0) {
-        setpgid(0, 0);
-        sigset_t none;
-        sigemptyset(&none);
-        sigprocmask(SIG_SETMASK, &none, NULL);
-        restrict_child(uid, filter);
-        // Should anything SIGKILL the launcher after all, the function does not outlive it (set after the
-        // uid change, which clears it; the launcher is single-threaded, so its one thread is its life).
-        if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != launcher) _exit(LAUNCH_FAILURE);
-        execvp(program[0], program);
-        fail("cannot execute %s: %s", program[0], strerror(errno));
+    if (child > 0) {
+        send_program(program_socket[1], program);
+    } else {
+        signals = watch_signals();
+        child = fork_function(uid, filter, program, program_socket);
     }
-    // Also here, so the group exists whichever of the two runs first.
-    setpgid(child, child);
     if (sandbox) shield_from_oom_killer();
 
     struct pollfd watched[2] = {{.fd = signals, .events = POLLIN}, {.fd = lifeline, .events = POLLIN}};

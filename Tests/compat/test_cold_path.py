@@ -137,11 +137,11 @@ def test_cold_starts_take_standby_launchers_that_run_under_the_policy(tmp_path: 
         waiting = {pid for pid, argv in _launchers(host.process.pid).items() if "--standby" in argv}
         assert waiting, _launchers(host.process.pid)
         for pid in waiting:
-            # Its output, the lifeline, its order socket and the mount namespaces it holds on purpose:
-            # no other worker's pipe or socket that it could keep open.
+            # Its output, the lifeline, its order's socket and its function process's, and the mount
+            # namespaces it holds on purpose: no other worker's pipe or socket that it could keep open.
             held = [os.readlink(f"/proc/{pid}/fd/{fd}") for fd in os.listdir(f"/proc/{pid}/fd")]
             assert len({fd for fd in held if fd.startswith("pipe:")}) <= 2, held
-            assert len([fd for fd in held if fd.startswith("socket:")]) <= 1, held
+            assert len([fd for fd in held if fd.startswith("socket:")]) <= 2, held
         client = lambda_client(host.endpoint)
         _, result = invoke_json(client, "Sandboxed", {"read": "/proc/self/status"})
         assert "Seccomp_filters:\t2" in result["read"], result
@@ -161,24 +161,50 @@ def _mount_points(pid: int) -> list[str]:
     return [line.split()[4] for line in Path(f"/proc/{pid}/mountinfo").read_text().splitlines()]
 
 
+def _parent(pid: int) -> int:
+    return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+
+
+def _status(pid: int) -> dict[str, str]:
+    lines = Path(f"/proc/{pid}/status").read_text().splitlines()
+    return {line.split(":", 1)[0]: line.split(":", 1)[1].strip() for line in lines if ":" in line}
+
+
 def test_a_standby_launcher_waits_in_a_fresh_root_without_the_hosts_mounts(tmp_path: Path):
     """A standby builds the root every function gets before its order (`--fresh-root`): it waits
     pivoted into it, with the host's system directories, /proc and /dev and nothing else mounted,
     so it holds no copy of the host's mounts (the state directory, /sys, the checkout) however
-    long it waits; its order then attaches the function's code at /var/task."""
+    long it waits; its order then attaches the function's code at /var/task. Its function process
+    waits beside it already restricted (the worker's uid, no_new_privs, both seccomp filters),
+    holding only its output and the socket its program comes through."""
     if os.geteuid() != 0:
         import pytest
         pytest.skip("standby launchers need writable cgroups (root)")
     host = start_host(TEMPLATE, tmp_path)
     try:
-        waiting = [pid for pid, argv in _launchers(host.process.pid).items() if "--fresh-root" in argv]
+        # The host's children only: a standby's function process is a copy of it, argv and all.
+        waiting = [pid for pid, argv in _launchers(host.process.pid).items()
+                   if "--fresh-root" in argv and _parent(pid) == host.process.pid]
         assert waiting, _launchers(host.process.pid)
         system = ("/usr", "/bin", "/sbin", "/lib", "/etc", "/proc", "/dev")
+
+        def function_process(pid: int) -> list[int]:
+            return [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+
+        # A standby forks its function process once its root is built.
+        wait_for(lambda: all(function_process(pid) for pid in waiting), timeout=10, what="standbys ready")
         for pid in waiting:
             points = _mount_points(pid)
             assert "/" in points and "/proc" in points and "/dev/null" in points, points
             assert all(point == "/" or point.startswith(system) for point in points), points
             assert not os.path.exists(f"/proc/{pid}/root/var/task"), os.listdir(f"/proc/{pid}/root")
+            (function,) = function_process(pid)
+            status = _status(function)
+            assert status["Uid"].split() == [str(2_000_000_000 + pid)] * 4, status
+            assert status["NoNewPrivs"] == "1" and status["Seccomp_filters"] == "2", status
+            held = sorted(int(fd) for fd in os.listdir(f"/proc/{function}/fd"))
+            assert held[:3] == [0, 1, 2] and len(held) == 4, held
+            assert os.readlink(f"/proc/{function}/fd/{held[3]}").startswith("socket:"), held
         client = lambda_client(host.endpoint)
         _, result = invoke_json(client, "Sandboxed", {"read": "/proc/self/mounts"})
         mounted = [line.split()[1] for line in result["read"].splitlines()]
