@@ -4,7 +4,8 @@ import Synchronization
 
 /// cgroup v1: `memory.limit_in_bytes` (+ `memory.memsw.limit_in_bytes`, so no swap) per worker,
 /// peak from `memory.max_usage_in_bytes`, OOM kills from `oom_kill` in `memory.oom_control`;
-/// `cpu.shares` in proportion to memory where the cpu controller is writable.
+/// `cpu.shares` in proportion to memory, once the worker has initialised, where the cpu controller
+/// is writable (a whole CPU's until then: ``CPUShare``).
 ///
 /// v1 allows processes and child cgroups side by side, so worker cgroups live in
 /// `fnhost-PID-N` under the host's own memory (and cpu) cgroup; the host itself stays put.
@@ -67,11 +68,14 @@ final class CgroupV1Control: ResourceControl {
             throw error
         }
         var directories = [memory]
+        var share: CPUShare.Setting?
         if let cpuParent {
             let cpu = "\(cpuParent)/\(name)"
             if (try? CgroupFiles.makeDirectory(cpu)) != nil {
-                if (try? CgroupFiles.write(String(CPUShare.shares(memoryMegabytes: memoryMegabytes)), to: "\(cpu)/cpu.shares")) != nil {
+                let setting = CPUShare.sharesSetting(file: "\(cpu)/cpu.shares", memoryMegabytes: memoryMegabytes)
+                if (try? CgroupFiles.write(String(setting.initial), to: setting.file)) != nil {
                     directories.append(cpu)
+                    share = setting
                 } else {
                     CgroupFiles.remove(cpu)
                 }
@@ -79,7 +83,7 @@ final class CgroupV1Control: ResourceControl {
         }
         return CgroupWorker(
             directories: directories, peakFile: "\(memory)/memory.max_usage_in_bytes",
-            oomFile: "\(memory)/memory.oom_control")
+            oomFile: "\(memory)/memory.oom_control", share: share)
     }
 
     func shutdown() {
@@ -93,12 +97,15 @@ final class CgroupV1Control: ResourceControl {
 struct CgroupWorker: WorkerResources {
     let directories: [String]
     let oomFile: String
+    /// The CPU share the worker gets once initialised, where the cpu controller is writable.
+    let share: CPUShare.Setting?
     /// The peak file, opened once: it is read after every invocation (the REPORT's Max Memory Used).
     private let peak: Int32
 
-    init(directories: [String], peakFile: String, oomFile: String) {
+    init(directories: [String], peakFile: String, oomFile: String, share: CPUShare.Setting?) {
         self.directories = directories
         self.oomFile = oomFile
+        self.share = share
         peak = open(peakFile, O_RDONLY | O_CLOEXEC)
     }
 
@@ -112,6 +119,10 @@ struct CgroupWorker: WorkerResources {
 
     func wasOutOfMemory() -> Bool {
         (CgroupFiles.field("oom_kill", in: oomFile) ?? 0) > 0
+    }
+
+    func initEnded() {
+        if let share { try? CgroupFiles.write(String(share.value), to: share.file) }
     }
 
     /// Closes the peak file and removes the worker's cgroups, killing first whatever of the worker

@@ -3,7 +3,8 @@ import Logging
 import Synchronization
 
 /// cgroup v2: `memory.max` with `memory.swap.max` 0 per worker, peak from `memory.peak`, OOM
-/// kills from `oom_kill` in `memory.events`; `cpu.weight` in proportion to memory.
+/// kills from `oom_kill` in `memory.events`; `cpu.weight` in proportion to memory once the worker
+/// has initialised (a whole CPU's until then: ``CPUShare``).
 ///
 /// v2 forbids processes in a cgroup that hands controllers to children, so workers live under
 /// `fnhost-PID-N` (no processes of its own) below the host's cgroup, which must already delegate
@@ -55,15 +56,18 @@ final class CgroupV2Control: ResourceControl {
         do {
             try CgroupFiles.write(String(memoryMegabytes << 20), to: "\(directory)/memory.max")
             try? CgroupFiles.write("0", to: "\(directory)/memory.swap.max")
-            if cpuShare {
-                try? CgroupFiles.write(String(CPUShare.weight(memoryMegabytes: memoryMegabytes)), to: "\(directory)/cpu.weight")
-            }
         } catch {
             CgroupFiles.remove(directory)
             throw error
         }
+        var share: CPUShare.Setting?
+        if cpuShare {
+            let setting = CPUShare.weightSetting(file: "\(directory)/cpu.weight", memoryMegabytes: memoryMegabytes)
+            if (try? CgroupFiles.write(String(setting.initial), to: setting.file)) != nil { share = setting }
+        }
         return CgroupWorker(
-            directories: [directory], peakFile: "\(directory)/memory.peak", oomFile: "\(directory)/memory.events")
+            directories: [directory], peakFile: "\(directory)/memory.peak", oomFile: "\(directory)/memory.events",
+            share: share)
     }
 
     func shutdown() {

@@ -84,9 +84,29 @@ protocol ResourceControl: Sendable {
     func shutdown()
 }
 
-/// Lambda's CPU rule: one full vCPU at 1769 MB, in proportion below and above.
+/// Lambda's CPU rule: one full vCPU at 1769 MB, in proportion below and above, once initialised.
 enum CPUShare {
     static let megabytesPerCPU = 1769
+
+    /// The share a worker's cgroup gets once its init has ended: `value` written to `file`.
+    /// Until then it has at least a whole CPU's (`initial`), as Lambda's init runs with burst CPU.
+    struct Setting: Sendable {
+        let file: String
+        let value: Int
+        let initial: Int
+    }
+
+    /// cgroup v1 `cpu.shares` for a worker of `memoryMegabytes`, written to `file`.
+    static func sharesSetting(file: String, memoryMegabytes: Int) -> Setting {
+        let value = shares(memoryMegabytes: memoryMegabytes)
+        return Setting(file: file, value: value, initial: max(1024, value))
+    }
+
+    /// cgroup v2 `cpu.weight` for a worker of `memoryMegabytes`, written to `file`.
+    static func weightSetting(file: String, memoryMegabytes: Int) -> Setting {
+        let value = weight(memoryMegabytes: memoryMegabytes)
+        return Setting(file: file, value: value, initial: max(100, value))
+    }
 
     /// cgroup v1 `cpu.shares` (1024 = one CPU's worth).
     static func shares(memoryMegabytes: Int) -> Int { max(2, memoryMegabytes * 1024 / megabytesPerCPU) }

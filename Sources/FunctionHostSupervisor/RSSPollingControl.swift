@@ -118,6 +118,8 @@ final class RSSWatch: WorkerResources, Sendable {
 
     func wasOutOfMemory() -> Bool { state.withLock { $0.killed } }
 
+    func initEnded() {}
+
     func release() {
         if let pid = state.withLock({ $0.process?.pid }) { control.unwatch(pid: pid) }
     }

@@ -238,6 +238,7 @@ final class Worker: Sendable {
         }
         server.mailbox.whenReady { [self] readiness in
             timer.cancel()
+            resources?.initEnded()
             switch readiness {
             case .ready:
                 then(nil)

@@ -380,3 +380,53 @@ def test_invocations_in_line_are_answered_when_the_host_stops(tmp_path):
         assert refused and all(body.get("Type") == "Service" for body in refused), answers
     finally:
         host.kill_hard()
+
+
+def cpu_share_file(pid: int) -> Path:
+    """The cpu controller's share file of `pid`'s cgroup: cgroup v1 `cpu.shares` where a v1
+    hierarchy has the cpu controller, else v2 `cpu.weight`."""
+    for line in Path(f"/proc/{pid}/cgroup").read_text().splitlines():
+        _, controllers, path = line.split(":", 2)
+        if "cpu" in controllers.split(","):
+            return Path("/sys/fs/cgroup") / controllers / path.lstrip("/") / "cpu.shares"
+    path = Path(f"/proc/{pid}/cgroup").read_text().splitlines()[-1].split(":", 2)[2]
+    return Path("/sys/fs/cgroup") / path.lstrip("/") / "cpu.weight"
+
+
+def test_a_worker_initialises_with_a_whole_cpus_share_and_gets_its_memorys_share_after(tmp_path):
+    """Lambda runs init with burst CPU and the function with CPU in proportion to its memory. A
+    128 MB function whose init takes 1 s: while it initialises its worker's cgroup has a whole
+    CPU's share (v1 `cpu.shares` 1024, v2 `cpu.weight` 100); once its first invoke is answered,
+    128/1769 of one (74, or 7). Were the share proportional from the start, the host's own work
+    (the next standby, the next /tmp volume) would take the CPU from every cold start."""
+    host = start_host(SLOW_INIT_TEMPLATE, tmp_path)
+    answer = {}
+    invoke = threading.Thread(target=lambda: answer.update(
+        result=invoke_json(lambda_client(host.endpoint), "SlowInit", {"pid": True})))
+    try:
+        invoke.start()
+
+        def initialising_launcher():
+            # The worker's launcher is the one whose child is the function (python), not a waiting copy of itself.
+            for pid in descendants(host.process.pid):
+                try:
+                    if not Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")[0].endswith(b"fnhost-launch"):
+                        continue
+                    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+                    if any(Path(f"/proc/{child}/comm").read_text().startswith("python") for child in children):
+                        return pid
+                except OSError:
+                    continue
+            return None
+        launcher = wait_for(initialising_launcher, timeout=10, what="a worker initialising")
+        share = cpu_share_file(launcher)
+        whole = "1024" if share.name == "cpu.shares" else "100"
+        assert share.read_text().strip() == whole, share
+        invoke.join(timeout=30)
+        response = answer["result"][0]
+        assert response["StatusCode"] == 200 and "FunctionError" not in response, answer
+        settled = "74" if share.name == "cpu.shares" else "7"
+        assert share.read_text().strip() == settled, share
+    finally:
+        invoke.join(timeout=30)
+        assert host.terminate(timeout=10) == 0, host.stderr()[-2000:]
