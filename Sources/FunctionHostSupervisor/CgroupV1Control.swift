@@ -4,8 +4,8 @@ import Synchronization
 
 /// cgroup v1: `memory.limit_in_bytes` (+ `memory.memsw.limit_in_bytes`, so no swap) per worker,
 /// peak from `memory.max_usage_in_bytes`, OOM kills from `oom_kill` in `memory.oom_control`;
-/// `cpu.shares` in proportion to memory, once the worker has initialised, where the cpu controller
-/// is writable (a whole CPU's until then: ``CPUShare``).
+/// `cpu.shares` in proportion to memory where the cpu controller is writable (a whole CPU's while
+/// the worker initialises: ``CPUShare``).
 ///
 /// v1 allows processes and child cgroups side by side, so worker cgroups live in
 /// `fnhost-PID-N` under the host's own memory (and cpu) cgroup; the host itself stays put.
@@ -73,7 +73,7 @@ final class CgroupV1Control: ResourceControl {
             let cpu = "\(cpuParent)/\(name)"
             if (try? CgroupFiles.makeDirectory(cpu)) != nil {
                 let setting = CPUShare.sharesSetting(file: "\(cpu)/cpu.shares", memoryMegabytes: memoryMegabytes)
-                if (try? CgroupFiles.write(String(setting.initial), to: setting.file)) != nil {
+                if (try? CgroupFiles.write(String(setting.value), to: setting.file)) != nil {
                     directories.append(cpu)
                     share = setting
                 } else {
@@ -97,7 +97,7 @@ final class CgroupV1Control: ResourceControl {
 struct CgroupWorker: WorkerResources {
     let directories: [String]
     let oomFile: String
-    /// The CPU share the worker gets once initialised, where the cpu controller is writable.
+    /// The worker's CPU share while it initialises and after, where the cpu controller is writable.
     let share: CPUShare.Setting?
     /// The peak file, opened once: it is read after every invocation (the REPORT's Max Memory Used).
     private let peak: Int32
@@ -119,6 +119,10 @@ struct CgroupWorker: WorkerResources {
 
     func wasOutOfMemory() -> Bool {
         (CgroupFiles.field("oom_kill", in: oomFile) ?? 0) > 0
+    }
+
+    func initBegins() {
+        if let share { try? CgroupFiles.write(String(share.initial), to: share.file) }
     }
 
     func initEnded() {

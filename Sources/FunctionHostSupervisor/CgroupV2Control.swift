@@ -3,8 +3,8 @@ import Logging
 import Synchronization
 
 /// cgroup v2: `memory.max` with `memory.swap.max` 0 per worker, peak from `memory.peak`, OOM
-/// kills from `oom_kill` in `memory.events`; `cpu.weight` in proportion to memory once the worker
-/// has initialised (a whole CPU's until then: ``CPUShare``).
+/// kills from `oom_kill` in `memory.events`; `cpu.weight` in proportion to memory (a whole CPU's
+/// while the worker initialises: ``CPUShare``).
 ///
 /// v2 forbids processes in a cgroup that hands controllers to children, so workers live under
 /// `fnhost-PID-N` (no processes of its own) below the host's cgroup, which must already delegate
@@ -63,7 +63,7 @@ final class CgroupV2Control: ResourceControl {
         var share: CPUShare.Setting?
         if cpuShare {
             let setting = CPUShare.weightSetting(file: "\(directory)/cpu.weight", memoryMegabytes: memoryMegabytes)
-            if (try? CgroupFiles.write(String(setting.initial), to: setting.file)) != nil { share = setting }
+            if (try? CgroupFiles.write(String(setting.value), to: setting.file)) != nil { share = setting }
         }
         return CgroupWorker(
             directories: [directory], peakFile: "\(directory)/memory.peak", oomFile: "\(directory)/memory.events",

@@ -88,8 +88,8 @@ protocol ResourceControl: Sendable {
 enum CPUShare {
     static let megabytesPerCPU = 1769
 
-    /// The share a worker's cgroup gets once its init has ended: `value` written to `file`.
-    /// Until then it has at least a whole CPU's (`initial`), as Lambda's init runs with burst CPU.
+    /// A worker cgroup's share, written to `file`: `initial` (at least a whole CPU's) while the
+    /// worker initialises, as Lambda's init runs with burst CPU, `value` (its memory's) otherwise.
     struct Setting: Sendable {
         let file: String
         let value: Int

@@ -118,6 +118,8 @@ final class RSSWatch: WorkerResources, Sendable {
 
     func wasOutOfMemory() -> Bool { state.withLock { $0.killed } }
 
+    func initBegins() {}
+
     func initEnded() {}
 
     func release() {

@@ -78,6 +78,7 @@ final class Worker: Sendable {
             mailbox.close()
         }
         let sandboxed = settings.sandbox.level == .full
+        options.resources?.initBegins()
         // Init Duration counts from here: the spawn, or the order to a launcher waiting in its cgroups.
         let spawnedAt = ContinuousClock.now
         do {

@@ -29,9 +29,12 @@ protocol WorkerResources: Sendable {
     func peakMegabytes() -> Int?
     /// Whether the memory limit killed the worker (checked when it has exited).
     func wasOutOfMemory() -> Bool
-    /// Called once when the worker's init phase has ended (its runtime's first `/next`, or the
-    /// failure): a worker initialises with a whole CPU's share, as Lambda's init runs with burst
-    /// CPU, and gets its memory's share from here on.
+    /// Called right before the worker's launcher is spawned or given its order: the worker
+    /// initialises with at least a whole CPU's share, as Lambda's init runs with burst CPU (a
+    /// standby launcher waits at its memory's share: its preparation is background work).
+    func initBegins()
+    /// Called once the worker's init phase has ended (its runtime's first `/next`, or the
+    /// failure): its memory's share from here on.
     func initEnded()
     /// Removes what was created for the worker (its cgroup directories).
     func release()

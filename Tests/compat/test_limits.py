@@ -398,34 +398,38 @@ def test_a_worker_initialises_with_a_whole_cpus_share_and_gets_its_memorys_share
     128 MB function whose init takes 1 s: while it initialises its worker's cgroup has a whole
     CPU's share (v1 `cpu.shares` 1024, v2 `cpu.weight` 100); once its first invoke is answered,
     128/1769 of one (74, or 7). Were the share proportional from the start, the host's own work
-    (the next standby, the next /tmp volume) would take the CPU from every cold start."""
+    (the next standby, the next /tmp volume) would take the CPU from every cold start. A standby
+    launcher waits at the memory's share: preparing it is background work."""
     host = start_host(SLOW_INIT_TEMPLATE, tmp_path)
     answer = {}
+
+    def launchers(child_comm):
+        """Launchers whose child's name starts with `child_comm` (a standby's child is a copy of it)."""
+        found = []
+        for pid in descendants(host.process.pid):
+            try:
+                if not Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")[0].endswith(b"fnhost-launch"):
+                    continue
+                children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+                if any(Path(f"/proc/{child}/comm").read_text().startswith(child_comm) for child in children):
+                    found.append(pid)
+            except OSError:
+                continue
+        return found
     invoke = threading.Thread(target=lambda: answer.update(
         result=invoke_json(lambda_client(host.endpoint), "SlowInit", {"pid": True})))
     try:
+        standbys = wait_for(lambda: launchers("fnhost-launch"), timeout=10, what="standby launchers")
+        settled = "74" if cpu_share_file(standbys[0]).name == "cpu.shares" else "7"
+        assert [cpu_share_file(pid).read_text().strip() for pid in standbys] == [settled] * len(standbys)
         invoke.start()
-
-        def initialising_launcher():
-            # The worker's launcher is the one whose child is the function (python), not a waiting copy of itself.
-            for pid in descendants(host.process.pid):
-                try:
-                    if not Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")[0].endswith(b"fnhost-launch"):
-                        continue
-                    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-                    if any(Path(f"/proc/{child}/comm").read_text().startswith("python") for child in children):
-                        return pid
-                except OSError:
-                    continue
-            return None
-        launcher = wait_for(initialising_launcher, timeout=10, what="a worker initialising")
+        # The worker's launcher is the one whose child is the function (python).
+        (launcher,) = wait_for(lambda: launchers("python"), timeout=10, what="a worker initialising")
         share = cpu_share_file(launcher)
-        whole = "1024" if share.name == "cpu.shares" else "100"
-        assert share.read_text().strip() == whole, share
+        assert share.read_text().strip() == ("1024" if share.name == "cpu.shares" else "100"), share
         invoke.join(timeout=30)
         response = answer["result"][0]
         assert response["StatusCode"] == 200 and "FunctionError" not in response, answer
-        settled = "74" if share.name == "cpu.shares" else "7"
         assert share.read_text().strip() == settled, share
     finally:
         invoke.join(timeout=30)
