@@ -307,6 +307,9 @@ static void parse_options(int count, char **arguments, struct launch_options *op
 // Largest order a standby launcher accepts: Lambda's 4 KB of variables, long paths and arguments.
 enum { ORDER_LIMIT = 1024 * 1024 };
 
+// The order as read: a standby's, and in its function's process the program and environment.
+static char order[ORDER_LIMIT];
+
 // A standby launcher's order: its remaining arguments and then its environment, each string
 // NUL-terminated and each list ended by an empty string. Splits `text` in place.
 static char **split_order(char *text, size_t length, int *argument_count, char ***environment) {
@@ -335,7 +338,7 @@ static char **split_order(char *text, size_t length, int *argument_count, char *
 }
 
 // Reads from `descriptor` into `buffer`; a descriptor passed along (SCM_RIGHTS) goes to `*passed`
-// (more than one is refused). Like read(2) otherwise.
+// (more than one, or any with `passed` NULL, is refused). Like read(2) otherwise.
 static ssize_t receive(int descriptor, char *buffer, size_t size, int *passed) {
     union {
         struct cmsghdr header;
@@ -345,29 +348,35 @@ static ssize_t receive(int descriptor, char *buffer, size_t size, int *passed) {
     struct msghdr message = {.msg_iov = &part, .msg_iovlen = 1, .msg_control = control.space, .msg_controllen = sizeof control.space};
     ssize_t count = recvmsg(descriptor, &message, MSG_CMSG_CLOEXEC);
     if (count < 0) return count;
-    if (message.msg_flags & MSG_CTRUNC) fail("the standby order passed more than one descriptor");
+    if (message.msg_flags & MSG_CTRUNC) fail("the standby order passed more descriptors than it may");
     for (struct cmsghdr *header = CMSG_FIRSTHDR(&message); header != NULL; header = CMSG_NXTHDR(&message, header)) {
         if (header->cmsg_level != SOL_SOCKET || header->cmsg_type != SCM_RIGHTS) continue;
-        if (header->cmsg_len != CMSG_LEN(sizeof(int)) || *passed >= 0) fail("the standby order passed more than one descriptor");
+        if (header->cmsg_len != CMSG_LEN(sizeof(int)) || passed == NULL || *passed >= 0) {
+            fail("the standby order passed more descriptors than it may");
+        }
         memcpy(passed, CMSG_DATA(header), sizeof(int));
     }
     return count;
 }
 
-// Waits for a standby launcher's order on `descriptor` (until EOF) and reads it into `options`;
-// the /tmp volume comes with it as a passed descriptor.
-static void await_order(int descriptor, struct launch_options *options) {
-    static char order[ORDER_LIMIT];
+// Reads `descriptor` into `order` until EOF (with `receive`); returns the length.
+static size_t receive_order(int descriptor, int *passed) {
     size_t length = 0;
-    int passed = -1;
     for (;;) {
-        ssize_t count = receive(descriptor, order + length, sizeof order - length, &passed);
+        ssize_t count = receive(descriptor, order + length, sizeof order - length, passed);
         if (count < 0 && errno == EINTR) continue;
         if (count < 0) fail("cannot read the standby order: %s", strerror(errno));
-        if (count == 0) break;
+        if (count == 0) return length;
         length += (size_t)count;
         if (length == sizeof order) fail("the standby order is longer than %d bytes", ORDER_LIMIT);
     }
+}
+
+// Waits for a standby launcher's order on `descriptor` (until EOF) and reads it into `options`;
+// the /tmp volume comes with it as a passed descriptor.
+static void await_order(int descriptor, struct launch_options *options) {
+    int passed = -1;
+    size_t length = receive_order(descriptor, &passed);
     // The host closed the pipe without an order: it no longer needs this launcher.
     if (length == 0) exit(0);
     close(descriptor);
@@ -398,20 +407,11 @@ static int watch_signals(void) {
 // Reads the program and environment a standby's function process waits for (send_program) from
 // `descriptor` until EOF, in the order's encoding; exits when the launcher closed it unsent.
 static char **receive_program(int descriptor) {
-    static char text[ORDER_LIMIT];
-    size_t length = 0;
-    for (;;) {
-        ssize_t count = read(descriptor, text + length, sizeof text - length);
-        if (count < 0 && errno == EINTR) continue;
-        if (count < 0) fail("cannot read the program: %s", strerror(errno));
-        if (count == 0) break;
-        length += (size_t)count;
-        if (length == sizeof text) fail("the program is longer than %d bytes", ORDER_LIMIT);
-    }
+    size_t length = receive_order(descriptor, NULL);
     if (length == 0) _exit(LAUNCH_FAILURE);
     close(descriptor);
     int count;
-    char **program = split_order(text, length, &count, &environ);
+    char **program = split_order(order, length, &count, &environ);
     if (count < 1) fail("no program to execute");
     return program;
 }
