@@ -99,13 +99,13 @@ enum CPUShare {
     /// cgroup v1 `cpu.shares` for a worker of `memoryMegabytes`, written to `file`.
     static func sharesSetting(file: String, memoryMegabytes: Int) -> Setting {
         let value = shares(memoryMegabytes: memoryMegabytes)
-        return Setting(file: file, value: value, initial: max(1024, value))
+        return Setting(file: file, value: value, initial: max(shares(memoryMegabytes: megabytesPerCPU), value))
     }
 
     /// cgroup v2 `cpu.weight` for a worker of `memoryMegabytes`, written to `file`.
     static func weightSetting(file: String, memoryMegabytes: Int) -> Setting {
         let value = weight(memoryMegabytes: memoryMegabytes)
-        return Setting(file: file, value: value, initial: max(100, value))
+        return Setting(file: file, value: value, initial: max(weight(memoryMegabytes: megabytesPerCPU), value))
     }
 
     /// cgroup v1 `cpu.shares` (1024 = one CPU's worth).

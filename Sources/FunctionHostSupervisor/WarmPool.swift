@@ -224,27 +224,25 @@ struct WarmPool: Sendable {
     /// A prewarmed environment is up and initialised: it serves the oldest invocation in line, or
     /// idles; it is stopped when the pool stopped or the code changed meanwhile. Its start is free.
     mutating func prewarmed(_ id: EnvironmentID, now: Int64) -> [Action] {
-        holdingStarts.remove(id)
         guard let environment = environments[id], !stopped, environment.generation == generation else {
             environments[id] = nil
-            return [.stop(id)] + startForNextInLine()
+            return [.stop(id)] + releaseStart(id)
         }
         if let waiter = nextInLine() {
             environments[id]?.phase = .busy
             busyCount += 1
-            return [.assign(waiter, .reuse(id, .onDemand))] + startForNextInLine()
+            return [.assign(waiter, .reuse(id, .onDemand))] + releaseStart(id)
         }
         environments[id]?.phase = .idle(since: now)
         idleOnDemand.append(id)
-        return startForNextInLine()
+        return releaseStart(id)
     }
 
     /// A prewarmed environment could not start or failed its init: the burst is owed no more.
     mutating func prewarmFailed(_ id: EnvironmentID) -> [Action] {
         environments[id] = nil
-        holdingStarts.remove(id)
         burstDemand = 0
-        return startForNextInLine()
+        return releaseStart(id)
     }
 
     /// An invocation ended on `id`; `reusable` is false when its environment must be replaced

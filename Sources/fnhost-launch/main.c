@@ -443,7 +443,7 @@ static void send_program(int descriptor, char **program) {
 // Forks the function's process: a process group of its own, restricted (restrict_child: rlimits,
 // `uid`, seccomp) and killed with the launcher. It executes `program`, or, with `program` NULL,
 // first waits on the socket pair `waiting` for its program and environment (a standby's function
-// process, forked before the order, so the order finds it restricted already).
+// process, forked before the order, so the order finds it restricted already; else NULL).
 static pid_t fork_function(uid_t uid, int filter, char **program, const int waiting[2]) {
     pid_t launcher = getpid();
     pid_t child = fork();
@@ -549,7 +549,7 @@ int main(int argc, char **argv) {
         send_program(program_socket[1], program);
     } else {
         signals = watch_signals();
-        child = fork_function(uid, filter, program, program_socket);
+        child = fork_function(uid, filter, program, NULL);
     }
     if (sandbox) shield_from_oom_killer();
 
