@@ -59,9 +59,23 @@ public enum LambdaLogFormat {
         "RequestId: \(requestID) Error: \(reason.message)"
     }
 
-    static func milliseconds(_ value: Double) -> String { String(format: "%.2f", value) }
+    /// `value` as `%.2f` prints it (the exact binary value rounded half to even), without
+    /// Foundation's formatter, which cost 4 % of the host's CPU when it ran on every REPORT line.
+    static func milliseconds(_ value: Double) -> String {
+        guard value.isFinite, value.magnitude < 1e13 else { return String(format: "%.2f", value) }
+        let product = value.magnitude * 100
+        // The product's rounding error, exactly: it decides a product that landed on a half.
+        let error = (-product).addingProduct(value.magnitude, 100)
+        var hundredths = product.rounded(.down)
+        let fraction = product - hundredths
+        if fraction > 0.5 || (fraction == 0.5 && (error > 0 || (error == 0 && hundredths.truncatingRemainder(dividingBy: 2) == 1))) {
+            hundredths += 1
+        }
+        let whole = Int(hundredths) / 100, cents = Int(hundredths) % 100
+        return "\(value.sign == .minus ? "-" : "")\(whole).\(cents < 10 ? "0" : "")\(cents)"
+    }
 
-    static func seconds(_ value: Int) -> String { String(format: "%.2f", Double(value)) }
+    static func seconds(_ value: Int) -> String { "\(value).00" }
 
     /// ISO 8601 UTC with milliseconds and `Z`.
     public static func timestamp(_ date: Date) -> String {

@@ -1,4 +1,5 @@
 import Testing
+import Foundation
 
 @testable import FunctionHostCore
 
@@ -46,6 +47,21 @@ import Testing
             requestID: "id", duration: 1, memorySize: 128, maxMemoryUsed: 20, initDuration: nil,
             status: .error(type: "Runtime.ExitError"))
         #expect(exit.hasSuffix("\tStatus: error\tError Type: Runtime.ExitError"))
+    }
+
+    @Test func printsDurationsAsPrintfDoes() {
+        var generator = SystemRandomNumberGenerator()
+        // Whole nanoseconds as the host measures them, exact halves, and halves one ulp away.
+        var values = (0..<20_000).map { _ in Double(UInt64.random(in: 0..<10_000_000_000, using: &generator)) / 1e6 }
+        for cents in 0..<2_000 {
+            let half = (Double(cents) + 0.5) / 100
+            values += [half, half.nextUp, half.nextDown, Double(cents) / 8, -half]
+        }
+        values += [0, -0.0, 0.005, 0.015, 0.125, 0.375, 1.005, 2.675, 1e12 + 0.125, 99.995, 99.994999]
+        for value in values {
+            #expect(LambdaLogFormat.milliseconds(value) == String(format: "%.2f", value), "\(value)")
+        }
+        #expect(LambdaLogFormat.seconds(3) == "3.00")
     }
 
     @Test func wordsPlatformErrorsAsLambda() {
