@@ -76,11 +76,12 @@ extension InvokeAPI {
 
     /// The route's `200` for `result`, head and body.
     static func response(to request: InvocationRequest, _ result: InvocationResult) -> (HTTPResponse, ByteBuffer) {
-        var head = HTTPResponse(status: .ok)
-        head.headerFields[.amznRequestID] = request.requestID
-        addResultHeaders(of: result, to: &head.headerFields)
-        head.headerFields[.contentLength] = String(result.payload.readableBytes)
-        head.headerFields[.date] = HTTPDate.now()
-        return (head, result.payload)
+        var fields = HTTPFields()
+        fields.reserveCapacity(7)
+        fields.append(HTTPField(name: .amznRequestID, value: request.requestID))
+        addResultHeaders(of: result, to: &fields)
+        fields.append(HTTPField(name: .contentLength, value: String(result.payload.readableBytes)))
+        fields.append(HTTPField(name: .date, value: HTTPDate.now()))
+        return (HTTPResponse(status: .ok, headerFields: fields), result.payload)
     }
 }

@@ -74,15 +74,16 @@ extension InvokeAPI {
         }
     }
 
-    /// The headers of a synchronous invoke's `200` that describe its result.
+    /// Appends the headers of a synchronous invoke's `200` that describe its result, none of
+    /// which `headers` may hold yet (appending skips the search a subscript makes).
     static func addResultHeaders(of result: InvocationResult, to headers: inout HTTPFields) {
-        headers[.contentType] = result.contentType
-        headers[.amzExecutedVersion] = result.executedVersion
+        headers.append(HTTPField(name: .contentType, value: result.contentType))
+        headers.append(HTTPField(name: .amzExecutedVersion, value: result.executedVersion))
         if let functionError = result.functionError {
-            headers[.amzFunctionError] = functionError
+            headers.append(HTTPField(name: .amzFunctionError, value: functionError))
         }
         if let tail = result.logTail {
-            headers[.amzLogResult] = Data(tail.utf8).base64EncodedString()
+            headers.append(HTTPField(name: .amzLogResult, value: Data(tail.utf8).base64EncodedString()))
         }
     }
 

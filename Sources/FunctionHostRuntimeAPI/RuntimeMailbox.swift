@@ -7,7 +7,7 @@ import Synchronization
 /// The Runtime API of one execution environment, carried out: hands one invocation at a time to
 /// the function process and collects its answer. Every decision is ``ExecutionEnvironment``'s;
 /// this class holds what carries them out (the parked `/next` reply, continuations, the deadline
-/// timer, the delivery time).
+/// and its timer, the delivery time).
 ///
 /// The host side calls ``whenReady(_:)``, ``invoke(_:timeout:completion:)`` (or their async
 /// forms) and ``close()``; the per-worker listener calls the `runtime…` methods. Every callback
@@ -77,7 +77,20 @@ public final class RuntimeMailbox: Sendable {
         var readiness: Readiness?
         var resultWaiter: Completion?
         var deliveredAt: ContinuousClock.Instant?
-        var deadline: Scheduled<Void>?
+        /// The delivered event's deadline.
+        var deadline: (requestID: String, at: NIODeadline)?
+        /// The one timer that watches ``deadline``, due no later than it. It outlives the
+        /// invocations that end first (most do, long before their deadline) and, when it comes
+        /// due early, is set again for the deadline then current: no timer per invoke.
+        var timer: DeadlineTimer?
+        /// Timers set so far: each is numbered, so one cancelled too late finds it is not current.
+        var timersSet: UInt64 = 0
+    }
+
+    private struct DeadlineTimer {
+        var scheduled: Scheduled<Void>
+        var due: NIODeadline
+        var number: UInt64
     }
 
     /// Callbacks and replies to call once the lock is released.
@@ -94,7 +107,7 @@ public final class RuntimeMailbox: Sendable {
     }
 
     private let storage = Mutex(Storage())
-    /// Where deadlines are scheduled: a NIO timer is far cheaper than a sleeping task per invoke.
+    /// Where the deadline timer runs: a NIO timer is far cheaper than a sleeping task.
     private let timers: any EventLoop
 
     public init(timers: any EventLoop = MultiThreadedEventLoopGroup.singleton.any()) {
@@ -137,7 +150,10 @@ public final class RuntimeMailbox: Sendable {
 
     /// The environment is gone: every waiter is answered and further runtime calls are refused.
     public func close() {
-        storage.withLock { storage in carryOut(storage.environment.close(), &storage) }.resume()
+        storage.withLock { storage in
+            storage.timer.take()?.scheduled.cancel()
+            return carryOut(storage.environment.close(), &storage)
+        }.resume()
     }
 
     // MARK: Runtime side
@@ -206,10 +222,26 @@ public final class RuntimeMailbox: Sendable {
         try result.get().resume()
     }
 
-    private func deadlineExpired(requestID: String) {
-        storage.withLock { storage in
-            carryOut(storage.environment.deadlineExpired(requestID: requestID), &storage)
+    /// The timer numbered `number` came due: the deadline has passed, or it is set again for it.
+    private func timerDue(_ number: UInt64) {
+        storage.withLock { storage -> Wakeups in
+            guard storage.timer?.number == number else { return Wakeups() }
+            storage.timer = nil
+            guard let deadline = storage.deadline else { return Wakeups() }
+            guard deadline.at <= .now() else {
+                setTimer(&storage, due: deadline.at)
+                return Wakeups()
+            }
+            return carryOut(storage.environment.deadlineExpired(requestID: deadline.requestID), &storage)
         }.resume()
+    }
+
+    private func setTimer(_ storage: inout Storage, due: NIODeadline) {
+        storage.timer?.scheduled.cancel()
+        storage.timersSet += 1
+        let number = storage.timersSet
+        let scheduled = timers.scheduleTask(deadline: due) { [self] in timerDue(number) }
+        storage.timer = DeadlineTimer(scheduled: scheduled, due: due, number: number)
     }
 
     /// `reply` is the `/next` being handled, if the event is one.
@@ -233,14 +265,12 @@ public final class RuntimeMailbox: Sendable {
                 storage.readiness = readiness
                 if let waiter = storage.readinessWaiter.take() { wakeups.readiness = (waiter, readiness) }
             case .finish(let kind):
-                storage.deadline?.cancel()
                 storage.deadline = nil
                 if let waiter = storage.resultWaiter.take() {
                     wakeups.result = (waiter, Outcome(kind: kind, deliveredAt: storage.deliveredAt, finishedAt: .now))
                 }
                 storage.deliveredAt = nil
             case .cancelDeadline:
-                storage.deadline?.cancel()
                 storage.deadline = nil
                 storage.deliveredAt = nil
             }
@@ -253,10 +283,10 @@ public final class RuntimeMailbox: Sendable {
         storage.deliveredAt = .now
         let components = assignment.timeout.components
         let nanoseconds = components.seconds * 1_000_000_000 + components.attoseconds / 1_000_000_000
-        let requestID = assignment.request.requestID
-        storage.deadline = timers.scheduleTask(in: .nanoseconds(nanoseconds)) { [self] in
-            deadlineExpired(requestID: requestID)
-        }
+        let due = NIODeadline.now() + .nanoseconds(nanoseconds)
+        storage.deadline = (assignment.request.requestID, due)
+        // A timer already set that comes due first looks at this deadline then.
+        if storage.timer.map({ $0.due > due }) ?? true { setTimer(&storage, due: due) }
         var now = timespec()
         clock_gettime(CLOCK_REALTIME, &now)
         let epochMilliseconds = Int64(now.tv_sec) * 1000 + Int64(now.tv_nsec) / 1_000_000

@@ -117,6 +117,49 @@ private func nextEvent(_ mailbox: RuntimeMailbox) async throws -> RuntimeMailbox
         }
     }
 
+    /// One timer watches every invocation's deadline: a shorter deadline after a longer one that
+    /// ended early still ends its invocation, and a timer set for an earlier deadline that comes
+    /// due during a later invocation does not end that one.
+    @Test func eachInvocationKeepsItsOwnDeadlineWithOneTimer() async throws {
+        let mailbox = RuntimeMailbox()
+        let runtime = Task {
+            for id in ["long", "short"] {
+                let delivery = try await nextEvent(mailbox)
+                if id == "long" { try mailbox.runtimeResponse(requestID: delivery.request.requestID, payload: ByteBuffer(), contentType: "") }
+            }
+        }
+        _ = await mailbox.waitUntilReady()
+        guard case .response = await mailbox.invoke(request("long"), timeout: .seconds(60)).kind else {
+            Issue.record("expected a response")
+            return
+        }
+        let started = ContinuousClock.now
+        guard case .timedOut = await mailbox.invoke(request("short"), timeout: .milliseconds(50)).kind else {
+            Issue.record("expected a timeout")
+            return
+        }
+        #expect(ContinuousClock.now - started < .seconds(30), "the short deadline waited for the long one's timer")
+        try await runtime.value
+
+        let early = RuntimeMailbox()
+        let earlyRuntime = Task {
+            let first = try await nextEvent(early)
+            try early.runtimeResponse(requestID: first.request.requestID, payload: ByteBuffer(), contentType: "")
+            let second = try await nextEvent(early)
+            // Answered only after the first invocation's deadline (100 ms), so its timer comes due first.
+            try await Task.sleep(for: .milliseconds(250))
+            try early.runtimeResponse(requestID: second.request.requestID, payload: ByteBuffer(string: "late"), contentType: "")
+        }
+        _ = await early.waitUntilReady()
+        _ = await early.invoke(request("first"), timeout: .milliseconds(100))
+        guard case .response(let payload, _) = await early.invoke(request("second"), timeout: .seconds(60)).kind else {
+            Issue.record("the first invocation's timer ended the second")
+            return
+        }
+        #expect(String(buffer: payload) == "late")
+        try await earlyRuntime.value
+    }
+
     @Test func anOversizedResponseIsRefusedAndTheEnvironmentStaysUsable() async throws {
         let mailbox = RuntimeMailbox()
         let runtime = Task {
