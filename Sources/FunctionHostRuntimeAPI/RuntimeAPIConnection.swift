@@ -1,25 +1,22 @@
 import FunctionHostCore
 import Foundation
 import NIOCore
-import NIOHTTP1
 
-/// One connection of a function process to its Runtime API: turns each request (parsed by
-/// NIOHTTP1's decoder) into a ``RuntimeMailbox`` call and writes the answer as pre-assembled
-/// bytes (``RuntimeAPIResponse``), on the connection's event loop.
+/// One connection of a function process to its Runtime API: turns each request (read by
+/// ``RuntimeAPIRequestDecoder``) into a ``RuntimeMailbox`` call and writes the answer as
+/// pre-assembled bytes (``RuntimeAPIResponse``), on the connection's event loop.
 ///
 /// Requests are served one at a time, as every runtime client sends them; a request that
 /// arrives while a `/next` is parked is refused and the connection closed. When the connection
 /// goes away, a parked `/next` is withdrawn, an event that could not be written is given back to
 /// the mailbox, and an answer cut off mid-body fails its invocation.
 final class RuntimeAPIConnection: ChannelInboundHandler {
-    typealias InboundIn = HTTPServerRequestPart
+    typealias InboundIn = RuntimeAPIRequestParser.Event
     typealias OutboundOut = ByteBuffer
 
     private enum State {
         /// Between requests.
         case idle
-        /// A request's head arrived; its body is being collected (up to the response limit).
-        case reading(RuntimeAPIRequest?, HTTPRequestHead, body: ByteBuffer, oversized: Bool)
         /// A `/next` waits in the mailbox for an event.
         case parked(RuntimeMailbox.NextTicket?, keepAlive: Bool)
         /// Closed, or closing after a refused request.
@@ -35,31 +32,22 @@ final class RuntimeAPIConnection: ChannelInboundHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch (unwrapInboundIn(data), state) {
-        case (.head(let head), .idle):
-            let call = RuntimeAPIRequest(method: head.method.rawValue, path: head.uri)
-            state = .reading(call, head, body: context.channel.allocator.buffer(capacity: 0), oversized: false)
-        case (.body(var part), .reading(let call, let head, var body, let oversized)):
-            // Release the enum's reference first, so appending does not copy the buffer.
-            state = .idle
-            if oversized || body.readableBytes + part.readableBytes > RuntimeMailbox.maximumResponseSize {
-                state = .reading(call, head, body: ByteBuffer(), oversized: true)
-            } else {
-                body.writeBuffer(&part)
-                state = .reading(call, head, body: body, oversized: false)
-            }
-        case (.end, .reading(let call, let head, let body, let oversized)):
-            state = .idle
-            serve(call, head, body: oversized ? nil : body, context: context)
-        case (_, .done):
+        case (.truncated(.response(let requestID)?), _), (.truncated(.error(let requestID)?), _):
+            mailbox.runtimeAnswerTruncated(requestID: requestID)
+        case (.truncated, _), (_, .done):
             break
-        default:
+        case (.request(let message), .idle):
+            serve(message, context: context)
+        case (.expectsContinue, .idle):
+            context.writeAndFlush(wrapOutboundOut(RuntimeAPIResponse.interimContinue), promise: nil)
+        case (.request, .parked), (.expectsContinue, .parked):
             // A second request while one is unanswered: no runtime client pipelines.
             refuse(.malformedRequest, context: context)
         }
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        leaveMailbox()
+        if case .parked(let ticket?, _) = state { mailbox.withdrawNext(ticket) }
         state = .done
         context.fireChannelInactive()
     }
@@ -69,9 +57,9 @@ final class RuntimeAPIConnection: ChannelInboundHandler {
         refuse(.malformedRequest, context: context)
     }
 
-    private func serve(_ call: RuntimeAPIRequest?, _ head: HTTPRequestHead, body: ByteBuffer?, context: ChannelHandlerContext) {
-        let keepAlive = head.isKeepAlive
-        guard let call else {
+    private func serve(_ message: RuntimeAPIMessage, context: ChannelHandlerContext) {
+        let keepAlive = message.keepAlive
+        guard let call = message.call else {
             return write(RuntimeAPIResponse.error(.notFound, allocator: context.channel.allocator), keepAlive, context)
         }
         do throws(RuntimeAPIError) {
@@ -79,19 +67,16 @@ final class RuntimeAPIConnection: ChannelInboundHandler {
             case .next:
                 return park(keepAlive: keepAlive, context: context)
             case .response(let requestID):
-                if let mode = head.headers.first(name: RuntimeAPIHeader.responseMode), !mode.isEmpty, mode != "streaming" {
+                if let mode = message.responseMode, !mode.isEmpty, mode != "streaming" {
                     throw .invalidResponseMode
                 }
-                let contentType = head.headers.first(name: "content-type") ?? "application/json"
-                try mailbox.runtimeResponse(requestID: requestID, payload: body, contentType: contentType)
+                try mailbox.runtimeResponse(
+                    requestID: requestID, payload: message.body, contentType: message.contentType ?? "application/json")
             case .error(let requestID):
                 try mailbox.runtimeError(
-                    requestID: requestID, payload: Self.errorPayload(body ?? ByteBuffer(), head.headers),
-                    errorType: head.headers.first(name: RuntimeAPIHeader.errorType))
+                    requestID: requestID, payload: Self.errorPayload(message), errorType: message.errorType)
             case .initError:
-                try mailbox.runtimeInitError(
-                    payload: Self.errorPayload(body ?? ByteBuffer(), head.headers),
-                    errorType: head.headers.first(name: RuntimeAPIHeader.errorType))
+                try mailbox.runtimeInitError(payload: Self.errorPayload(message), errorType: message.errorType)
             }
             write(RuntimeAPIResponse.accepted, keepAlive, context)
         } catch {
@@ -149,28 +134,18 @@ final class RuntimeAPIConnection: ChannelInboundHandler {
     private func refuse(_ error: RuntimeAPIError, context: ChannelHandlerContext) {
         guard context.channel.isActive else { return }
         if case .done = state { return }
-        leaveMailbox()
+        if case .parked(let ticket?, _) = state { mailbox.withdrawNext(ticket) }
         state = .done
         let channel = context.channel
         context.writeAndFlush(wrapOutboundOut(RuntimeAPIResponse.error(error, allocator: channel.allocator)))
             .whenComplete { _ in channel.close(promise: nil) }
     }
 
-    /// Withdraws what this connection left in the mailbox: a parked `/next`, or an answer it never finished.
-    private func leaveMailbox() {
-        switch state {
-        case .parked(let ticket?, _):
-            mailbox.withdrawNext(ticket)
-        case .reading(.response(let requestID)?, _, _, _), .reading(.error(let requestID)?, _, _, _):
-            mailbox.runtimeAnswerTruncated(requestID: requestID)
-        default:
-            break
-        }
-    }
-
-    /// `application/vnd.aws.lambda.error.cause+json` bodies lose their `errorCause` (X-Ray only), as RAPID does.
-    static func errorPayload(_ body: ByteBuffer, _ headers: HTTPHeaders) -> ByteBuffer {
-        guard headers.first(name: "content-type") == "application/vnd.aws.lambda.error.cause+json",
+    /// `application/vnd.aws.lambda.error.cause+json` bodies lose their `errorCause` (X-Ray only), as
+    /// RAPID does; a body over the limit is an empty one.
+    static func errorPayload(_ message: RuntimeAPIMessage) -> ByteBuffer {
+        let body = message.body ?? ByteBuffer()
+        guard message.contentType == "application/vnd.aws.lambda.error.cause+json",
             var object = try? JSONSerialization.jsonObject(with: Data(body.readableBytesView)) as? [String: Any]
         else { return body }
         object["errorCause"] = nil

@@ -8,6 +8,9 @@ enum RuntimeAPIResponse {
     /// `202 {"status":"OK"}`, the answer to every accepted `/response` and `/error`.
     static let accepted = ByteBuffer(string: head(status: "202 Accepted", contentLength: 16) + #"{"status":"OK"}"# + "\n")
 
+    /// The interim answer to a request that waits with its body for `Expect: 100-continue`.
+    static let interimContinue = ByteBuffer(string: "HTTP/1.1 100 Continue\r\n\r\n")
+
     /// The head of `/next`'s answer; the event's payload is the body.
     static func eventHead(_ delivery: RuntimeMailbox.Delivery, allocator: ByteBufferAllocator) -> ByteBuffer {
         let request = delivery.request

@@ -1,7 +1,6 @@
 import FunctionHostCore
 import Logging
 import NIOCore
-import NIOHTTP1
 import NIOPosix
 
 /// The Runtime API listener of one execution environment, on its own `127.0.0.1:0` socket:
@@ -46,8 +45,7 @@ public final class RuntimeAPIServer: Sendable {
                         return channel.close()
                     }
                     return channel.eventLoop.makeCompletedFuture {
-                        try channel.pipeline.syncOperations.addHandler(
-                            ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes)))
+                        try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(RuntimeAPIRequestDecoder()))
                         try channel.pipeline.syncOperations.addHandler(RuntimeAPIConnection(mailbox: mailbox))
                     }
                 }

@@ -28,37 +28,41 @@ enum RuntimeAPIRequest: Equatable {
     case error(requestID: String)
     case initError
 
-    /// `nil` for a path the Runtime API does not serve; `.some(nil)` is not used.
-    /// Compares bytes, not characters: two of these run on every invoke.
-    init?(method: String, path: String) {
-        var path = Substring(path)
-        if let query = path.utf8.firstIndex(of: UInt8(ascii: "?")) { path = path[..<query] }
-        guard path.utf8.starts(with: RuntimeAPIPath.prefix.utf8) else { return nil }
-        let rest = Substring(path.utf8.dropFirst(RuntimeAPIPath.prefix.utf8.count))
-        switch method {
-        case "GET" where rest.utf8.elementsEqual(RuntimeAPIPath.next.utf8):
+    /// `nil` for a method and path the Runtime API does not serve. From the request line's bytes:
+    /// two of these are read on every invoke.
+    init?(method: UnsafeRawBufferPointer, path: UnsafeRawBufferPointer) {
+        var path = path
+        if let query = path.firstIndex(of: UInt8(ascii: "?")) { path = UnsafeRawBufferPointer(rebasing: path[..<query]) }
+        guard path.starts(with: RuntimeAPIPath.prefix.utf8) else { return nil }
+        let rest = UnsafeRawBufferPointer(rebasing: path[RuntimeAPIPath.prefix.utf8.count...])
+        if method.elementsEqual("GET".utf8) {
+            guard rest.elementsEqual(RuntimeAPIPath.next.utf8) else { return nil }
             self = .next
-        case "POST" where rest.utf8.elementsEqual(RuntimeAPIPath.initError.utf8):
-            self = .initError
-        case "POST" where rest.utf8.starts(with: RuntimeAPIPath.invocation.utf8):
-            let tail = Substring(rest.utf8.dropFirst(RuntimeAPIPath.invocation.utf8.count))
-            if let requestID = Self.dropping(RuntimeAPIPath.response, from: tail) {
-                self = .response(requestID: requestID)
-            } else if let requestID = Self.dropping(RuntimeAPIPath.error, from: tail) {
-                self = .error(requestID: requestID)
+        } else if method.elementsEqual("POST".utf8) {
+            if rest.elementsEqual(RuntimeAPIPath.initError.utf8) {
+                self = .initError
+            } else if rest.starts(with: RuntimeAPIPath.invocation.utf8) {
+                let tail = UnsafeRawBufferPointer(rebasing: rest[RuntimeAPIPath.invocation.utf8.count...])
+                if let requestID = Self.dropping(RuntimeAPIPath.response, from: tail) {
+                    self = .response(requestID: requestID)
+                } else if let requestID = Self.dropping(RuntimeAPIPath.error, from: tail) {
+                    self = .error(requestID: requestID)
+                } else {
+                    return nil
+                }
             } else {
                 return nil
             }
-        default:
+        } else {
             return nil
         }
     }
 
     /// `text` without its `suffix`, or `nil` when it does not end with it.
-    private static func dropping(_ suffix: String, from text: Substring) -> String? {
+    private static func dropping(_ suffix: String, from text: UnsafeRawBufferPointer) -> String? {
         let count = suffix.utf8.count
-        guard text.utf8.count >= count, text.utf8.suffix(count).elementsEqual(suffix.utf8) else { return nil }
-        return String(Substring(text.utf8.dropLast(count)))
+        guard text.count >= count, text[(text.count - count)...].elementsEqual(suffix.utf8) else { return nil }
+        return String(decoding: UnsafeRawBufferPointer(rebasing: text[..<(text.count - count)]), as: UTF8.self)
     }
 }
 

@@ -99,6 +99,18 @@ import Testing
         await server.stop()
     }
 
+    /// libcurl asks before sending a body over 1 MB (and waits a second for an answer).
+    @Test func answersAnExpectationToContinueBeforeTheBody() async throws {
+        let server = try await RuntimeAPIServer.start(mailbox: RuntimeMailbox(), logger: Logger(label: "test"))
+        server.admitOwner(uid: geteuid())
+        let runtime = try RawConnection(port: server.port)
+        try runtime.send("POST /2018-06-01/runtime/init/error HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\n")
+        #expect(try await runtime.receive(until: "\r\n\r\n") == "HTTP/1.1 100 Continue\r\n\r\n")
+        try runtime.send("{}")
+        #expect(try await runtime.receive(until: "\n").hasPrefix("HTTP/1.1 202 Accepted\r\n"))
+        await server.stop()
+    }
+
     @Test func aClosedParkedNextLosesNothing() async throws {
         let mailbox = RuntimeMailbox()
         let server = try await RuntimeAPIServer.start(mailbox: mailbox, logger: Logger(label: "test"))

@@ -10,6 +10,17 @@ private func request(_ id: String = "req-1") -> InvocationRequest {
         invokedFunctionARN: "arn:aws:lambda:us-east-1:123456789012:function:f", traceID: "Root=1-0-0")
 }
 
+extension RuntimeAPIRequest {
+    init?(method: String, path: String) {
+        var method = method
+        var path = path
+        guard let request = method.withUTF8({ method in
+            path.withUTF8 { path in Self(method: UnsafeRawBufferPointer(method), path: UnsafeRawBufferPointer(path)) }
+        }) else { return nil }
+        self = request
+    }
+}
+
 extension RuntimeMailbox {
     /// `/next` as a runtime's connection sees it: the event, or the error it is answered with.
     func runtimeNext() async throws(RuntimeAPIError) -> Delivery {
