@@ -82,8 +82,9 @@ extension InvokeAPI {
         if let functionError = result.functionError {
             headers.append(HTTPField(name: .amzFunctionError, value: functionError))
         }
-        if let tail = result.logTail {
-            headers.append(HTTPField(name: .amzLogResult, value: Data(tail.utf8).base64EncodedString()))
+        if var tail = result.logTail {
+            // From the string's bytes in place: `Data(tail.utf8)` casts its way through a generic sequence.
+            headers.append(HTTPField(name: .amzLogResult, value: tail.withUTF8 { Data(buffer: $0).base64EncodedString() }))
         }
     }
 
