@@ -181,9 +181,9 @@ struct RuntimeAPIRequestParser {
         guard !method.isEmpty, method.allSatisfy(isTokenByte), !target.isEmpty, target.allSatisfy({ $0 > 0x20 && $0 < 0x7F })
         else { return .failure(.init(reason: "malformed request line")) }
         let isHTTP11: Bool
-        if version.elementsEqual("HTTP/1.1".utf8) {
+        if version.equals("HTTP/1.1") {
             isHTTP11 = true
-        } else if version.elementsEqual("HTTP/1.0".utf8) {
+        } else if version.equals("HTTP/1.0") {
             isHTTP11 = false
         } else {
             return .failure(.init(reason: "not HTTP/1.0 or HTTP/1.1"))
@@ -226,9 +226,9 @@ struct RuntimeAPIRequestParser {
                 expectsContinue = isHTTP11 && equalsIgnoringCase(value, "100-continue")
             case 12 where equalsIgnoringCase(name, "content-type"):
                 if message.contentType == nil { message.contentType = String(decoding: value, as: UTF8.self) }
-            case 34 where equalsIgnoringCase(name, RuntimeAPIHeader.errorType):
+            case 34 where equalsIgnoringCase(name, "lambda-runtime-function-error-type"):
                 if message.errorType == nil { message.errorType = String(decoding: value, as: UTF8.self) }
-            case 37 where equalsIgnoringCase(name, RuntimeAPIHeader.responseMode):
+            case 37 where equalsIgnoringCase(name, "lambda-runtime-function-response-mode"):
                 if message.responseMode == nil { message.responseMode = String(decoding: value, as: UTF8.self) }
             default:
                 break
@@ -278,18 +278,25 @@ struct RuntimeAPIRequestParser {
         return UnsafeRawBufferPointer(rebasing: bytes[first...last])
     }
 
-    private static func equalsIgnoringCase(_ bytes: UnsafeRawBufferPointer, _ text: String) -> Bool {
-        func lowered(_ byte: UInt8) -> UInt8 { byte >= 0x41 && byte <= 0x5A ? byte | 0x20 : byte }
-        return bytes.count == text.utf8.count && zip(bytes, text.utf8).allSatisfy { lowered($0) == lowered($1) }
+    /// Compares with `lowercase`, ASCII letters of `bytes` in either case.
+    private static func equalsIgnoringCase(_ bytes: UnsafeRawBufferPointer, _ lowercase: StaticString) -> Bool {
+        guard bytes.count == lowercase.utf8CodeUnitCount else { return false }
+        for index in 0..<bytes.count {
+            let byte = bytes[index]
+            if (byte >= 0x41 && byte <= 0x5A ? byte | 0x20 : byte) != lowercase.utf8Start[index] { return false }
+        }
+        return true
     }
 
     /// RFC 9110's `tchar`.
     private static func isTokenByte(_ byte: UInt8) -> Bool {
         switch byte {
-        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+            UInt8(ascii: "!"), UInt8(ascii: "#")...UInt8(ascii: "'"), UInt8(ascii: "*"), UInt8(ascii: "+"), UInt8(ascii: "-"),
+            UInt8(ascii: "."), UInt8(ascii: "^"), UInt8(ascii: "_"), UInt8(ascii: "`"), UInt8(ascii: "|"), UInt8(ascii: "~"):
             true
         default:
-            "!#$%&'*+-.^_`|~".utf8.contains(byte)
+            false
         }
     }
 

@@ -1,11 +1,13 @@
+import Glibc
+
 /// Paths of the Runtime API (version `2018-06-01`).
 enum RuntimeAPIPath {
-    static let prefix = "/2018-06-01/runtime/"
-    static let next = "invocation/next"
-    static let initError = "init/error"
-    static let invocation = "invocation/"
-    static let response = "/response"
-    static let error = "/error"
+    static let prefix: StaticString = "/2018-06-01/runtime/"
+    static let next: StaticString = "invocation/next"
+    static let initError: StaticString = "init/error"
+    static let invocation: StaticString = "invocation/"
+    static let response: StaticString = "/response"
+    static let error: StaticString = "/error"
 }
 
 /// Header names of the Runtime API.
@@ -33,16 +35,16 @@ enum RuntimeAPIRequest: Equatable {
     init?(method: UnsafeRawBufferPointer, path: UnsafeRawBufferPointer) {
         var path = path
         if let query = path.firstIndex(of: UInt8(ascii: "?")) { path = UnsafeRawBufferPointer(rebasing: path[..<query]) }
-        guard path.starts(with: RuntimeAPIPath.prefix.utf8) else { return nil }
-        let rest = UnsafeRawBufferPointer(rebasing: path[RuntimeAPIPath.prefix.utf8.count...])
-        if method.elementsEqual("GET".utf8) {
-            guard rest.elementsEqual(RuntimeAPIPath.next.utf8) else { return nil }
+        guard path.starts(with: RuntimeAPIPath.prefix) else { return nil }
+        let rest = UnsafeRawBufferPointer(rebasing: path[RuntimeAPIPath.prefix.utf8CodeUnitCount...])
+        if method.equals("GET") {
+            guard rest.equals(RuntimeAPIPath.next) else { return nil }
             self = .next
-        } else if method.elementsEqual("POST".utf8) {
-            if rest.elementsEqual(RuntimeAPIPath.initError.utf8) {
+        } else if method.equals("POST") {
+            if rest.equals(RuntimeAPIPath.initError) {
                 self = .initError
-            } else if rest.starts(with: RuntimeAPIPath.invocation.utf8) {
-                let tail = UnsafeRawBufferPointer(rebasing: rest[RuntimeAPIPath.invocation.utf8.count...])
+            } else if rest.starts(with: RuntimeAPIPath.invocation) {
+                let tail = UnsafeRawBufferPointer(rebasing: rest[RuntimeAPIPath.invocation.utf8CodeUnitCount...])
                 if let requestID = Self.dropping(RuntimeAPIPath.response, from: tail) {
                     self = .response(requestID: requestID)
                 } else if let requestID = Self.dropping(RuntimeAPIPath.error, from: tail) {
@@ -59,10 +61,22 @@ enum RuntimeAPIRequest: Equatable {
     }
 
     /// `text` without its `suffix`, or `nil` when it does not end with it.
-    private static func dropping(_ suffix: String, from text: UnsafeRawBufferPointer) -> String? {
-        let count = suffix.utf8.count
-        guard text.count >= count, text[(text.count - count)...].elementsEqual(suffix.utf8) else { return nil }
+    private static func dropping(_ suffix: StaticString, from text: UnsafeRawBufferPointer) -> String? {
+        let count = suffix.utf8CodeUnitCount
+        guard text.count >= count, UnsafeRawBufferPointer(rebasing: text[(text.count - count)...]).equals(suffix) else { return nil }
         return String(decoding: UnsafeRawBufferPointer(rebasing: text[..<(text.count - count)]), as: UTF8.self)
+    }
+}
+
+extension UnsafeRawBufferPointer {
+    /// True when these bytes are `text`'s.
+    func equals(_ text: StaticString) -> Bool {
+        count == text.utf8CodeUnitCount && (count == 0 || memcmp(baseAddress!, text.utf8Start, count) == 0)
+    }
+
+    /// True when these bytes begin with `text`'s.
+    func starts(with text: StaticString) -> Bool {
+        count >= text.utf8CodeUnitCount && UnsafeRawBufferPointer(rebasing: self[..<text.utf8CodeUnitCount]).equals(text)
     }
 }
 
