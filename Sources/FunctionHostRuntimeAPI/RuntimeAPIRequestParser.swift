@@ -15,7 +15,7 @@ struct RuntimeAPIMessage {
 }
 
 /// A request a function process sent that is not HTTP/1 as the Runtime API reads it.
-struct RuntimeAPIParseError: Error, Equatable {
+struct RuntimeAPIParseError: Error {
     var reason: String
 }
 
@@ -148,7 +148,6 @@ struct RuntimeAPIRequestParser {
             return .truncated(message.call)
         }
     }
-
 
     // MARK: The head
 
@@ -356,7 +355,7 @@ struct RuntimeAPIRequestDecoder: ByteToMessageDecoder {
     }
 
     mutating func decodeLast(context: ChannelHandlerContext, buffer: inout ByteBuffer, seenEOF: Bool) throws -> DecodingState {
-        while let event = try parser.next(&buffer) { context.fireChannelRead(wrapInboundOut(event)) }
+        while try decode(context: context, buffer: &buffer) == .continue {}
         if let end = parser.end() { context.fireChannelRead(wrapInboundOut(end)) }
         return .needMoreData
     }

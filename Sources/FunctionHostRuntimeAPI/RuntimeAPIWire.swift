@@ -19,8 +19,6 @@ enum RuntimeAPIHeader {
     static let clientContext = "Lambda-Runtime-Client-Context"
     static let tenantID = "Lambda-Runtime-Aws-Tenant-Id"
     static let invocationID = "Lambda-Runtime-Invocation-Id"
-    static let errorType = "Lambda-Runtime-Function-Error-Type"
-    static let responseMode = "Lambda-Runtime-Function-Response-Mode"
 }
 
 /// A request from a function process, parsed from method and path.
