@@ -10,9 +10,42 @@ extension InvokeAPI {
     struct FastInvocation {
         var function: FunctionConfiguration
         var head: HTTPRequest
+        var headers: FastHeaders
         var declaredLength: Int
         /// `Event`: queued and answered `202` once committed; otherwise run and answered `200`.
         var isEvent: Bool
+    }
+
+    /// The request headers the fast path reads, from one pass over them (a subscript scans every
+    /// field for its name and joins what it finds into a new string; this ran ten times per invoke).
+    struct FastHeaders {
+        var invocationType: String?
+        var contentLength: String?
+        var logType: String?
+        var traceID: String?
+        var tenantID: String?
+        /// `Transfer-Encoding`, `Expect`, a client context, `Connection: close`, or one of the
+        /// headers above twice: the route answers these.
+        var leftToRoute = false
+
+        init(_ fields: HTTPFields) {
+            for field in fields {
+                switch field.name {
+                case .amzInvocationType: Self.take(field, into: &invocationType, &leftToRoute)
+                case .contentLength: Self.take(field, into: &contentLength, &leftToRoute)
+                case .amzLogType: Self.take(field, into: &logType, &leftToRoute)
+                case .amznTraceID: Self.take(field, into: &traceID, &leftToRoute)
+                case .amzTenantID: Self.take(field, into: &tenantID, &leftToRoute)
+                case .transferEncoding, .expect, .amzClientContext: leftToRoute = true
+                case .connection where field.value == "close": leftToRoute = true
+                default: break
+                }
+            }
+        }
+
+        private static func take(_ field: HTTPField, into value: inout String?, _ leftToRoute: inout Bool) {
+            if value == nil { value = field.value } else { leftToRoute = true }
+        }
     }
 
     /// The fast path's invocation for `head`, or `nil` when the route must answer it: anything but
@@ -20,21 +53,20 @@ extension InvokeAPI {
     /// qualifier, of invocation type `RequestResponse` or `Event`, with a declared body within that
     /// type's limit, no `Expect`, no client context, and `Connection` not `close`.
     func fastInvocation(for head: HTTPRequest) -> FastInvocation? {
+        let headers = FastHeaders(head.headerFields)
         let isEvent: Bool
-        switch head.headerFields[.amzInvocationType] {
+        switch headers.invocationType {
         case nil, "RequestResponse": isEvent = false
         case "Event": isEvent = true
         default: return nil
         }
         let limit = isEvent ? Self.maximumAsyncPayload : Self.maximumSyncPayload
-        guard head.method == .post, let path = head.path, let name = Self.invokedName(path),
+        guard !headers.leftToRoute, head.method == .post, let path = head.path, let name = Self.invokedName(path),
             let entry = catalog.entry(named: String(name)), entry.configuration.publishedLayers.isEmpty,
-            let length = head.headerFields[.contentLength].flatMap({ Int($0) }), (0...limit).contains(length),
-            head.headerFields[.transferEncoding] == nil, head.headerFields[.expect] == nil,
-            head.headerFields[.connection] != "close", head.headerFields[.amzClientContext] == nil,
-            head.headerFields[.amzLogType].map({ $0 == "None" || $0 == "Tail" }) ?? true
+            let length = headers.contentLength.flatMap({ Int($0) }), (0...limit).contains(length),
+            headers.logType.map({ $0 == "None" || $0 == "Tail" }) ?? true
         else { return nil }
-        return FastInvocation(function: entry.configuration, head: head, declaredLength: length, isEvent: isEvent)
+        return FastInvocation(function: entry.configuration, head: head, headers: headers, declaredLength: length, isEvent: isEvent)
     }
 
     /// NAME in `/2015-03-31/functions/NAME/invocations` (or with a trailing slash) when it is a
@@ -66,12 +98,12 @@ extension InvokeAPI {
     func request(for invocation: FastInvocation, body: ByteBuffer) -> InvocationRequest? {
         let payload = body.readableBytes > 0 ? body : ByteBuffer(string: "{}")
         guard (try? StrictJSON.validate(payload)) != nil else { return nil }
-        let fields = invocation.head.headerFields
+        let headers = invocation.headers
         return InvocationRequest(
             requestID: Self.newRequestID(), payload: payload,
             invokedFunctionARN: account.functionARN(invocation.function.functionName, qualifier: nil),
-            traceID: fields[.amznTraceID] ?? InvocationIdentifiers.traceHeader(), tenantID: fields[.amzTenantID],
-            wantsLogTail: !invocation.isEvent && fields[.amzLogType] == "Tail")
+            traceID: headers.traceID ?? InvocationIdentifiers.traceHeader(), tenantID: headers.tenantID,
+            wantsLogTail: !invocation.isEvent && headers.logType == "Tail")
     }
 
     /// The route's `200` for `result`, head and body.
