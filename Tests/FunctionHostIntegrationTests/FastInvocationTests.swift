@@ -89,6 +89,17 @@ import Testing
         }
     }
 
+    /// The route joins repeated headers as it always has; the fast path takes none of them.
+    @Test func leavesRepeatedHeadersItReadsToTheRouter() {
+        for name in [HTTPField.Name.contentLength, .amzInvocationType, .amzLogType, .amznTraceID, .amzTenantID] {
+            var request = head()
+            let value = name == .contentLength ? "2" : name == .amzInvocationType ? "RequestResponse" : name == .amzLogType ? "None" : "x"
+            request.headerFields.append(HTTPField(name: name, value: value))
+            if name != .contentLength { request.headerFields.append(HTTPField(name: name, value: value)) }
+            #expect(api.fastInvocation(for: request) == nil, "\(name)")
+        }
+    }
+
     @Test func buildsTheRequestTheRouteWouldAndRefusesWhatIsNotJSON() throws {
         let plain = try #require(api.fastInvocation(for: head(fields: [("X-Amzn-Trace-Id", "Root=1-5f84c7a9-e3b0c44298fc1c149afbf4c8")])))
         let request = try #require(api.request(for: plain, body: ByteBuffer()))
