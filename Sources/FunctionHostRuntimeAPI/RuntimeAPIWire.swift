@@ -18,7 +18,6 @@ enum RuntimeAPIHeader {
     static let traceID = "Lambda-Runtime-Trace-Id"
     static let clientContext = "Lambda-Runtime-Client-Context"
     static let tenantID = "Lambda-Runtime-Aws-Tenant-Id"
-    static let invocationID = "Lambda-Runtime-Invocation-Id"
 }
 
 /// A request from a function process, parsed from method and path.

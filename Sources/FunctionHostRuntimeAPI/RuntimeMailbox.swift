@@ -107,7 +107,8 @@ public final class RuntimeMailbox: Sendable {
     }
 
     private let storage = Mutex(Storage())
-    /// Where the deadline timer runs: a NIO timer is far cheaper than a sleeping task.
+    /// Where the deadline timer runs, and the clock deadlines are read on: a NIO timer is far
+    /// cheaper than a sleeping task.
     private let timers: any EventLoop
 
     public init(timers: any EventLoop = MultiThreadedEventLoopGroup.singleton.any()) {
@@ -228,7 +229,7 @@ public final class RuntimeMailbox: Sendable {
             guard storage.timer?.number == number else { return Wakeups() }
             storage.timer = nil
             guard let deadline = storage.deadline else { return Wakeups() }
-            guard deadline.at <= .now() else {
+            guard deadline.at <= timers.now else {
                 setTimer(&storage, due: deadline.at)
                 return Wakeups()
             }
@@ -283,7 +284,7 @@ public final class RuntimeMailbox: Sendable {
         storage.deliveredAt = .now
         let components = assignment.timeout.components
         let nanoseconds = components.seconds * 1_000_000_000 + components.attoseconds / 1_000_000_000
-        let due = NIODeadline.now() + .nanoseconds(nanoseconds)
+        let due = timers.now + .nanoseconds(nanoseconds)
         storage.deadline = (assignment.request.requestID, due)
         // A timer already set that comes due first looks at this deadline then.
         if storage.timer.map({ $0.due > due }) ?? true { setTimer(&storage, due: due) }

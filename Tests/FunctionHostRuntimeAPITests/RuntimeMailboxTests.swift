@@ -1,6 +1,6 @@
-import Glibc
 import FunctionHostCore
 import NIOCore
+import NIOEmbedded
 import Testing
 
 @testable import FunctionHostRuntimeAPI
@@ -153,27 +153,26 @@ private func nextEvent(_ mailbox: RuntimeMailbox) async throws -> RuntimeMailbox
         #expect(ContinuousClock.now - started < .seconds(30), "the short deadline waited for the long one's timer")
         try await runtime.value
 
-        let early = RuntimeMailbox()
+        // On a loop whose clock the test moves: the first deadline passes while the second runs.
+        let loop = NIOAsyncTestingEventLoop()
+        let early = RuntimeMailbox(timers: loop)
         let earlyRuntime = Task {
             let first = try await nextEvent(early)
-            // Refused only if a loaded machine let the first deadline pass first; the second is then timed alone.
-            try? early.runtimeResponse(requestID: first.request.requestID, payload: ByteBuffer(), contentType: "")
-            let second = try await nextEvent(early)
-            // Answered only after the first invocation's deadline, so its timer comes due during the second.
-            var now = timespec()
-            clock_gettime(CLOCK_REALTIME, &now)
-            let untilFirstDeadline = first.deadlineEpochMilliseconds - (Int64(now.tv_sec) * 1000 + Int64(now.tv_nsec) / 1_000_000)
-            try await Task.sleep(for: .milliseconds(max(0, untilFirstDeadline) + 100))
-            try early.runtimeResponse(requestID: second.request.requestID, payload: ByteBuffer(string: "late"), contentType: "")
+            try early.runtimeResponse(requestID: first.request.requestID, payload: ByteBuffer(), contentType: "")
+            return try await nextEvent(early)
         }
         _ = await early.waitUntilReady()
-        _ = await early.invoke(request("first"), timeout: .milliseconds(200))
-        guard case .response(let payload, _) = await early.invoke(request("second"), timeout: .seconds(60)).kind else {
+        _ = await early.invoke(request("first"), timeout: .milliseconds(100))
+        let second = Task { await early.invoke(request("second"), timeout: .seconds(60)) }
+        let delivered = try await earlyRuntime.value
+        await loop.advanceTime(by: .milliseconds(200))
+        try early.runtimeResponse(requestID: delivered.request.requestID, payload: ByteBuffer(string: "late"), contentType: "")
+        guard case .response(let payload, _) = await second.value.kind else {
             Issue.record("the first invocation's timer ended the second")
             return
         }
         #expect(String(buffer: payload) == "late")
-        try await earlyRuntime.value
+        try await loop.shutdownGracefully()
     }
 
     @Test func anOversizedResponseIsRefusedAndTheEnvironmentStaysUsable() async throws {
